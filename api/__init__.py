@@ -1,0 +1,1 @@
+"""FastAPI app, routes, JWT and the worker lifecycle."""

@@ -1,0 +1,1 @@
+"""PostgreSQL access: settings, pool, embedded server, migrations and the services that own tables."""

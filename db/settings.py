@@ -1,0 +1,179 @@
+"""The service's one typed settings object.
+
+It lives in the bottom layer (`db`) so that every layer above can read it;
+`agents` never imports it: callers pass it the values it needs.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+from urllib.parse import parse_qs, urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_SECRET_LENGTH = 32
+PLACEHOLDER_SECRETS = {"changethis", "changeme", "secret", "your-secret-key", "jwt-secret"}
+JWT_SECRET_FILE = "jwt_secret"
+
+
+class Settings(BaseSettings):
+    """Environment (and `.env`) configuration; field names are the variable names."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    database_url: SecretStr | None = None
+    navigator_data_dir: Path = Path(".data")
+    db_pool_min_size: int = Field(default=2, ge=0, le=1000)
+    db_pool_max_size: int = Field(default=20, ge=1, le=1000)
+    # 0 turns asyncpg's prepared-statement cache off: required behind a
+    # transaction-mode pooler (PgBouncer, Supabase port 6543).
+    db_statement_cache_size: int = Field(default=100, ge=0)
+    db_connect_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    jwt_secret_key: SecretStr | None = None
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    jwt_issuer: str = "insurance-navigator"
+    jwt_audience: str = "insurance-navigator-api"
+    access_token_expire_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    refresh_token_expire_days: int = Field(default=14, ge=1, le=365)
+    conversation_ttl_hours: int = Field(default=24, ge=1)
+    max_request_bytes: int = Field(default=1024 * 1024, ge=1024)
+
+    llm_provider: Literal["offline", "openai"] = "offline"
+    openai_base_url: str | None = None
+    openai_api_key: SecretStr | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_timeout_seconds: float = Field(default=30.0, gt=0)
+    offline_model_latency_ms: int = Field(default=0, ge=0)
+
+    run_lease_seconds: float = Field(default=30.0, gt=0)
+    run_max_attempts: int = Field(default=3, ge=1)
+    worker_concurrency: int = Field(default=4, ge=1)
+
+    log_format: Literal["text", "json"] = "text"
+    log_level: str = "INFO"
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _blank_url_is_unset(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            check_database_url(value.get_secret_value())
+        return value
+
+    @field_validator("jwt_secret_key", mode="before")
+    @classmethod
+    def _blank_secret_is_unset(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("jwt_secret_key")
+    @classmethod
+    def _check_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            check_secret(value.get_secret_value())
+        return value
+
+    @property
+    def embedded(self) -> bool:
+        """True when no DATABASE_URL is given and the embedded PostgreSQL serves."""
+        return self.database_url is None
+
+    @cached_property
+    def data_dir(self) -> Path:
+        return self.navigator_data_dir.expanduser().resolve()
+
+    def jwt_secret(self) -> str:
+        """The signing key; in embedded mode one is generated once and kept in the data dir."""
+        if self.jwt_secret_key is not None:
+            return self.jwt_secret_key.get_secret_value()
+        if not self.embedded:
+            raise ConfigError("JWT_SECRET_KEY", f"is required (at least {MIN_SECRET_LENGTH} characters) "
+                              "when DATABASE_URL is set")
+        return load_or_create_secret(self.data_dir / JWT_SECRET_FILE)
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names it and never holds its value."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"{key} {problem}")
+        self.key = key
+
+
+def check_database_url(url: str) -> None:
+    """Reject what asyncpg would misread later, with a reason that never echoes the password."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"is not a valid URL ({exc})") from None
+    if parts.scheme not in ("postgres", "postgresql"):
+        raise ValueError("must start with postgresql:// (or postgres://)")
+    host_in_query = "host" in parse_qs(parts.query)
+    if not parts.hostname and not host_in_query:
+        raise ValueError("has no host (expected postgresql://user:password@host:port/dbname)")
+    if port is not None and not 0 < port < 65536:
+        raise ValueError("has a port out of range")
+
+
+def check_secret(secret: str) -> None:
+    if secret.strip().lower() in PLACEHOLDER_SECRETS:
+        raise ValueError("is a placeholder; generate one with: python -c 'import secrets; "
+                         "print(secrets.token_urlsafe(48))'")
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise ValueError(f"must be at least {MIN_SECRET_LENGTH} characters (got {len(secret)})")
+
+
+def load_or_create_secret(path: Path) -> str:
+    """Read the kept secret or create it with mode 0600. The file appears
+    complete or not at all (written aside, then hard-linked into place), so
+    processes starting together agree on one secret."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48) + "\n")
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    secret = path.read_text().strip()
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise ConfigError("JWT_SECRET_KEY", f"kept in {path} is too short; delete the file to regenerate")
+    return secret
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line naming each bad setting, without echoing values (they may be secrets)."""
+    problems = []
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"]).upper() or "settings"
+        message = error["msg"].removeprefix("Value error, ")
+        problems.append(f"{key} {message}")
+    return "; ".join(problems)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings, turning a validation error into a ConfigError that names the key."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(part) for part in first["loc"]).upper()
+        raise ConfigError(key, describe_validation_error(exc).removeprefix(key + " ")) from None

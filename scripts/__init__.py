@@ -1,0 +1,1 @@
+"""Command line, setup validation, import/export and benchmarks (may import every layer)."""

@@ -1,0 +1,153 @@
+"""Validate an installation end to end: `navigator setup` and `python scripts/setup.py` are this.
+
+One line per check with a mark and, on failure, the reason; `--json` for
+machines; exit code 0 only when every check passed. Later checks are skipped
+(and reported as failed) once one they depend on has failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+if __name__ == "__main__" and __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import asyncpg
+
+from db.errors import DatabaseError
+from db.migrate import Migrator, load_migrations
+from db.pool import connect, redact_dsn, resolve_dsn
+from db.settings import ConfigError, Settings, load_settings
+
+MIN_SERVER_VERSION = 14
+
+
+@dataclass
+class CheckResult:
+    name: str
+    ok: bool
+    detail: str
+    seconds: float = 0.0
+
+
+@dataclass
+class SetupContext:
+    """What earlier checks learned and later ones use."""
+
+    settings: Settings | None = None
+    dsn: str | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+CheckFn = Callable[[SetupContext], Awaitable[str]]
+
+
+class CheckFailed(Exception):
+    """Raised by a check with the one-line reason it failed."""
+
+
+async def check_environment(ctx: SetupContext) -> str:
+    try:
+        settings = load_settings()
+        secret_source = "JWT_SECRET_KEY" if settings.jwt_secret_key else "generated, kept in the data dir (0600)"
+        settings.jwt_secret()
+    except ConfigError as exc:
+        raise CheckFailed(str(exc)) from None
+    ctx.settings = settings
+    where = (f"embedded PostgreSQL under {settings.data_dir}" if settings.embedded
+             else f"DATABASE_URL {redact_dsn(settings.database_url.get_secret_value())}"  # type: ignore[union-attr]
+             )
+    return f"{where}; JWT secret {secret_source}"
+
+
+async def check_connectivity(ctx: SetupContext) -> str:
+    assert ctx.settings is not None
+    try:
+        ctx.dsn = await asyncio.to_thread(resolve_dsn, ctx.settings)
+        con = await connect(ctx.settings, ctx.dsn)
+    except DatabaseError as exc:
+        raise CheckFailed(str(exc)) from None
+    except Exception as exc:  # the embedded server failing to start
+        raise CheckFailed(f"embedded PostgreSQL did not start: {type(exc).__name__}: {exc}") from None
+    try:
+        version = con.get_server_version()
+    finally:
+        await con.close()
+    if version.major < MIN_SERVER_VERSION:
+        raise CheckFailed(f"PostgreSQL {version.major} is too old; {MIN_SERVER_VERSION} or newer is required")
+    return f"PostgreSQL {version.major}.{version.minor}"
+
+
+async def check_migrations(ctx: SetupContext) -> str:
+    assert ctx.settings is not None and ctx.dsn is not None
+    try:
+        migrations = load_migrations()
+        con = await connect(ctx.settings, ctx.dsn)
+        try:
+            async with Migrator(con, migrations) as migrator:
+                applied = await migrator.up()
+        finally:
+            await con.close()
+    except (DatabaseError, asyncpg.PostgresError) as exc:
+        raise CheckFailed(str(exc)) from None
+    latest = migrations[-1].version if migrations else 0
+    return f"at version {latest:03d} ({len(applied)} applied now)"
+
+
+# Later issues append their service checks here, in dependency order.
+CHECKS: list[tuple[str, CheckFn]] = [
+    ("environment", check_environment),
+    ("connectivity", check_connectivity),
+    ("migrations", check_migrations),
+]
+
+
+async def run_checks(checks: list[tuple[str, CheckFn]] | None = None) -> list[CheckResult]:
+    ctx = SetupContext()
+    results: list[CheckResult] = []
+    failed: str | None = None
+    for name, check in checks or CHECKS:
+        if failed is not None:
+            results.append(CheckResult(name, False, f"skipped: {failed} failed"))
+            continue
+        started = time.perf_counter()
+        try:
+            detail = await check(ctx)
+            ok = True
+        except CheckFailed as exc:
+            detail, ok = str(exc), False
+        results.append(CheckResult(name, ok, detail, round(time.perf_counter() - started, 3)))
+        if not ok:
+            failed = name
+    return results
+
+
+def format_line(result: CheckResult) -> str:
+    mark = "✓" if result.ok else "✗"
+    return f"{mark} {result.name:<13} {result.detail}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="navigator setup", description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON document instead of lines")
+    args = parser.parse_args(argv)
+    results = asyncio.run(run_checks())
+    ok = all(r.ok for r in results)
+    if args.json:
+        print(json.dumps({"ok": ok, "checks": [asdict(r) for r in results]}, indent=2))
+    else:
+        for result in results:
+            print(format_line(result))
+        print("setup: all checks passed" if ok else "setup: FAILED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""One real PostgreSQL per test session: the embedded server (or TEST_DATABASE_URL when given).
+
+Tests get fresh databases on it (`fresh_dsn`, or `migrated_dsn` per module)
+rather than sharing one, so they can run migrations, kill workers and truncate
+without seeing each other.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+
+from db.embedded import start_embedded
+from db.migrate import migrate_up
+from db.pool import create_pool
+from db.settings import Settings
+from tests.utils.db import TEST_SECRET, create_database, drop_database
+
+# Crash tests kill processes, not the OS: durability of fsync is not what they test.
+FAST_TEST_CONF = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+
+
+@pytest.fixture(scope="session")
+def admin_dsn(tmp_path_factory: pytest.TempPathFactory) -> str:
+    given = os.environ.get("TEST_DATABASE_URL")
+    if given:
+        return given
+    return start_embedded(tmp_path_factory.mktemp("embedded"), extra_conf=FAST_TEST_CONF)
+
+
+@pytest.fixture
+async def fresh_dsn(admin_dsn: str) -> AsyncIterator[str]:
+    """An empty database of its own for one test."""
+    dsn = await create_database(admin_dsn)
+    yield dsn
+    await drop_database(admin_dsn, dsn)
+
+
+@pytest.fixture(scope="module")
+async def migrated_dsn(admin_dsn: str) -> AsyncIterator[str]:
+    """A database with every migration applied, shared by one test module."""
+    dsn = await create_database(admin_dsn)
+    con = await asyncpg.connect(dsn)
+    try:
+        await migrate_up(con)
+    finally:
+        await con.close()
+    yield dsn
+    await drop_database(admin_dsn, dsn)
+
+
+def make_settings(dsn: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {"database_url": dsn, "jwt_secret_key": TEST_SECRET}
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture(scope="module")
+def settings(migrated_dsn: str) -> Settings:
+    return make_settings(migrated_dsn)
+
+
+@pytest.fixture(scope="module")
+async def pool(settings: Settings, migrated_dsn: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(settings, migrated_dsn, min_size=1, max_size=10)
+    yield pool
+    await pool.close()
