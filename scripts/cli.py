@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import logging
 import sys
 from collections.abc import Coroutine
@@ -17,6 +18,12 @@ from db.settings import ConfigError, load_settings
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
+
+
+# Modules that add subcommands: each has `register(subparsers)` and sets `func`
+# on its parsers (a function taking the parsed args and returning an exit code).
+# Imported lazily so `navigator migrate` does not pay for langgraph or FastAPI.
+SUBCOMMAND_MODULES: list[str] = []
 
 
 class CommandError(Exception):
@@ -81,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     setup = sub.add_parser("setup", help="validate environment, database, migrations and services")
     setup.add_argument("--json", action="store_true", help="machine-readable output")
     setup.set_defaults(func=cmd_setup)
+
+    for module_name in SUBCOMMAND_MODULES:
+        importlib.import_module(module_name).register(sub)
     return parser
 
 

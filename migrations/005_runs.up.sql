@@ -1,0 +1,2 @@
+-- Placeholder reserved for issue 5 (runs, run_events); replaced by that work before it lands.
+SELECT 1;
