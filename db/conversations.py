@@ -1,0 +1,295 @@
+"""Conversations and their messages: owned by one user, expiring after CONVERSATION_TTL_HOURS.
+
+Every query filters by `user_id` and `expires_at > now()`, so a conversation
+that belongs to someone else, or whose time is up, is `NotFound` at once (even
+before any cleanup deletes it). The connection-level functions (`get_owned`,
+`append_messages`) run inside another module's transaction (the run workers);
+`ConversationService` is what the API uses.
+
+The conversation id is the graph's `thread_id`; the workflow view reads the
+checkpointer's projection (`workflow_states` / `agent_states`, written by
+db/checkpointer.py) read-only, joined to the owned conversation.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from db.errors import NotFound
+
+CONVERSATION_COLUMNS = "id, user_id, title, metadata, created_at, updated_at, expires_at"
+
+INSERT_CONVERSATION = """
+INSERT INTO conversations (user_id, title, metadata, expires_at)
+VALUES ($1, $2, $3, now() + make_interval(hours => $4))
+RETURNING id, user_id, title, metadata, created_at, updated_at, expires_at
+"""
+SELECT_OWNED_CONVERSATION = """
+SELECT id, user_id, title, metadata, created_at, updated_at, expires_at
+  FROM conversations
+ WHERE id = $1 AND user_id = $2 AND expires_at > now()
+"""
+# Keyset pagination, newest first; the cursor is the last row's (created_at, id).
+LIST_OWNED_CONVERSATIONS = """
+SELECT id, user_id, title, metadata, created_at, updated_at, expires_at
+  FROM conversations
+ WHERE user_id = $1 AND expires_at > now()
+   AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3::uuid))
+ ORDER BY created_at DESC, id DESC
+ LIMIT $4
+"""
+EXTEND_OWNED_CONVERSATION = """
+UPDATE conversations
+   SET expires_at = now() + make_interval(hours => $3), updated_at = now()
+ WHERE id = $1 AND user_id = $2 AND expires_at > now()
+RETURNING id, user_id, title, metadata, created_at, updated_at, expires_at
+"""
+DELETE_OWNED_CONVERSATION = """
+DELETE FROM conversations WHERE id = $1 AND user_id = $2 AND expires_at > now() RETURNING id
+"""
+# One round trip: touch the owned (unexpired) conversation and insert every message.
+APPEND_MESSAGES = """
+WITH owned AS (
+    UPDATE conversations SET updated_at = now()
+     WHERE id = $1 AND user_id = $2 AND expires_at > now()
+    RETURNING id, user_id
+)
+INSERT INTO conversation_messages (conversation_id, user_id, role, content, agent_name, metadata)
+SELECT owned.id, owned.user_id, m.role, m.content, m.agent_name, m.metadata::jsonb
+  FROM owned, unnest($3::text[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY
+       AS m(role, content, agent_name, metadata, position)
+ ORDER BY m.position
+RETURNING id
+"""
+SELECT_MESSAGES_AFTER = """
+SELECT id, role, content, agent_name, metadata, created_at
+  FROM conversation_messages
+ WHERE conversation_id = $1 AND user_id = $2 AND id > $3
+ ORDER BY id
+ LIMIT $4
+"""
+SELECT_ALL_MESSAGES = """
+SELECT id, role, content, agent_name, metadata, created_at
+  FROM conversation_messages
+ WHERE conversation_id = $1 AND user_id = $2
+ ORDER BY id
+"""
+SELECT_WORKFLOW_STATE = """
+SELECT w.workflow_type, w.current_step, w.state_data, w.updated_at
+  FROM workflow_states w
+  JOIN conversations c ON c.id::text = w.conversation_id
+ WHERE w.conversation_id = $1::text AND c.user_id = $2 AND c.expires_at > now()
+   AND (w.user_id IS NULL OR w.user_id = $2)
+"""
+SELECT_AGENT_STATES = """
+SELECT a.agent_name, a.state_data, a.workflow_step, a.updated_at
+  FROM agent_states a
+  JOIN conversations c ON c.id::text = a.conversation_id
+ WHERE a.conversation_id = $1::text AND c.user_id = $2 AND c.expires_at > now()
+ ORDER BY a.agent_name
+"""
+COUNT_CONVERSATIONS = "SELECT count(*) FROM conversations WHERE expires_at > now()"
+COUNT_MESSAGES = "SELECT count(*) FROM conversation_messages"
+
+MESSAGE_ROLES = ("user", "assistant", "system")
+MAX_PAGE_SIZE = 100
+DEFAULT_TTL_HOURS = 24
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: uuid.UUID
+    user_id: uuid.UUID
+    title: str | None
+    metadata: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Message:
+    id: int
+    role: str
+    content: str
+    agent_name: str | None
+    metadata: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list and the opaque cursor of the next one (None at the end)."""
+
+    items: list[Any]
+    next_cursor: str | None
+
+
+def as_uuid(value: object, kind: str = "conversation") -> uuid.UUID:
+    """A UUID from a UUID or its text; anything else names nothing, so NotFound."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise NotFound(kind, value) from None
+
+
+def to_conversation(row: Mapping[str, Any]) -> Conversation:
+    return Conversation(**{key: row[key] for key in CONVERSATION_COLUMNS.split(", ")})
+
+
+def to_message(row: Mapping[str, Any]) -> Message:
+    return Message(id=row["id"], role=row["role"], content=row["content"], agent_name=row["agent_name"],
+                   metadata=row["metadata"], created_at=row["created_at"])
+
+
+def encode_cursor(created_at: datetime, ident: uuid.UUID) -> str:
+    raw = json.dumps([created_at.isoformat(), str(ident)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    """Raises ValueError on anything that is not a cursor this module made."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        created, ident = json.loads(raw)
+        return datetime.fromisoformat(created), uuid.UUID(ident)
+    except (ValueError, TypeError, UnicodeDecodeError) as exc:
+        raise ValueError("invalid cursor") from exc
+
+
+def _message_columns(messages: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[str], list[str | None], list[str]]:
+    roles, contents, agents, metadata = [], [], [], []
+    for message in messages:
+        role = message.get("role")
+        if role not in MESSAGE_ROLES:
+            raise ValueError(f"message role must be one of {', '.join(MESSAGE_ROLES)}")
+        content = message.get("content")
+        if not isinstance(content, str):
+            raise TypeError("message content must be a string")
+        roles.append(role)
+        contents.append(content)
+        agents.append(message.get("agent_name"))
+        metadata.append(json.dumps(message.get("metadata") or {}))
+    return roles, contents, agents, metadata
+
+
+async def get_owned(con: asyncpg.Connection, conversation_id: object, user_id: object) -> asyncpg.Record:
+    """The conversation row; NotFound when missing, another user's, or past `expires_at`."""
+    row = await con.fetchrow(SELECT_OWNED_CONVERSATION, as_uuid(conversation_id), as_uuid(user_id, "user"))
+    if row is None:
+        raise NotFound("conversation", conversation_id)
+    return row
+
+
+async def append_messages(con: asyncpg.Connection, conversation_id: object, user_id: object,
+                          messages: list[dict[str, Any]]) -> None:
+    """Append messages (dicts: role, content, agent_name?, metadata?) in order, in the caller's
+    transaction; NotFound when the conversation is not the user's or has expired."""
+    if not messages:
+        await get_owned(con, conversation_id, user_id)
+        return
+    roles, contents, agents, metadata = _message_columns(messages)
+    rows = await con.fetch(APPEND_MESSAGES, as_uuid(conversation_id), as_uuid(user_id, "user"),
+                           roles, contents, agents, metadata)
+    if not rows:
+        raise NotFound("conversation", conversation_id)
+
+
+class ConversationService:
+    """Conversation operations for the API; every method takes the acting user's id."""
+
+    def __init__(self, pool: asyncpg.Pool, *, ttl_hours: int = DEFAULT_TTL_HOURS) -> None:
+        self.pool = pool
+        self.ttl_hours = ttl_hours
+
+    async def create(self, user_id: object, title: str | None = None,
+                     metadata: dict[str, Any] | None = None) -> Conversation:
+        row = await self.pool.fetchrow(INSERT_CONVERSATION, as_uuid(user_id, "user"), title,
+                                       metadata or {}, self.ttl_hours)
+        assert row is not None
+        return to_conversation(row)
+
+    async def get(self, conversation_id: object, user_id: object) -> Conversation:
+        async with self.pool.acquire() as con:
+            return to_conversation(await get_owned(con, conversation_id, user_id))
+
+    async def list(self, user_id: object, *, limit: int = 20, cursor: str | None = None) -> Page:
+        """Newest first; raises ValueError on a bad cursor or limit outside 1..100."""
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}")
+        after_created, after_id = decode_cursor(cursor) if cursor else (None, None)
+        rows = await self.pool.fetch(LIST_OWNED_CONVERSATIONS, as_uuid(user_id, "user"),
+                                     after_created, after_id, limit + 1)
+        items = [to_conversation(row) for row in rows[:limit]]
+        more = len(rows) > limit
+        return Page(items, encode_cursor(items[-1].created_at, items[-1].id) if more else None)
+
+    async def extend(self, conversation_id: object, user_id: object, hours: int | None = None) -> Conversation:
+        """Push `expires_at` to now + hours (default the TTL); an expired one cannot be revived."""
+        row = await self.pool.fetchrow(EXTEND_OWNED_CONVERSATION, as_uuid(conversation_id),
+                                       as_uuid(user_id, "user"), hours or self.ttl_hours)
+        if row is None:
+            raise NotFound("conversation", conversation_id)
+        return to_conversation(row)
+
+    async def delete(self, conversation_id: object, user_id: object) -> None:
+        deleted = await self.pool.fetchval(DELETE_OWNED_CONVERSATION, as_uuid(conversation_id),
+                                           as_uuid(user_id, "user"))
+        if deleted is None:
+            raise NotFound("conversation", conversation_id)
+
+    async def append(self, conversation_id: object, user_id: object, messages: list[dict[str, Any]]) -> None:
+        async with self.pool.acquire() as con:
+            await append_messages(con, conversation_id, user_id, messages)
+
+    async def history(self, conversation_id: object, user_id: object, *, limit: int = 50,
+                      after_id: int = 0) -> Page:
+        """Messages oldest first after `after_id`; the cursor is the last message id."""
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}")
+        cid, uid = as_uuid(conversation_id), as_uuid(user_id, "user")
+        async with self.pool.acquire() as con:
+            await get_owned(con, cid, uid)
+            rows = await con.fetch(SELECT_MESSAGES_AFTER, cid, uid, after_id, limit + 1)
+        items = [to_message(row) for row in rows[:limit]]
+        return Page(items, str(items[-1].id) if len(rows) > limit else None)
+
+    async def export(self, conversation_id: object, user_id: object) -> dict[str, Any]:
+        """The conversation, all its messages and its workflow, read in one snapshot."""
+        cid, uid = as_uuid(conversation_id), as_uuid(user_id, "user")
+        async with self.pool.acquire() as con, con.transaction(isolation="repeatable_read", readonly=True):
+            conversation = to_conversation(await get_owned(con, cid, uid))
+            messages = [to_message(row) for row in await con.fetch(SELECT_ALL_MESSAGES, cid, uid)]
+            workflow = await self._workflow(con, cid, uid)
+        return {"conversation": conversation, "messages": messages, "workflow": workflow}
+
+    async def workflow(self, conversation_id: object, user_id: object) -> dict[str, Any]:
+        """Where the conversation's workflow is and what each agent concluded."""
+        cid, uid = as_uuid(conversation_id), as_uuid(user_id, "user")
+        async with self.pool.acquire() as con, con.transaction(isolation="repeatable_read", readonly=True):
+            await get_owned(con, cid, uid)
+            return await self._workflow(con, cid, uid)
+
+    @staticmethod
+    async def _workflow(con: asyncpg.Connection, cid: uuid.UUID, uid: uuid.UUID) -> dict[str, Any]:
+        state = await con.fetchrow(SELECT_WORKFLOW_STATE, str(cid), uid)
+        agents = await con.fetch(SELECT_AGENT_STATES, str(cid), uid)
+        return {"conversation_id": cid,
+                "workflow": dict(state) if state is not None else None,
+                "agents": [dict(row) for row in agents]}
+
+    async def counts(self) -> dict[str, int]:
+        """Totals for the admin stats."""
+        async with self.pool.acquire() as con:
+            return {"conversations": await con.fetchval(COUNT_CONVERSATIONS),
+                    "messages": await con.fetchval(COUNT_MESSAGES)}
