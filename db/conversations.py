@@ -19,11 +19,15 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from db.errors import NotFound
+
+# A plain connection or one borrowed from the pool: both work for every helper here.
+Connection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
 
 CONVERSATION_COLUMNS = "id, user_id, title, metadata, created_at, updated_at, expires_at"
 
@@ -143,11 +147,11 @@ def as_uuid(value: object, kind: str = "conversation") -> uuid.UUID:
         raise NotFound(kind, value) from None
 
 
-def to_conversation(row: Mapping[str, Any]) -> Conversation:
+def to_conversation(row: Mapping[str, Any] | asyncpg.Record) -> Conversation:
     return Conversation(**{key: row[key] for key in CONVERSATION_COLUMNS.split(", ")})
 
 
-def to_message(row: Mapping[str, Any]) -> Message:
+def to_message(row: Mapping[str, Any] | asyncpg.Record) -> Message:
     return Message(id=row["id"], role=row["role"], content=row["content"], agent_name=row["agent_name"],
                    metadata=row["metadata"], created_at=row["created_at"])
 
@@ -183,7 +187,7 @@ def _message_columns(messages: Sequence[Mapping[str, Any]]) -> tuple[list[str], 
     return roles, contents, agents, metadata
 
 
-async def get_owned(con: asyncpg.Connection, conversation_id: object, user_id: object) -> asyncpg.Record:
+async def get_owned(con: Connection, conversation_id: object, user_id: object) -> asyncpg.Record:
     """The conversation row; NotFound when missing, another user's, or past `expires_at`."""
     row = await con.fetchrow(SELECT_OWNED_CONVERSATION, as_uuid(conversation_id), as_uuid(user_id, "user"))
     if row is None:
@@ -191,7 +195,7 @@ async def get_owned(con: asyncpg.Connection, conversation_id: object, user_id: o
     return row
 
 
-async def append_messages(con: asyncpg.Connection, conversation_id: object, user_id: object,
+async def append_messages(con: Connection, conversation_id: object, user_id: object,
                           messages: list[dict[str, Any]]) -> None:
     """Append messages (dicts: role, content, agent_name?, metadata?) in order, in the caller's
     transaction; NotFound when the conversation is not the user's or has expired."""
@@ -223,7 +227,7 @@ class ConversationService:
         async with self.pool.acquire() as con:
             return to_conversation(await get_owned(con, conversation_id, user_id))
 
-    async def list(self, user_id: object, *, limit: int = 20, cursor: str | None = None) -> Page:
+    async def list_page(self, user_id: object, *, limit: int = 20, cursor: str | None = None) -> Page:
         """Newest first; raises ValueError on a bad cursor or limit outside 1..100."""
         if not 1 <= limit <= MAX_PAGE_SIZE:
             raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}")
@@ -281,7 +285,7 @@ class ConversationService:
             return await self._workflow(con, cid, uid)
 
     @staticmethod
-    async def _workflow(con: asyncpg.Connection, cid: uuid.UUID, uid: uuid.UUID) -> dict[str, Any]:
+    async def _workflow(con: Connection, cid: uuid.UUID, uid: uuid.UUID) -> dict[str, Any]:
         state = await con.fetchrow(SELECT_WORKFLOW_STATE, str(cid), uid)
         agents = await con.fetch(SELECT_AGENT_STATES, str(cid), uid)
         return {"conversation_id": cid,

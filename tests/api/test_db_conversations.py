@@ -81,16 +81,16 @@ async def test_list_paginates_newest_first_with_a_cursor(pool: asyncpg.Pool) -> 
     seen: list[uuid.UUID] = []
     cursor = None
     while True:
-        page = await service.list(alice, limit=2, cursor=cursor)
+        page = await service.list_page(alice, limit=2, cursor=cursor)
         seen += [c.id for c in page.items]
         cursor = page.next_cursor
         if cursor is None:
             break
     assert seen == [c.id for c in reversed(created)]
     with pytest.raises(ValueError):
-        await service.list(alice, cursor="garbage!")
+        await service.list_page(alice, cursor="garbage!")
     with pytest.raises(ValueError):
-        await service.list(alice, limit=101)
+        await service.list_page(alice, limit=101)
 
 
 async def test_workflow_reads_projection_of_owned_conversation_only(pool: asyncpg.Pool) -> None:
