@@ -1,0 +1,101 @@
+"""The FastAPI application factory and its lifespan.
+
+The lifespan opens the pool, builds the services and starts the in-process
+run workers; it stops them in reverse order. When the database is down at
+start, the service still starts (every route then answers 503 and /health
+says so) and recovers when the database comes back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+from fastapi import FastAPI
+from starlette.middleware import Middleware
+
+from api.errors import COMMON_RESPONSES, install_error_handlers
+from api.middleware import BodySizeLimit, RequestContext
+from api.routes import auth, chat, conversations, health, runs, stats
+from db.analytics import AnalyticsService
+from db.conversations import ConversationService
+from db.errors import Unavailable
+from db.pool import create_pool
+from db.runs import RunService
+from db.settings import Settings, load_settings
+from db.throttle import LoginThrottle
+from db.tokens import TokenService
+from db.users import UserService
+
+log = logging.getLogger("api.app")
+
+# Starts the run workers for the app's pool; returns the coroutine that stops them.
+WorkerStarter = Callable[[asyncpg.Pool, Settings], Awaitable[Callable[[], Awaitable[None]]]]
+
+
+async def start_in_process_workers(pool: asyncpg.Pool, settings: Settings) -> Callable[[], Awaitable[None]]:
+    from api.worker import WorkerPool  # D's module; imported late so the API can be tested without workers
+
+    workers = WorkerPool(pool, settings)
+    await workers.start()
+    return workers.stop
+
+
+async def open_pool(settings: Settings, dsn: str | None) -> asyncpg.Pool:
+    try:
+        return await create_pool(settings, dsn)
+    except Unavailable as exc:
+        log.warning("%s; starting anyway, routes answer 503 until it is back", exc)
+        return await create_pool(settings, dsn, min_size=0)
+
+
+def create_app(settings: Settings | None = None, *, dsn: str | None = None,
+               workers: WorkerStarter | None = start_in_process_workers,
+               chat_wait_seconds: float | None = None) -> FastAPI:
+    """The app. `workers=None` serves without in-process workers (another process runs them)."""
+    settings = settings or load_settings()
+    settings.jwt_secret()  # fail at start, naming the key, rather than at the first login
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = await open_pool(settings, dsn)
+        app.state.pool = pool
+        app.state.users = UserService(pool)
+        app.state.tokens = TokenService(pool, refresh_days=settings.refresh_token_expire_days)
+        app.state.throttle = LoginThrottle(pool)
+        app.state.conversations = ConversationService(pool, ttl_hours=settings.conversation_ttl_hours)
+        app.state.runs = RunService(pool)
+        app.state.analytics = AnalyticsService(pool)
+        stop_workers = await workers(pool, settings) if workers is not None else None
+        try:
+            yield
+        finally:
+            try:
+                if stop_workers is not None:
+                    await stop_workers()
+            finally:
+                await pool.close()
+
+    app = FastAPI(
+        title="Insurance Navigator",
+        version="0.1.0",
+        description="Health-insurance questions answered by a durable multi-agent workflow. "
+                    "Authorize with your email and password (OAuth2 password flow) to try the routes.",
+        lifespan=lifespan,
+        responses=COMMON_RESPONSES,
+        middleware=[Middleware(RequestContext), Middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)],
+    )
+    app.state.settings = settings
+    if chat_wait_seconds is not None:
+        app.state.chat_wait_seconds = chat_wait_seconds
+    install_error_handlers(app)
+    for module in (auth, conversations, runs, chat, health, stats):
+        app.include_router(module.router)
+    return app
+
+
+def openapi_document(app: FastAPI) -> dict[str, Any]:
+    return app.openapi()

@@ -1,0 +1,109 @@
+"""Dependencies as aliases: the services on app.state and the authenticated caller.
+
+The bearer token is read from the Authorization header only (OAuth2PasswordBearer);
+a token in the query string is never looked at."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import asyncpg
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from api.errors import UNAUTHORIZED_HEADERS
+from api.security import AccessClaims, InvalidAccessToken, decode_access_token
+from db.analytics import AnalyticsService
+from db.conversations import ConversationService
+from db.errors import NotFound
+from db.runs import RunService
+from db.settings import Settings
+from db.throttle import LoginThrottle
+from db.tokens import TokenService
+from db.users import User, UserService
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_pool(request: Request) -> asyncpg.Pool:
+    pool: asyncpg.Pool = request.app.state.pool
+    return pool
+
+
+def get_users(request: Request) -> UserService:
+    service: UserService = request.app.state.users
+    return service
+
+
+def get_tokens(request: Request) -> TokenService:
+    service: TokenService = request.app.state.tokens
+    return service
+
+
+def get_throttle(request: Request) -> LoginThrottle:
+    service: LoginThrottle = request.app.state.throttle
+    return service
+
+
+def get_conversations(request: Request) -> ConversationService:
+    service: ConversationService = request.app.state.conversations
+    return service
+
+
+def get_runs(request: Request) -> RunService:
+    service: RunService = request.app.state.runs
+    return service
+
+
+def get_analytics(request: Request) -> AnalyticsService:
+    service: AnalyticsService = request.app.state.analytics
+    return service
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+Users = Annotated[UserService, Depends(get_users)]
+Tokens = Annotated[TokenService, Depends(get_tokens)]
+Throttle = Annotated[LoginThrottle, Depends(get_throttle)]
+Conversations = Annotated[ConversationService, Depends(get_conversations)]
+Runs = Annotated[RunService, Depends(get_runs)]
+Analytics = Annotated[AnalyticsService, Depends(get_analytics)]
+
+
+async def get_access_claims(settings: SettingsDep, tokens: Tokens,
+                            token: Annotated[str | None, Depends(oauth2_scheme)]) -> AccessClaims:
+    if not token:
+        raise HTTPException(401, "not authenticated", headers=UNAUTHORIZED_HEADERS)
+    claims = decode_access_token(settings, token)
+    if await tokens.is_access_revoked(claims.jti, claims.session_id):
+        raise InvalidAccessToken("revoked")
+    return claims
+
+
+Claims = Annotated[AccessClaims, Depends(get_access_claims)]
+
+
+async def get_current_user(claims: Claims, users: Users) -> User:
+    try:
+        user = await users.get(claims.user_id)
+    except NotFound:
+        raise InvalidAccessToken("unknown user") from None
+    if not user.is_active:
+        raise InvalidAccessToken("inactive user")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+async def get_admin(user: CurrentUser) -> User:
+    if not user.is_admin:
+        raise HTTPException(403, "admin role required")
+    return user
+
+
+AdminUser = Annotated[User, Depends(get_admin)]

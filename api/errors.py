@@ -1,0 +1,107 @@
+"""The one place that turns errors into HTTP answers: `{"detail": ...}`, never a trace.
+
+db.errors -> 404/409/503, a lost database connection -> 503 with Retry-After,
+bad tokens -> 401, throttling -> 429 with Retry-After, and a 422 body that
+names the field and the problem but never echoes the submitted value.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, cast
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.security import InvalidAccessToken
+from db.errors import Conflict, NotFound, Unavailable
+from db.pool import CONNECTION_ERRORS
+from db.throttle import Throttled
+from db.tokens import InvalidToken
+
+log = logging.getLogger("api.errors")
+
+RETRY_AFTER_SECONDS = "5"
+UNAUTHORIZED_HEADERS = {"WWW-Authenticate": "Bearer"}
+
+# Statuses every route may answer, for the OpenAPI document.
+COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    422: {"description": "Invalid input (the submitted values are never echoed)"},
+    413: {"description": "Request body larger than MAX_REQUEST_BYTES"},
+    503: {"description": "Database unavailable; retry after Retry-After seconds"},
+}
+AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Missing, invalid, expired or revoked access token"},
+}
+OWNED_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: {"description": "Not found, or not yours"},
+}
+
+
+def error(status: int, detail: Any, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+
+
+def validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
+    """Where and what, never the input (it may be a password)."""
+    return [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "invalid")), "type": str(e.get("type", ""))}
+            for e in exc.errors()]
+
+
+async def _validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return error(422, validation_details(exc))
+
+
+async def _not_found(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, NotFound)
+    return error(404, f"{exc.kind} not found")
+
+
+async def _conflict(request: Request, exc: Exception) -> JSONResponse:
+    return error(409, str(exc))
+
+
+async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("database unavailable: %s", type(exc).__name__)
+    return error(503, "database unavailable, retry later", {"Retry-After": RETRY_AFTER_SECONDS})
+
+
+async def _bad_token(request: Request, exc: Exception) -> JSONResponse:
+    return error(401, "invalid or expired token", UNAUTHORIZED_HEADERS)
+
+
+async def _throttled(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Throttled)
+    return error(429, "too many login attempts, retry later", {"Retry-After": str(exc.retry_after)})
+
+
+async def _bad_value(request: Request, exc: Exception) -> JSONResponse:
+    return error(422, str(exc))
+
+
+async def _http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return error(exc.status_code, exc.detail, dict(exc.headers) if exc.headers else None)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled %s", type(exc).__name__, exc_info=exc)
+    return error(500, "internal error")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(NotFound, _not_found)
+    app.add_exception_handler(Conflict, _conflict)
+    app.add_exception_handler(Unavailable, _unavailable)
+    for exc_type in CONNECTION_ERRORS:
+        app.add_exception_handler(cast(type[Exception], exc_type), _unavailable)
+    app.add_exception_handler(InvalidAccessToken, _bad_token)
+    app.add_exception_handler(InvalidToken, _bad_token)
+    app.add_exception_handler(Throttled, _throttled)
+    app.add_exception_handler(ValueError, _bad_value)
+    app.add_exception_handler(Exception, _unexpected)

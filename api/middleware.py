@@ -1,0 +1,107 @@
+"""Pure ASGI middleware (no BaseHTTPMiddleware: it buffers and breaks streaming).
+
+`RequestContext` gives each request an id (kept from a sane X-Request-ID,
+else new), returns it in the response and logs one line per request without
+headers, body or query string. `BodySizeLimit` answers 413 when a body is
+over MAX_REQUEST_BYTES: at once from Content-Length, or while reading a
+chunked body, before the route sees more than the limit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.logging import REQUEST_ID
+
+log = logging.getLogger("api.access")
+REQUEST_ID_HEADER = b"x-request-id"
+SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+TOO_LARGE = "request body too large"
+
+
+class RequestContext:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope["headers"]).get(REQUEST_ID_HEADER, b"").decode("latin-1")
+        request_id = given if SANE_REQUEST_ID.match(given) else uuid.uuid4().hex
+        token = REQUEST_ID.set(request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (REQUEST_ID_HEADER, request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            log.info("%s %s %s", scope["method"], scope["path"], status,
+                     extra={"status": status, "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
+            REQUEST_ID.reset(token)
+
+
+class BodySizeLimit:
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None:
+            try:
+                too_large = int(length) > self.max_bytes
+            except ValueError:
+                await _reply(send, 400, "invalid Content-Length")
+                return
+            if too_large:
+                await _reply(send, 413, TOO_LARGE)
+                return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise HTTPException(413, TOO_LARGE)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except HTTPException as exc:
+            if exc.status_code != 413 or started:
+                raise
+            await _reply(send, 413, TOO_LARGE)
+
+
+async def _reply(send: Send, status: int, detail: str) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})

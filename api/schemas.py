@@ -1,0 +1,214 @@
+"""Request and response bodies. Text inputs refuse NUL bytes and text that is
+not valid Unicode (lone surrogates) with 422, before anything is hashed or stored."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
+
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 256
+MAX_MESSAGE_CHARS = 32_000
+
+
+def clean_text(value: str) -> str:
+    """PostgreSQL text and argon2 both need real UTF-8 without NUL."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    return value
+
+
+def not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+CleanText = Annotated[str, AfterValidator(clean_text)]
+Password = Annotated[str, Field(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH),
+                     AfterValidator(clean_text)]
+Email = Annotated[EmailStr, Field(max_length=320), AfterValidator(clean_text)]
+Title = Annotated[str, Field(max_length=200), AfterValidator(clean_text)]
+MessageText = Annotated[str, Field(min_length=1, max_length=MAX_MESSAGE_CHARS), AfterValidator(clean_text),
+                        AfterValidator(not_blank)]
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- accounts ---------------------------------------------------------------
+
+class RegisterRequest(StrictModel):
+    email: Email
+    password: Password
+    full_name: Title | None = None
+
+
+class LoginRequest(StrictModel):
+    email: Email
+    password: Annotated[str, Field(min_length=1, max_length=MAX_PASSWORD_LENGTH), AfterValidator(clean_text)]
+
+
+class RefreshRequest(StrictModel):
+    refresh_token: Annotated[str, Field(min_length=1, max_length=512), AfterValidator(clean_text)]
+
+
+class LogoutRequest(StrictModel):
+    refresh_token: Annotated[str, Field(min_length=1, max_length=512), AfterValidator(clean_text)] | None = None
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+    refresh_token: str
+
+
+class UserOut(BaseModel):
+    id: uuid.UUID
+    email: str
+    full_name: str | None
+    role: Literal["user", "admin"]
+    is_active: bool
+    created_at: datetime
+
+
+# --- conversations -------------------------------------------------------------
+
+class ConversationCreate(StrictModel):
+    title: Title | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class ConversationExtend(StrictModel):
+    hours: Annotated[int, Field(ge=1, le=24 * 365)] | None = None
+
+
+class ConversationOut(BaseModel):
+    id: uuid.UUID
+    title: str | None
+    metadata: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    expires_at: datetime
+
+
+class ConversationPage(BaseModel):
+    items: list[ConversationOut]
+    next_cursor: str | None
+
+
+class MessageOut(BaseModel):
+    id: int
+    role: Literal["user", "assistant", "system"]
+    content: str
+    agent_name: str | None
+    metadata: dict[str, Any]
+    created_at: datetime
+
+
+class MessagePage(BaseModel):
+    items: list[MessageOut]
+    next_cursor: str | None
+
+
+class WorkflowStateOut(BaseModel):
+    workflow_type: str
+    current_step: str | None
+    state_data: dict[str, Any]
+    updated_at: datetime
+
+
+class AgentStateOut(BaseModel):
+    agent_name: str
+    state_data: dict[str, Any]
+    workflow_step: str
+    updated_at: datetime
+
+
+class WorkflowOut(BaseModel):
+    conversation_id: uuid.UUID
+    workflow: WorkflowStateOut | None
+    agents: list[AgentStateOut]
+
+
+class ConversationExport(BaseModel):
+    conversation: ConversationOut
+    messages: list[MessageOut]
+    workflow: WorkflowOut
+
+
+# --- runs and chat --------------------------------------------------------------
+
+RunStatus = Literal["pending", "running", "interrupted", "success", "error", "cancelled"]
+
+
+class RunCreate(StrictModel):
+    message: MessageText
+
+
+class RunResume(StrictModel):
+    input: Annotated[Any, Field(description="the answer to the run's question (any JSON value, not empty)")]
+
+
+class RunOut(BaseModel):
+    id: uuid.UUID
+    conversation_id: uuid.UUID
+    kind: str
+    resumes_run_id: uuid.UUID | None
+    status: RunStatus
+    input: dict[str, Any]
+    output: dict[str, Any] | None
+    error: str | None
+    attempt: int
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+
+
+class RunEventOut(BaseModel):
+    id: int
+    event: str
+    data: dict[str, Any]
+    created_at: datetime
+
+
+class ChatRequest(StrictModel):
+    message: MessageText
+    conversation_id: uuid.UUID | None = None
+
+
+class ChatResponse(BaseModel):
+    conversation_id: uuid.UUID
+    run_id: uuid.UUID
+    status: RunStatus
+    reply: str | None = None
+    question: dict[str, Any] | None = None
+    error: str | None = None
+
+
+# --- operations --------------------------------------------------------------
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "unavailable"]
+    database: Literal["connected", "unavailable"]
+
+
+class StatsOut(BaseModel):
+    users: dict[str, int]
+    conversations: int
+    messages: int
+    runs: dict[str, int]
+    analytics_events: dict[str, int]
+
+
+class ErrorOut(BaseModel):
+    detail: Any

@@ -1,0 +1,65 @@
+"""An app per test module on the module's migrated database, clients, and users made with few hashes."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from api.app import create_app
+from db.settings import Settings
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class Account:
+    email: str
+    password: str
+    id: str
+    access_token: str
+    refresh_token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
+@pytest.fixture(scope="module")
+async def app(settings: Settings, migrated_dsn: str) -> AsyncIterator[FastAPI]:
+    """The API without in-process workers (runs stay pending unless a test runs workers)."""
+    application = create_app(settings, dsn=migrated_dsn, workers=None, chat_wait_seconds=0.2)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(scope="module")
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+async def register_and_login(client: httpx.AsyncClient, email: str | None = None,
+                             password: str = PASSWORD) -> Account:
+    email = email or f"user-{uuid.uuid4().hex[:10]}@example.com"
+    created = await client.post("/auth/register", json={"email": email, "password": password})
+    assert created.status_code == 201, created.text
+    tokens = await client.post("/auth/login", json={"email": email, "password": password})
+    assert tokens.status_code == 200, tokens.text
+    body = tokens.json()
+    return Account(email, password, created.json()["id"], body["access_token"], body["refresh_token"])
+
+
+@pytest.fixture(scope="module")
+async def alice(client: httpx.AsyncClient) -> Account:
+    return await register_and_login(client)
+
+
+@pytest.fixture(scope="module")
+async def bob(client: httpx.AsyncClient) -> Account:
+    return await register_and_login(client)
