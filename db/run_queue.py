@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 
@@ -23,6 +23,7 @@ from db.runs import (
     FINISH_RUN,
     HEARTBEAT_RUN,
     RELEASE_RUN,
+    SELECT_RUNS_TABLE_EXISTS,
     LeaseLost,
     Run,
     to_run,
@@ -50,13 +51,24 @@ async def claim_run(con: asyncpg.Connection | asyncpg.Pool, worker_id: str, leas
     return to_run(row) if row is not None else None
 
 
+class LeaseState(NamedTuple):
+    cancel_requested: bool
+    steps: int
+
+
 async def heartbeat(con: asyncpg.Connection | asyncpg.Pool, run_id: uuid.UUID, attempt: int,
-                    lease_seconds: float) -> bool:
-    """Extend the lease; returns whether a cancel was requested. LeaseLost when no longer the owner."""
-    cancel_requested = await con.fetchrow(HEARTBEAT_RUN, run_id, attempt, lease_seconds)
-    if cancel_requested is None:
+                    lease_seconds: float) -> LeaseState:
+    """Extend the lease and report the run's cancel flag and committed steps;
+    LeaseLost when this attempt is no longer the owner."""
+    row = await con.fetchrow(HEARTBEAT_RUN, run_id, attempt, lease_seconds)
+    if row is None:
         raise LeaseLost(run_id, attempt)
-    return bool(cancel_requested["cancel_requested"])
+    return LeaseState(bool(row["cancel_requested"]), int(row["steps"]))
+
+
+async def runs_table_exists(con: asyncpg.Connection | asyncpg.Pool) -> bool:
+    """Whether migration 005 is applied (workers refuse to start without it)."""
+    return bool(await con.fetchval(SELECT_RUNS_TABLE_EXISTS))
 
 
 async def fence_step(con: asyncpg.Connection, run_id: uuid.UUID, attempt: int, lease_seconds: float,

@@ -63,6 +63,7 @@ SELECT id, seq, conversation_id, user_id, kind, resumes_run_id, status, input, o
 SELECT_OWNED_RUN_FOR_UPDATE = SELECT_OWNED_RUN + " FOR UPDATE"
 SELECT_LATER_RUN_EXISTS = "SELECT EXISTS (SELECT 1 FROM runs WHERE conversation_id = $1 AND seq > $2)"
 SELECT_RUN_STATUS = "SELECT status FROM runs WHERE id = $1 AND user_id = $2"
+SELECT_RUNS_TABLE_EXISTS = "SELECT to_regclass('runs') IS NOT NULL"
 
 # --- runs: cancel -------------------------------------------------------------
 
@@ -153,7 +154,7 @@ SELECT id, seq, conversation_id, user_id, kind, resumes_run_id, status, input, o
 HEARTBEAT_RUN = """
 UPDATE runs SET lease_expires_at = now() + make_interval(secs => $3)
  WHERE id = $1 AND attempt = $2 AND status = 'running'
-RETURNING cancel_requested
+RETURNING cancel_requested, steps
 """
 
 # Inside the checkpoint's transaction: fail unless this attempt still owns the run,
