@@ -1,0 +1,69 @@
+"""The graph: guard -> navigator -> (clarify) -> strategy -> communicator.
+
+Run it with `durability="sync"` so every step is on disk before the next one
+starts. Build inputs with `user_input` / `resume_input`: they mask SSNs and
+card numbers before LangGraph writes the input to the checkpointer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import HumanMessage
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Command
+
+from agents.communicator import make_communicator_node
+from agents.guard import make_guard_node, mask_sensitive
+from agents.kb import InMemoryRetriever
+from agents.navigator import make_clarify_node, make_navigator_node
+from agents.offline import OfflineChatModel
+from agents.ports import Retriever, RiskRecorder
+from agents.state import CLARIFY, COMMUNICATOR, GUARD, NAVIGATOR, STRATEGY, NavigatorState
+from agents.strategy import make_strategy_node
+
+
+def _after_guard(state: NavigatorState) -> str:
+    return NAVIGATOR if (state.get("guard") or {}).get("status") == "ok" else END
+
+
+def _after_navigator(state: NavigatorState) -> str:
+    return CLARIFY if (state.get("navigator") or {}).get("missing") else STRATEGY
+
+
+def build_graph(
+    checkpointer: BaseCheckpointSaver | None = None,
+    model: BaseChatModel | None = None,
+    retriever: Retriever | None = None,
+    risk_recorder: RiskRecorder | None = None,
+) -> CompiledStateGraph:
+    """The compiled graph; defaults: offline model, in-memory knowledge search, no risk log."""
+    model = model if model is not None else OfflineChatModel()
+    retriever = retriever if retriever is not None else InMemoryRetriever()
+    graph = StateGraph(NavigatorState)
+    graph.add_node(GUARD, make_guard_node(risk_recorder))
+    graph.add_node(NAVIGATOR, make_navigator_node(model, retriever))
+    graph.add_node(CLARIFY, make_clarify_node(model))
+    graph.add_node(STRATEGY, make_strategy_node(model))
+    graph.add_node(COMMUNICATOR, make_communicator_node(model))
+    graph.add_edge(START, GUARD)
+    graph.add_conditional_edges(GUARD, _after_guard, [NAVIGATOR, END])
+    graph.add_conditional_edges(NAVIGATOR, _after_navigator, [CLARIFY, STRATEGY])
+    graph.add_edge(CLARIFY, STRATEGY)
+    graph.add_edge(STRATEGY, COMMUNICATOR)
+    graph.add_edge(COMMUNICATOR, END)
+    return graph.compile(checkpointer=checkpointer)
+
+
+def user_input(text: str, message_id: str | None = None) -> dict[str, Any]:
+    """Graph input for one user message: masked, with an id (the delta channel needs ids)."""
+    return {"messages": [HumanMessage(content=mask_sensitive(text), id=message_id or str(uuid.uuid4()))]}
+
+
+def resume_input(answer: str) -> Command:
+    """Resume a graph waiting on the person's answer (masked before LangGraph stores it)."""
+    return Command(resume=mask_sensitive(answer))

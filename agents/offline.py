@@ -1,0 +1,115 @@
+"""The offline model: deterministic, rule-based, behind langchain-core's chat-model interface.
+
+It does the agents' real work without a network: intent classification and
+fact extraction by rules (`agents.rules`), plans from playbooks and the
+retrieved knowledge (`agents.playbooks`), replies assembled from the plan.
+`latency_ms` simulates a remote model's latency with `asyncio.sleep`, so load
+and crash tests have realistic windows in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.messages import AIMessage, BaseMessage, SystemMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.runnables import Runnable, RunnableLambda
+from pydantic import BaseModel
+
+from agents.playbooks import build_plan
+from agents.prompts import task_of
+from agents.replies import compose_reply
+from agents.rules import classify_intent, extract_facts
+
+_QUERY_STOP = {"i", "my", "me", "the", "a", "an", "and", "or", "to", "of", "is", "it", "was", "what", "how", "do",
+               "does", "can", "for", "in", "on", "now", "will", "be", "with", "that", "this", "so", "just", "got"}
+
+
+# Words that pull the intent's core documents into the search.
+_QUERY_HINTS = {
+    "claim_denial_appeal": "appeal denied external review",
+    "prior_authorization": "prior authorization",
+    "continuation_coverage": "cobra continuation",
+    "prescription_drugs": "formulary drug exception",
+    "billing_dispute": "bill dispute surprise",
+    "enrollment": "enrollment special enrollment",
+    "find_provider": "network provider directory",
+    "cost_estimate": "cost deductible coinsurance estimate",
+    "coverage_check": "covered benefits",
+}
+
+
+def _payload(messages: Sequence[BaseMessage]) -> tuple[str, dict[str, Any]]:
+    system = next((str(m.content) for m in messages if isinstance(m, SystemMessage)), "")
+    body = str(messages[-1].content) if messages else "{}"
+    try:
+        payload = json.loads(body)
+    except json.JSONDecodeError:
+        payload = {"question": body}
+    return task_of(system), payload if isinstance(payload, dict) else {"question": str(payload)}
+
+
+def _navigator(payload: dict[str, Any]) -> dict[str, Any]:
+    text = str(payload.get("question", ""))
+    intent, confidence = classify_intent(text)
+    previous = payload.get("previous_intent")
+    if intent == "other" and previous:
+        intent, confidence = previous, 0.5  # a follow-up in the same conversation
+    words = [w.strip(".,?!:;'\"()") for w in text.lower().split()]
+    query = " ".join([w for w in words if w and w not in _QUERY_STOP] + [_QUERY_HINTS.get(intent, "")])[:300]
+    return {"intent": intent, "confidence": confidence, "facts": extract_facts(text), "search_query": query}
+
+
+def respond(task: str, payload: dict[str, Any]) -> str:
+    """The offline model's answer to one task, as the text a remote model would return."""
+    if task == "navigator":
+        return json.dumps(_navigator(payload))
+    if task == "facts":
+        return json.dumps(extract_facts(str(payload.get("answer", ""))))
+    if task == "strategy":
+        plan = build_plan(str(payload.get("intent", "other")), payload.get("facts") or {},
+                          payload.get("documents") or [])
+        return json.dumps(plan)
+    if task == "communicator":
+        return compose_reply(payload.get("plan") or {}, payload.get("documents") or [], payload.get("question"))
+    return "I can help with health-insurance questions."
+
+
+class OfflineChatModel(BaseChatModel):
+    """Deterministic rule-based chat model; no network."""
+
+    latency_ms: int = 0
+
+    @property
+    def _llm_type(self) -> str:
+        return "offline-rules"
+
+    def _result(self, messages: list[BaseMessage]) -> ChatResult:
+        task, payload = _payload(messages)
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=respond(task, payload)))])
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                  run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+        if self.latency_ms:
+            time.sleep(self.latency_ms / 1000)
+        return self._result(messages)
+
+    async def _agenerate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                         run_manager: AsyncCallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+        if self.latency_ms:
+            await asyncio.sleep(self.latency_ms / 1000)
+        return self._result(messages)
+
+    def with_structured_output(  # type: ignore[override]
+        self, schema: type[BaseModel], *, include_raw: bool = False, **kwargs: Any
+    ) -> Runnable[LanguageModelInput, BaseModel]:
+        """Parse the JSON this model writes into the schema (what a tool-calling model would return)."""
+        parse: Callable[[BaseMessage], BaseModel] = lambda message: schema.model_validate_json(  # noqa: E731
+            str(message.content))
+        return self | RunnableLambda(parse)
