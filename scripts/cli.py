@@ -23,7 +23,9 @@ EXIT_USAGE = 2
 # Modules that add subcommands: each has `register(subparsers)` and sets `func`
 # on its parsers (a function taking the parsed args and returning an exit code).
 # Imported lazily so `navigator migrate` does not pay for langgraph or FastAPI.
-SUBCOMMAND_MODULES: list[str] = []
+SUBCOMMAND_MODULES: list[str] = [
+    "scripts.cmd_worker",
+]
 
 
 class CommandError(Exception):
