@@ -1,0 +1,58 @@
+"""`navigator worker --concurrency N`: run executors for queued runs until SIGTERM/SIGINT.
+
+Scaling out is starting more of these (on any machine) against the same
+PostgreSQL: they share nothing but the database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+
+from api.worker import WorkerPool
+from db.pool import create_pool, resolve_dsn
+from db.run_queue import runs_table_exists
+from db.settings import load_settings
+from scripts.cli import CommandError
+
+# Seconds a draining worker waits for in-flight steps before leaving them to lease expiry.
+DRAIN_SECONDS = 60.0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("worker", help="execute queued runs (scale out by starting more)")
+    parser.add_argument("--concurrency", type=int, default=None, metavar="N",
+                        help="concurrent runs in this process (default WORKER_CONCURRENCY)")
+    parser.set_defaults(func=cmd_worker)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    if args.concurrency is not None and args.concurrency < 1:
+        raise CommandError("--concurrency must be at least 1")
+    return asyncio.run(run_worker(args.concurrency))
+
+
+async def run_worker(concurrency: int | None) -> int:
+    settings = load_settings()
+    dsn = resolve_dsn(settings)
+    executors = concurrency or settings.worker_concurrency
+    # Each executor may hold two connections at once (a step's transaction and a heartbeat).
+    pool = await create_pool(settings, dsn, min_size=1, max_size=max(settings.db_pool_max_size, 2 * executors + 2))
+    try:
+        if not await runs_table_exists(pool):
+            raise CommandError("the database has no runs table; run `navigator migrate up` first")
+        workers = WorkerPool(pool, settings, concurrency=executors, dsn=dsn)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await workers.start()
+        print(f"worker {workers.worker_id} ready with {executors} executors", file=sys.stderr, flush=True)
+        await stop.wait()
+        print(f"worker {workers.worker_id} draining", file=sys.stderr, flush=True)
+        await workers.stop(drain_seconds=DRAIN_SECONDS)
+    finally:
+        await pool.close()
+    return 0
