@@ -1,1 +1,2 @@
-SELECT 1;
+DROP TABLE IF EXISTS risk_detections;
+DROP TABLE IF EXISTS knowledge_documents;

@@ -1,0 +1,51 @@
+"""Wires the agent graph to PostgreSQL: checkpointer + projection, model, knowledge search, risk log.
+
+`navigator ask`, the setup check and the run workers all build the graph here,
+so they run the same thing. Run it with `durability="sync"`.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+from langchain_core.language_models import BaseChatModel
+from langgraph.graph.state import CompiledStateGraph
+
+from agents.graph import build_graph
+from agents.kb import shipped_documents
+from agents.models import build_model
+from agents.projection import project_step
+from db.checkpointer import AsyncpgSaver, StepHook
+from db.knowledge import KnowledgeSearch, LoadResult, upsert_documents
+from db.risk import RiskLog
+from db.settings import Settings
+
+
+def model_from_settings(settings: Settings) -> BaseChatModel:
+    api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    return build_model(settings.llm_provider, latency_ms=settings.offline_model_latency_ms,
+                       base_url=settings.openai_base_url, api_key=api_key, model_name=settings.llm_model,
+                       timeout=settings.llm_timeout_seconds)
+
+
+async def ensure_shipped_knowledge(pool: asyncpg.Pool) -> LoadResult:
+    """Load or refresh the shipped documents; a no-op statement when they are current."""
+    docs = [doc.as_dict() for doc in shipped_documents()]
+    return await upsert_documents(pool, docs, origin="shipped")
+
+
+async def build_orchestrator(
+    pool: asyncpg.Pool,
+    settings: Settings,
+    *,
+    step_hook: StepHook | None = None,
+    model: BaseChatModel | None = None,
+) -> CompiledStateGraph:
+    """The compiled graph, checkpointed by `AsyncpgSaver` with the workflow/agent projection."""
+    await ensure_shipped_knowledge(pool)
+    saver = AsyncpgSaver(pool, projection=project_step, step_hook=step_hook)
+    return build_graph(
+        checkpointer=saver,
+        model=model if model is not None else model_from_settings(settings),
+        retriever=KnowledgeSearch(pool),
+        risk_recorder=RiskLog(pool),
+    )
