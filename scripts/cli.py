@@ -25,6 +25,7 @@ EXIT_USAGE = 2
 # Imported lazily so `navigator migrate` does not pay for langgraph or FastAPI.
 SUBCOMMAND_MODULES: list[str] = [
     "scripts.cmd_worker",
+    "scripts.cmd_ask",
 ]
 
 

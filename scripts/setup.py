@@ -101,11 +101,23 @@ async def check_migrations(ctx: SetupContext) -> str:
     return f"at version {latest:03d} ({len(applied)} applied now)"
 
 
+async def check_orchestrator(ctx: SetupContext) -> str:
+    """One offline question end to end (graph, checkpointer, projection, knowledge search)."""
+    assert ctx.settings is not None and ctx.dsn is not None
+    from scripts.cmd_ask import orchestrator_check
+
+    try:
+        return await orchestrator_check(ctx.settings, ctx.dsn)
+    except Exception as exc:
+        raise CheckFailed(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+
+
 # Later issues append their service checks here, in dependency order.
 CHECKS: list[tuple[str, CheckFn]] = [
     ("environment", check_environment),
     ("connectivity", check_connectivity),
     ("migrations", check_migrations),
+    ("orchestrator", check_orchestrator),
 ]
 
 
