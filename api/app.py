@@ -8,6 +8,7 @@ says so) and recovers when the database comes back.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -23,7 +24,7 @@ from api.routes import auth, chat, conversations, health, runs, stats
 from db.analytics import AnalyticsService
 from db.conversations import ConversationService
 from db.errors import Unavailable
-from db.pool import create_pool
+from db.pool import create_pool, resolve_dsn
 from db.runs import RunService
 from db.settings import Settings, load_settings
 from db.throttle import LoginThrottle
@@ -32,24 +33,34 @@ from db.users import UserService
 
 log = logging.getLogger("api.app")
 
-# Starts the run workers for the app's pool; returns the coroutine that stops them.
-WorkerStarter = Callable[[asyncpg.Pool, Settings], Awaitable[Callable[[], Awaitable[None]]]]
+# Starts the run workers on the app's pool (dsn for their LISTEN connection); returns their stop.
+WorkerStarter = Callable[[asyncpg.Pool, Settings, str], Awaitable[Callable[[], Awaitable[None]]]]
+# In-flight steps get this long to finish at shutdown before their leases are left to expire.
+WORKER_DRAIN_SECONDS = 20.0
+# Connections the API itself wants besides the workers' (each executor may hold two).
+API_CONNECTIONS = 10
 
 
-async def start_in_process_workers(pool: asyncpg.Pool, settings: Settings) -> Callable[[], Awaitable[None]]:
-    from api.worker import WorkerPool  # D's module; imported late so the API can be tested without workers
+async def start_in_process_workers(pool: asyncpg.Pool, settings: Settings,
+                                   dsn: str) -> Callable[[], Awaitable[None]]:
+    from api.worker import WorkerPool  # imported late: tests of the API alone need no graph
 
-    workers = WorkerPool(pool, settings)
+    workers = WorkerPool(pool, settings, dsn=dsn)
     await workers.start()
-    return workers.stop
+    log.info("in-process workers started (%d executors)", workers.concurrency)
+
+    async def stop() -> None:
+        await workers.stop(drain_seconds=WORKER_DRAIN_SECONDS)
+
+    return stop
 
 
-async def open_pool(settings: Settings, dsn: str | None) -> asyncpg.Pool:
+async def open_pool(settings: Settings, dsn: str, max_size: int) -> asyncpg.Pool:
     try:
-        return await create_pool(settings, dsn)
+        return await create_pool(settings, dsn, max_size=max_size)
     except Unavailable as exc:
         log.warning("%s; starting anyway, routes answer 503 until it is back", exc)
-        return await create_pool(settings, dsn, min_size=0)
+        return await create_pool(settings, dsn, min_size=0, max_size=max_size)
 
 
 def create_app(settings: Settings | None = None, *, dsn: str | None = None,
@@ -61,7 +72,11 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool = await open_pool(settings, dsn)
+        resolved: str = dsn if dsn is not None else await asyncio.to_thread(resolve_dsn, settings)
+        max_size = settings.db_pool_max_size
+        if workers is not None:
+            max_size = max(max_size, 2 * settings.worker_concurrency + API_CONNECTIONS)
+        pool = await open_pool(settings, resolved, max_size)
         app.state.pool = pool
         app.state.users = UserService(pool)
         app.state.tokens = TokenService(pool, refresh_days=settings.refresh_token_expire_days)
@@ -69,7 +84,11 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
         app.state.conversations = ConversationService(pool, ttl_hours=settings.conversation_ttl_hours)
         app.state.runs = RunService(pool)
         app.state.analytics = AnalyticsService(pool)
-        stop_workers = await workers(pool, settings) if workers is not None else None
+        try:
+            stop_workers = await workers(pool, settings, resolved) if workers is not None else None
+        except BaseException:
+            await pool.close()
+            raise
         try:
             yield
         finally:

@@ -60,11 +60,10 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(log_format: str = "text", level: str = "INFO") -> None:
-    """Install one stderr handler on the root logger (idempotent)."""
+    """Make ours the root logger's only handler (replacing e.g. the CLI's basicConfig)."""
     root = logging.getLogger()
     for handler in list(root.handlers):
-        if getattr(handler, "_navigator", False):
-            root.removeHandler(handler)
+        root.removeHandler(handler)
     handler = logging.StreamHandler(sys.stderr)
     handler._navigator = True  # type: ignore[attr-defined]
     handler.addFilter(ContextFilter())

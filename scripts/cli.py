@@ -26,6 +26,7 @@ EXIT_USAGE = 2
 SUBCOMMAND_MODULES: list[str] = [
     "scripts.cmd_worker",
     "scripts.cmd_ask",
+    "scripts.cmd_serve",
 ]
 
 

@@ -1,0 +1,157 @@
+"""`navigator serve`: the HTTP API with in-process run workers, and
+`navigator users create-admin`: the first administrator.
+
+serve applies pending migrations first (under the migration advisory lock, so
+replicas starting together are safe; `--no-migrate` when an operator runs them
+separately), then prints where to open /docs once the port is listening.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import signal
+import sys
+from collections.abc import Iterator
+
+from pydantic import ValidationError
+
+from db.errors import Conflict
+from db.migrate import Migrator, load_migrations
+from db.pool import connect, create_pool, resolve_dsn
+from db.settings import Settings, load_settings
+from scripts.cli import CommandError
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    serve = subparsers.add_parser("serve", help="start the HTTP API (OpenAPI docs at /docs) with in-process workers")
+    serve.add_argument("--host", default=DEFAULT_HOST, help=f"interface to listen on (default {DEFAULT_HOST})")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT,
+                       help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
+    serve.add_argument("--no-workers", action="store_true",
+                       help="run no workers in this process (run `navigator worker` elsewhere)")
+    serve.add_argument("--no-migrate", action="store_true", help="do not apply pending migrations at start")
+    serve.set_defaults(func=cmd_serve)
+
+    users = subparsers.add_parser("users", help="manage accounts")
+    users_sub = users.add_subparsers(dest="users_action", metavar="ACTION", required=True)
+    admin = users_sub.add_parser("create-admin", help="create an administrator (or promote an existing account)")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--full-name", default=None)
+    admin.add_argument("--password-stdin", action="store_true",
+                       help="read the password from the first line of stdin instead of prompting")
+    admin.add_argument("--promote", action="store_true",
+                       help="if the account exists, make it an administrator (its password is unchanged)")
+    admin.set_defaults(func=cmd_create_admin)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    if not 0 <= args.port < 65536:
+        raise CommandError("--port must be between 0 and 65535")
+    settings = load_settings()
+    settings.jwt_secret()
+    return asyncio.run(serve(settings, args.host, args.port, workers=not args.no_workers,
+                             migrate=not args.no_migrate))
+
+
+async def apply_migrations(settings: Settings, dsn: str) -> int:
+    con = await connect(settings, dsn)
+    try:
+        async with Migrator(con, load_migrations()) as migrator:
+            return len(await migrator.up())
+    finally:
+        await con.close()
+
+
+async def serve(settings: Settings, host: str, port: int, *, workers: bool, migrate: bool) -> int:
+    import uvicorn
+
+    from api.app import create_app, start_in_process_workers
+    from api.logging import configure_logging
+
+    configure_logging(settings.log_format, settings.log_level)
+    dsn = await asyncio.to_thread(resolve_dsn, settings)
+    if migrate:
+        applied = await apply_migrations(settings, dsn)
+        if applied:
+            print(f"applied {applied} pending migration(s)", file=sys.stderr, flush=True)
+    app = create_app(settings, dsn=dsn, workers=start_in_process_workers if workers else None)
+    # uvicorn's access log would print query strings; ours (api.access) logs the path only.
+    config = uvicorn.Config(app, host=host, port=port, access_log=False, log_config=None,
+                            log_level=settings.log_level.lower(), timeout_graceful_shutdown=30)
+    listening = asyncio.Event()
+
+    class AnnouncingServer(uvicorn.Server):
+        async def startup(self, sockets: list | None = None) -> None:  # type: ignore[type-arg]
+            await super().startup(sockets)
+            listening.set()
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            # uvicorn re-raises SIGTERM after its shutdown, killing the process before atexit
+            # handlers run (the embedded PostgreSQL's stop among them); we stop it ourselves.
+            yield
+
+    server = AnnouncingServer(config)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, setattr, server, "should_exit", True)
+    task = asyncio.create_task(server.serve())
+    await asyncio.wait([task, asyncio.create_task(listening.wait())], return_when=asyncio.FIRST_COMPLETED)
+    if server.started:
+        bound = server.servers[0].sockets[0].getsockname()[1]
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        base = f"http://{shown}:{bound}"
+        mode = "with in-process workers" if workers else "without workers"
+        print(f"Insurance Navigator listening on {base} ({mode}); open {base}/docs for the API", flush=True)
+    await task
+    return 0 if server.started else 1
+
+
+def read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("password for the administrator: ")
+    if getpass.getpass("again: ") != first:
+        raise CommandError("the passwords differ")
+    return first
+
+
+def cmd_create_admin(args: argparse.Namespace) -> int:
+    from api.schemas import RegisterRequest
+
+    password = read_password(args.password_stdin)
+    try:
+        request = RegisterRequest(email=args.email, password=password, full_name=args.full_name)
+    except ValidationError as exc:
+        fields = ", ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise CommandError(f"invalid account: {fields}") from None
+    return asyncio.run(create_admin(load_settings(), request.email, request.password, request.full_name,
+                                    promote=args.promote))
+
+
+async def create_admin(settings: Settings, email: str, password: str, full_name: str | None, *,
+                       promote: bool) -> int:
+    from api.security import hash_password
+    from db.users import UserService
+
+    pool = await create_pool(settings, min_size=1, max_size=2)
+    try:
+        users = UserService(pool)
+        try:
+            user = await users.create(email, await asyncio.to_thread(hash_password, password), full_name, "admin")
+            print(f"created administrator {user.email} ({user.id})")
+        except Conflict:
+            if not promote:
+                raise CommandError(f"an account with email {email} exists; add --promote to make it an "
+                                   "administrator") from None
+            user = await users.promote_to_admin(email)
+            print(f"promoted {user.email} ({user.id}) to administrator")
+    finally:
+        await pool.close()
+    return 0
