@@ -26,13 +26,13 @@ INTENT_PATTERNS: dict[str, list[Pattern]] = {
         _p(r"\bclaims?\b", 0.5),
     ],
     "prior_authorization": [
-        _p(r"\b(prior[- ]?auth\w*|pre-?auth\w*|pre-?approv\w*|prior approval|precert\w*|pre-?cert\w*|"
+        _p(r"\b(prior[- ]?auth\w*|pre[- ]?auth\w*|pre[- ]?approv\w*|prior approval|precert\w*|pre-?cert\w*|"
            r"authori[sz]ation|autorization|authori[sz]e)\b", 3.0),
         _p(r"\b(approv\w* (before|first|ahead)|before (the|my|i) (surgery|procedure|scan|mri))\b", 1.5),
         _p(r"\breferral\b", 1.0),
     ],
     "coverage_check": [
-        _p(r"\b(cover|covers|covered|coverd|covrage|coverage)\b", 1.5),
+        _p(r"\b(cover|covers|covered|coverd|covr|covrage|coverage)\b", 1.5),
         _p(r"\b(does|do|is|are|will|would)\b.{0,50}\b(cover\w*|pay for|included|a covered)\b", 1.5),
         _p(r"\b(essential health benefits?|preventive (care|services?)|benefits? (include|cover))\b", 2.0),
     ],
@@ -58,14 +58,17 @@ INTENT_PATTERNS: dict[str, list[Pattern]] = {
            2.0),
         _p(r"\b(apply|applying|qualify|eligible|eligibility)\b", 1.5),
         _p(r"\b(marketplace|healthcare\.gov|obamacare|exchange plan)\b", 1.5),
-        _p(r"\b(had a baby|new baby|got married|getting married|turned 26|turning 26|turning 65|moved to)\b", 1.5),
+        _p(r"\b(had a baby|new baby|got married|getting married|turn(ed|ing)? 26|turn(ed|ing)? 65|"
+           r"moved to|moving to)\b", 1.5),
         _p(r"\b(medicaid|chip|medi-cal)\b", 0.5),
     ],
     "billing_dispute": [
         _p(r"\b(bill|bills|billed|billing|invoice|statement)\b", 1.5),
         _p(r"\b(surprise bill\w*|balance[- ]bill\w*|overcharg\w*|charged (me )?twice|double[- ]charg\w*|"
            r"billed twice|duplicate charge|no surprises act|collections?|itemi[sz]ed)\b", 3.0),
-        _p(r"\b(dispute|disputing|contest|wrong|mistake|error|incorrect|too high)\b", 1.5),
+        _p(r"\b(dispute|disputing|contest|wrong|mistake|error|incorrect|too high|higher than)\b", 1.5),
+        # A bill that exceeds an estimate is a dispute, not a request for an estimate.
+        _p(r"\b(bill\w*|charged)\b.{0,60}\b(more than|higher than|above|over)\b.{0,40}\bestimate", 3.0),
     ],
     "prescription_drugs": [
         _p(r"\b(prescriptions?|perscriptions?|prescripton|rx|drugs?|medications?|medicaton|meds|pharmacy|"
@@ -75,14 +78,14 @@ INTENT_PATTERNS: dict[str, list[Pattern]] = {
            r"xarelto|jardiance|trulicity|zepbound|enbrel|dupixent|antidepressants?|zoloft|lexapro)\b", 2.0),
     ],
     "continuation_coverage": [
-        _p(r"\b(cobra|continuation coverage|mini-?cobra|state continuation)\b", 4.0),
+        _p(r"\b(cobra|continuation coverage|mini-?cobra|state continuation)\b", 5.0),
         _p(r"\bkeep (my|our)\b.{0,25}\b(insurance|coverage|plan|benefits)\b", 3.0),
         _p(r"\b(laid off|lay ?off|quit my job|quitting|leaving my job|left my job|lost my job|fired|"
            r"last day (of work|at work)|retir\w*|hours (were )?cut)\b", 1.5),
     ],
 }
 # Ties go to the more specific intent.
-PRIORITY = ["continuation_coverage", "claim_denial_appeal", "prior_authorization", "prescription_drugs",
+PRIORITY = ["continuation_coverage", "prescription_drugs", "claim_denial_appeal", "prior_authorization",
             "billing_dispute", "find_provider", "enrollment", "cost_estimate", "coverage_check"]
 MIN_SCORE = 1.5
 
