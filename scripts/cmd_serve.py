@@ -155,3 +155,69 @@ async def create_admin(settings: Settings, email: str, password: str, full_name:
     finally:
         await pool.close()
     return 0
+
+
+class _RollBack(Exception):
+    """Raised to undo a setup check's writes."""
+
+
+async def user_service_check(settings: Settings, dsn: str) -> str:
+    """argon2id hashing and verification, a token round trip, and a user row written then rolled back."""
+    import time
+    import uuid
+
+    from api.security import create_access_token, decode_access_token, hash_password, verify_password
+    from db.users import INSERT_USER
+
+    started = time.perf_counter()
+    password = uuid.uuid4().hex
+    password_hash = await asyncio.to_thread(hash_password, password)
+    ok, _ = await asyncio.to_thread(verify_password, password, password_hash)
+    hash_ms = (time.perf_counter() - started) * 1000
+    if not ok:
+        raise RuntimeError("a fresh password hash does not verify")
+    con = await connect(settings, dsn)
+    try:
+        try:
+            async with con.transaction():
+                row = await con.fetchrow(INSERT_USER, f"setup-{uuid.uuid4().hex}@example.com", password_hash,
+                                         None, "user")
+                claims = decode_access_token(settings, create_access_token(settings, row["id"]).token)
+                if claims.user_id != row["id"]:
+                    raise RuntimeError("access token does not round-trip")
+                raise _RollBack
+        except _RollBack:
+            pass
+    finally:
+        await con.close()
+    return f"argon2id hash+verify {hash_ms:.0f} ms, JWT round trip, users writable (rolled back)"
+
+
+async def conversation_service_check(settings: Settings, dsn: str) -> str:
+    """A conversation with messages written, read back as its owner, hidden from others, rolled back."""
+    import uuid
+
+    from db.conversations import INSERT_CONVERSATION, append_messages, get_owned
+    from db.errors import NotFound
+    from db.users import INSERT_USER
+
+    con = await connect(settings, dsn)
+    try:
+        try:
+            async with con.transaction():
+                owner = await con.fetchval(INSERT_USER, f"setup-{uuid.uuid4().hex}@example.com", "x", None, "user")
+                conversation = await con.fetchrow(INSERT_CONVERSATION, owner, "setup check", {},
+                                                  settings.conversation_ttl_hours)
+                await append_messages(con, conversation["id"], owner, [{"role": "user", "content": "hello"}])
+                await get_owned(con, conversation["id"], owner)
+                try:
+                    await get_owned(con, conversation["id"], uuid.uuid4())
+                    raise RuntimeError("a conversation is visible to a user who does not own it")
+                except NotFound:
+                    pass
+                raise _RollBack
+        except _RollBack:
+            pass
+    finally:
+        await con.close()
+    return f"create, append, owner-only read (TTL {settings.conversation_ttl_hours} h; rolled back)"

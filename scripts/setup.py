@@ -112,11 +112,33 @@ async def check_orchestrator(ctx: SetupContext) -> str:
         raise CheckFailed(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
 
 
+async def check_user_service(ctx: SetupContext) -> str:
+    assert ctx.settings is not None and ctx.dsn is not None
+    from scripts.cmd_serve import user_service_check
+
+    try:
+        return await user_service_check(ctx.settings, ctx.dsn)
+    except Exception as exc:
+        raise CheckFailed(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+
+
+async def check_conversation_service(ctx: SetupContext) -> str:
+    assert ctx.settings is not None and ctx.dsn is not None
+    from scripts.cmd_serve import conversation_service_check
+
+    try:
+        return await conversation_service_check(ctx.settings, ctx.dsn)
+    except Exception as exc:
+        raise CheckFailed(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+
+
 # Later issues append their service checks here, in dependency order.
 CHECKS: list[tuple[str, CheckFn]] = [
     ("environment", check_environment),
     ("connectivity", check_connectivity),
     ("migrations", check_migrations),
+    ("user service", check_user_service),
+    ("conversation service", check_conversation_service),
     ("orchestrator", check_orchestrator),
 ]
 
