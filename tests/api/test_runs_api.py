@@ -1,0 +1,134 @@
+"""Chat, runs, resume and the SSE event stream with the real in-process workers and the offline model."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from api.app import create_app, start_in_process_workers
+from db.settings import Settings
+from tests.api.conftest import Account, register_and_login
+
+DENIAL = "My MRI claim was denied, what now?"
+ANSWER = "The denial letter arrived on March 3 and it is an employer plan."
+
+
+@pytest.fixture(scope="module")
+async def worker_app(settings: Settings, migrated_dsn: str) -> AsyncIterator[FastAPI]:
+    application = create_app(settings, dsn=migrated_dsn, workers=start_in_process_workers, chat_wait_seconds=30)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(scope="module")
+async def wclient(worker_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=worker_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=60) as http:
+        yield http
+
+
+@pytest.fixture(scope="module")
+async def carol(wclient: httpx.AsyncClient) -> Account:
+    return await register_and_login(wclient)
+
+
+def parse_sse(text: str) -> list[dict[str, str]]:
+    events = []
+    for block in text.replace("\r\n", "\n").split("\n\n"):
+        fields: dict[str, str] = {}
+        for line in block.splitlines():
+            if line.startswith(":") or ":" not in line:
+                continue
+            key, value = line.split(":", 1)
+            fields[key] = value.removeprefix(" ")
+        if "id" in fields:
+            events.append(fields)
+    return events
+
+
+async def wait_settled(client: httpx.AsyncClient, account: Account, run_id: str) -> dict[str, object]:
+    # The event stream ends when the run settles: one request instead of polling.
+    await client.get(f"/runs/{run_id}/events", headers=account.headers)
+    response = await client.get(f"/runs/{run_id}", headers=account.headers)
+    assert response.status_code == 200
+    body: dict[str, object] = response.json()
+    return body
+
+
+async def test_chat_interrupt_resume_and_event_replay(wclient: httpx.AsyncClient, carol: Account) -> None:
+    asked = await wclient.post("/chat", json={"message": DENIAL}, headers=carol.headers)
+    assert asked.status_code == 200, asked.text
+    body = asked.json()
+    assert body["status"] == "interrupted" and body["reply"] is None
+    assert body["question"]["question"]
+    run_id, conversation_id = body["run_id"], body["conversation_id"]
+
+    resumed = await wclient.post(f"/runs/{run_id}/resume", json={"input": ANSWER}, headers=carol.headers)
+    assert resumed.status_code == 202
+    continuation = resumed.json()
+    assert continuation["resumes_run_id"] == run_id
+    again = await wclient.post(f"/runs/{run_id}/resume", json={"input": ANSWER}, headers=carol.headers)
+    assert again.status_code == 409
+
+    final = await wait_settled(wclient, carol, continuation["id"])
+    assert final["status"] == "success"
+    assert isinstance(final["output"], dict) and final["output"]["reply"]
+
+    stream = await wclient.get(f"/runs/{continuation['id']}/events", headers=carol.headers)
+    assert stream.status_code == 200 and stream.headers["content-type"].startswith("text/event-stream")
+    events = parse_sse(stream.text)
+    assert len(events) >= 2
+    ids = [int(e["id"]) for e in events]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    assert all(json.loads(e["data"])["id"] == int(e["id"]) for e in events)
+    # Reconnect with Last-Event-ID: only what came after.
+    replay = await wclient.get(f"/runs/{continuation['id']}/events",
+                               headers={**carol.headers, "Last-Event-ID": events[0]["id"]})
+    assert [int(e["id"]) for e in parse_sse(replay.text)] == ids[1:]
+
+    history = (await wclient.get(f"/conversations/{conversation_id}/history", headers=carol.headers)).json()
+    roles = [m["role"] for m in history["items"]]
+    assert roles.count("user") == 2 and roles[-1] == "assistant"
+    workflow = (await wclient.get(f"/conversations/{conversation_id}/workflow", headers=carol.headers)).json()
+    assert workflow["workflow"] is not None and workflow["agents"]
+
+
+async def test_chat_continues_a_conversation_and_refuses_anothers(wclient: httpx.AsyncClient,
+                                                                  carol: Account) -> None:
+    first = (await wclient.post("/chat", json={"message": "What is a deductible?"}, headers=carol.headers)).json()
+    assert first["status"] in ("success", "interrupted")
+    second = await wclient.post("/chat", json={"message": "And a copay?", "conversation_id": first["conversation_id"]},
+                                headers=carol.headers)
+    assert second.status_code == 200 and second.json()["conversation_id"] == first["conversation_id"]
+    dave = await register_and_login(wclient)
+    stolen = await wclient.post("/chat", json={"message": "hi", "conversation_id": first["conversation_id"]},
+                                headers=dave.headers)
+    assert stolen.status_code == 404
+    for path in (f"/runs/{first['run_id']}", f"/runs/{first['run_id']}/events"):
+        assert (await wclient.get(path, headers=dave.headers)).status_code == 404
+    assert (await wclient.post(f"/runs/{first['run_id']}/cancel", headers=dave.headers)).status_code == 404
+    unknown = await wclient.post("/chat", json={"message": "hi", "conversation_id": str(uuid.uuid4())},
+                                 headers=carol.headers)
+    assert unknown.status_code == 404
+
+
+async def test_queue_run_with_idempotency_key_and_cancel(wclient: httpx.AsyncClient, carol: Account) -> None:
+    cid = (await wclient.post("/conversations", json={}, headers=carol.headers)).json()["id"]
+    headers = {**carol.headers, "Idempotency-Key": "key-1"}
+    one = await wclient.post(f"/conversations/{cid}/runs", json={"message": "What is an EOB?"}, headers=headers)
+    two = await wclient.post(f"/conversations/{cid}/runs", json={"message": "What is an EOB?"}, headers=headers)
+    assert one.status_code == two.status_code == 202
+    assert one.json()["id"] == two.json()["id"]
+    other = await wclient.post(f"/conversations/{cid}/runs", json={"message": "different"}, headers=headers)
+    assert other.status_code == 409
+    final = await wait_settled(wclient, carol, one.json()["id"])
+    assert final["status"] in ("success", "interrupted")
+    cancelled = await wclient.post(f"/runs/{one.json()['id']}/cancel", headers=carol.headers)
+    assert cancelled.status_code == 200
+    blank = await wclient.post(f"/conversations/{cid}/runs", json={"message": "   "}, headers=carol.headers)
+    assert blank.status_code == 422
