@@ -1,0 +1,93 @@
+"""Cross-user isolation generated from the OpenAPI document: every operation with a path id,
+called by user B on user A's object, is 404, and A's data is untouched. A new route with a
+path id is covered automatically (and fails here until its id kind is known)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from tests.api.conftest import Account
+
+PATH_PARAM = re.compile(r"\{(\w+)\}")
+
+
+def resolve(schema: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        schema = document["components"]["schemas"][name]
+    return schema
+
+
+def example(schema: dict[str, Any], document: dict[str, Any]) -> Any:
+    """A minimal valid value for a JSON schema (the shapes FastAPI emits)."""
+    schema = resolve(schema, document)
+    for key in ("anyOf", "oneOf"):
+        if key in schema:
+            options = [s for s in schema[key] if s.get("type") != "null"]
+            return example(options[0], document)
+    kind = schema.get("type")
+    if kind == "object":
+        return {name: example(schema["properties"][name], document) for name in schema.get("required", [])}
+    if kind == "string":
+        return {"uuid": str(uuid.uuid4()), "email": "someone@example.com"}.get(schema.get("format", ""),
+                                                                              "isolation check")
+    if kind == "integer":
+        return max(int(schema.get("minimum", 1)), 1)
+    if kind == "number":
+        return 1.0
+    if kind == "boolean":
+        return True
+    if kind == "array":
+        return []
+    return "isolation check"
+
+
+def operations_with_path_ids(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    found = []
+    for path, item in document["paths"].items():
+        if not PATH_PARAM.search(path):
+            continue
+        for method, operation in item.items():
+            found.append((method.upper(), path, operation))
+    return found
+
+
+def request_body(operation: dict[str, Any], document: dict[str, Any]) -> Any:
+    content = operation.get("requestBody", {}).get("content", {})
+    if "application/json" not in content:
+        return None
+    return example(content["application/json"]["schema"], document)
+
+
+async def test_every_path_id_route_is_404_for_another_user(app: FastAPI, client: httpx.AsyncClient,
+                                                           alice: Account, bob: Account) -> None:
+    document = app.openapi()
+    conversation = await app.state.conversations.create(alice.id, "alice's")
+    await app.state.conversations.append(conversation.id, alice.id, [{"role": "user", "content": "private"}])
+    run = await app.state.runs.create(alice.id, conversation.id, "alice's question")
+    ids = {"conversation_id": str(conversation.id), "run_id": str(run.id)}
+
+    operations = operations_with_path_ids(document)
+    assert len(operations) >= 11, [f"{m} {p}" for m, p, _ in operations]
+    for method, path, operation in operations:
+        names = PATH_PARAM.findall(path)
+        assert set(names) <= set(ids), f"{method} {path}: teach this test the id kind {names}"
+        url = path.format(**ids)
+        response = await client.request(method, url, headers=bob.headers, json=request_body(operation, document))
+        assert response.status_code == 404, (method, path, response.status_code, response.text)
+        assert "private" not in response.text and "alice" not in response.text
+        assert "404" in operation["responses"], f"{method} {path} does not document its 404"
+
+    # Nothing of Alice's changed, and her own calls do find the objects (so the 404s were about ownership).
+    assert (await app.state.conversations.get(conversation.id, alice.id)).title == "alice's"
+    assert (await app.state.runs.get(run.id, alice.id)).status == "pending"
+    await client.post(f"/runs/{run.id}/cancel", headers=alice.headers)  # settles the run: its stream ends
+    for method, path, operation in sorted(operations, key=lambda op: op[0] == "DELETE"):
+        url = path.format(**ids)
+        response = await client.request(method, url, headers=alice.headers, json=request_body(operation, document))
+        assert response.status_code != 404, (method, path, response.text)
