@@ -67,7 +67,7 @@ EMPTY_PROJECTION = ProjectionRows(None, None, None, None, [], [], [])
 
 
 def next_version(current: str | int | float | None) -> str:
-    """A zero-padded counter (so text order is numeric order) plus a random suffix,
+    """A zero-padded counter (text order is numeric order below 10**10 steps) plus a random suffix,
     so two forks of one parent never share a (channel, version) blob key."""
     if current is None:
         counter = 0
@@ -75,7 +75,7 @@ def next_version(current: str | int | float | None) -> str:
         counter = int(current)
     else:
         counter = int(current.split(".", 1)[0])
-    return f"{counter + 1:032}.{random.random():.16f}"
+    return f"{counter + 1:010d}.{random.getrandbits(32):08x}"
 
 
 def dump_checkpoint(

@@ -51,36 +51,39 @@ PRUNE_STRATEGIES = ("keep_latest", "delete")
 
 # --- writes -------------------------------------------------------------------
 
-# One statement for every kind of step write, so concurrent steps batch into one
-# pipelined executemany (db/checkpoint_batch.py). Each part is a no-op when its
-# parameters are NULL or empty: an `aput` fills $1-$14 (and the projection,
-# $27-$33), an `aput_writes` fills $1-$2 and $15-$25. Regular task writes keep
-# their first version on retry; special channels (error, interrupt, resume) take
-# the latest. $26 is the transaction's synchronous_commit (see AsyncpgSaver).
-SAVE_STEP = """
+# The statements a step writes with. Each is batched on its own (db/checkpoint_batch.py):
+# concurrent steps go out as one pipelined executemany. Parts whose arrays are
+# empty do nothing. The last argument of each is the transaction's
+# synchronous_commit (see AsyncpgSaver.aput_writes).
+_SAVE_CHECKPOINT_BLOBS = """
 WITH new_blobs AS (
     INSERT INTO checkpoint_blobs (thread_id, checkpoint_ns, channel, version, type, blob)
     SELECT $1::text, $2::text, nb.channel, nb.version, nb.type, nb.blob
     FROM unnest($11::text[], $12::text[], $13::text[], $14::bytea[]) AS nb(channel, version, type, blob)
     ON CONFLICT (thread_id, checkpoint_ns, channel, version) DO NOTHING
-), regular_writes AS (
-    INSERT INTO checkpoint_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, task_path, idx, channel,
-                                   type, blob)
-    SELECT $1::text, $2::text, $15::text, $16::text, $17::text, w.idx, w.channel, w.type, w.blob
-    FROM unnest($18::int[], $19::text[], $20::text[], $21::bytea[]) AS w(idx, channel, type, blob)
-    CROSS JOIN (SELECT set_config('synchronous_commit', $26::text, true)) AS commit_setting
-    ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) DO NOTHING
-), special_writes AS (
-    INSERT INTO checkpoint_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, task_path, idx, channel,
-                                   type, blob)
-    SELECT $1::text, $2::text, $15::text, $16::text, $17::text, w.idx, w.channel, w.type, w.blob
-    FROM unnest($22::int[], $23::text[], $24::text[], $25::bytea[]) AS w(idx, channel, type, blob)
-    ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) DO UPDATE SET
-        channel = EXCLUDED.channel, type = EXCLUDED.type, blob = EXCLUDED.blob, task_path = EXCLUDED.task_path
-), workflow AS (
+)"""
+_SAVE_CHECKPOINT_ROW = """
+INSERT INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint,
+                         metadata, blob_channels, blob_versions, inline_channels)
+SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::bytea, $7::text::jsonb, $8::text[], $9::text[],
+       $10::text[]
+FROM (SELECT set_config('synchronous_commit', $15::text, true)) AS commit_setting
+ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id) DO UPDATE SET
+    type = EXCLUDED.type,
+    checkpoint = EXCLUDED.checkpoint,
+    metadata = EXCLUDED.metadata,
+    blob_channels = EXCLUDED.blob_channels,
+    blob_versions = EXCLUDED.blob_versions,
+    inline_channels = EXCLUDED.inline_channels
+"""
+SAVE_CHECKPOINT = _SAVE_CHECKPOINT_BLOBS + _SAVE_CHECKPOINT_ROW
+
+# The step's projection ($16-$22), for the root graph when a projection is set.
+_SAVE_PROJECTION = """,
+workflow AS (
     INSERT INTO workflow_states (conversation_id, user_id, workflow_type, current_step, state_data, updated_at)
-    SELECT $1::text, $27::uuid, $28::text, $29::text, $30::text::jsonb, now()
-    WHERE $28::text IS NOT NULL
+    SELECT $1::text, $16::uuid, $17::text, $18::text, $19::text::jsonb, now()
+    WHERE $17::text IS NOT NULL
     ON CONFLICT (conversation_id) DO UPDATE SET
         user_id = COALESCE(EXCLUDED.user_id, workflow_states.user_id),
         workflow_type = EXCLUDED.workflow_type,
@@ -90,29 +93,27 @@ WITH new_blobs AS (
 ), agents AS (
     INSERT INTO agent_states (conversation_id, agent_name, state_data, workflow_step, updated_at)
     SELECT $1::text, a.agent_name, a.state_data::jsonb, a.workflow_step, now()
-    FROM unnest($31::text[], $32::text[], $33::text[]) AS a(agent_name, state_data, workflow_step)
+    FROM unnest($20::text[], $21::text[], $22::text[]) AS a(agent_name, state_data, workflow_step)
     ON CONFLICT (conversation_id, agent_name) DO UPDATE SET
         state_data = EXCLUDED.state_data,
         workflow_step = EXCLUDED.workflow_step,
         updated_at = EXCLUDED.updated_at
-)
-INSERT INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint,
-                         metadata, blob_channels, blob_versions, inline_channels)
-SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::bytea, $7::text::jsonb, $8::text[], $9::text[],
-       $10::text[]
-WHERE $3::text IS NOT NULL
-ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id) DO UPDATE SET
-    type = EXCLUDED.type,
-    checkpoint = EXCLUDED.checkpoint,
-    metadata = EXCLUDED.metadata,
-    blob_channels = EXCLUDED.blob_channels,
-    blob_versions = EXCLUDED.blob_versions,
-    inline_channels = EXCLUDED.inline_channels
-"""
-COMMIT_SETTING_ARG = 25  # index of $26 in the argument list
-NO_CHECKPOINT: list[Any] = [None] * 5 + [[]] * 7  # $3-$14 of a writes-only step
-NO_WRITES: list[Any] = [None] * 3 + [[]] * 8  # $15-$25 of a checkpoint-only step
-NO_PROJECTION: list[Any] = [None] * 4 + [[]] * 3  # $27-$33
+)"""
+SAVE_CHECKPOINT_WITH_PROJECTION = _SAVE_CHECKPOINT_BLOBS + _SAVE_PROJECTION + _SAVE_CHECKPOINT_ROW
+
+_SAVE_WRITES_HEAD = """
+INSERT INTO checkpoint_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, task_path, idx, channel, type, blob)
+SELECT $1::text, $2::text, $3::text, $4::text, $5::text, w.idx, w.channel, w.type, w.blob
+FROM unnest($6::int[], $7::text[], $8::text[], $9::bytea[]) AS w(idx, channel, type, blob)
+CROSS JOIN (SELECT set_config('synchronous_commit', $10::text, true)) AS commit_setting
+ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx)"""
+# A retried task's regular writes are the same writes: the first stays.
+SAVE_WRITES = _SAVE_WRITES_HEAD + " DO NOTHING"
+# Special channels (error, interrupt, resume...) take their latest value.
+SAVE_SPECIAL_WRITES = _SAVE_WRITES_HEAD + """ DO UPDATE SET
+    channel = EXCLUDED.channel, type = EXCLUDED.type, blob = EXCLUDED.blob, task_path = EXCLUDED.task_path"""
+CHECKPOINT_COMMIT_ARG = 14  # index of $15
+WRITES_COMMIT_ARG = 9  # index of $10
 
 # --- reads --------------------------------------------------------------------
 
@@ -298,7 +299,10 @@ class AsyncpgSaver(BaseCheckpointSaver[str]):
         self.pool = pool
         self.projection = projection
         self.step_hook = step_hook
-        self._batcher = StatementBatcher(pool, SAVE_STEP, COMMIT_SETTING_ARG)
+        self._checkpoints = StatementBatcher(pool, SAVE_CHECKPOINT, CHECKPOINT_COMMIT_ARG)
+        self._projected_checkpoints = StatementBatcher(pool, SAVE_CHECKPOINT_WITH_PROJECTION, CHECKPOINT_COMMIT_ARG)
+        self._writes = StatementBatcher(pool, SAVE_WRITES, WRITES_COMMIT_ARG)
+        self._special_writes = StatementBatcher(pool, SAVE_SPECIAL_WRITES, WRITES_COMMIT_ARG)
         try:
             self.loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
@@ -318,23 +322,23 @@ class AsyncpgSaver(BaseCheckpointSaver[str]):
         thread_id = str(configurable["thread_id"])
         checkpoint_ns = configurable.get("checkpoint_ns", "") or ""
         row = dump_checkpoint(self.serde, config, checkpoint, metadata, new_versions)
-        projection = NO_PROJECTION
-        if self.projection is not None and checkpoint_ns == "":
-            rows = dump_projection(self.projection(config, checkpoint, metadata))
-            if rows is not EMPTY_PROJECTION:
-                projection = [rows.user_id, rows.workflow_type, rows.current_step, rows.state_data,
-                              rows.agent_names, rows.agent_states, rows.agent_steps]
         args: list[Any] = [
             thread_id, checkpoint_ns, checkpoint["id"], configurable.get("checkpoint_id"),
             row.type, row.checkpoint, row.metadata, row.blob_channels, row.blob_versions, row.inline_channels,
-            row.new_blob_channels, row.new_blob_versions, row.new_blob_types, row.new_blobs,
-            *NO_WRITES, SYNC_COMMIT, *projection,
+            row.new_blob_channels, row.new_blob_versions, row.new_blob_types, row.new_blobs, SYNC_COMMIT,
         ]
+        batcher, query = self._checkpoints, SAVE_CHECKPOINT
+        if self.projection is not None and checkpoint_ns == "":
+            rows = dump_projection(self.projection(config, checkpoint, metadata))
+            if rows is not EMPTY_PROJECTION:
+                args += [rows.user_id, rows.workflow_type, rows.current_step, rows.state_data,
+                         rows.agent_names, rows.agent_states, rows.agent_steps]
+                batcher, query = self._projected_checkpoints, SAVE_CHECKPOINT_WITH_PROJECTION
         if self.step_hook is None:
-            await self._batcher.submit(args, durable=True)
+            await batcher.submit(args, durable=True)
         else:
             async with self.pool.acquire() as con, con.transaction():
-                await con.execute(SAVE_STEP, *args)
+                await con.execute(query, *args)
                 await self.step_hook(cast(asyncpg.Connection, con), config, checkpoint, metadata)
         return {"configurable": {"thread_id": thread_id, "checkpoint_ns": checkpoint_ns,
                                  "checkpoint_id": checkpoint["id"]}}
@@ -350,19 +354,16 @@ class AsyncpgSaver(BaseCheckpointSaver[str]):
         if not writes:
             return
         configurable = config["configurable"]
-        written = list(dump_writes(self.serde, writes))
         special = all(w[0] in WRITES_IDX_MAP for w in writes)
         args: list[Any] = [
-            str(configurable["thread_id"]), configurable.get("checkpoint_ns", "") or "", *NO_CHECKPOINT,
-            configurable["checkpoint_id"], task_id, task_path,
-            *(([[]] * 4 + written) if special else (written + [[]] * 4)),
-            SYNC_COMMIT, *NO_PROJECTION,
+            str(configurable["thread_id"]), configurable.get("checkpoint_ns", "") or "",
+            configurable["checkpoint_id"], task_id, task_path, *dump_writes(self.serde, writes), SYNC_COMMIT,
         ]
         # Errors, interrupts and resumes wait for the WAL flush. Regular task writes
         # need not: the next checkpoint's synchronous commit flushes the WAL they
         # precede (LangGraph saves a step's DeltaChannel writes before its checkpoint),
         # and a crash before that checkpoint only makes the step's tasks run again.
-        await self._batcher.submit(args, durable=special)
+        await (self._special_writes if special else self._writes).submit(args, durable=special)
 
     # --- reads ----------------------------------------------------------------
 
