@@ -7,23 +7,22 @@ together in one round trip. With a `step_hook` the statement and the hook share
 one explicit transaction instead. Tables come from migration 002; there is no
 `setup()`.
 
-Sync methods bridge to the saver's event loop from other threads (as the
-official AsyncPostgresSaver does) and raise `SyncCallInEventLoop` on the loop's
-own thread, where blocking would deadlock.
+Sync methods (db/checkpoint_sync.py) bridge to the saver's event loop from
+other threads, as the official AsyncPostgresSaver does, and raise
+`SyncCallInEventLoop` on the loop's own thread, where blocking would deadlock.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
-from typing import Any, TypeVar, cast
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from typing import Any, cast
 
 import asyncpg
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import (
     WRITES_IDX_MAP,
-    BaseCheckpointSaver,
     ChannelVersions,
     Checkpoint,
     CheckpointMetadata,
@@ -43,8 +42,9 @@ from db.checkpoint_rows import (
     load_tuple,
     next_version,
 )
+from db.checkpoint_sync import SyncBridge, SyncCallInEventLoop
 
-T = TypeVar("T")
+__all__ = ["AsyncpgSaver", "Projection", "StepHook", "SyncCallInEventLoop"]
 Projection = Callable[[RunnableConfig, Checkpoint, CheckpointMetadata], Mapping[str, Any] | None]
 StepHook = Callable[[asyncpg.Connection, RunnableConfig, Checkpoint, CheckpointMetadata], Awaitable[None]]
 PRUNE_STRATEGIES = ("keep_latest", "delete")
@@ -275,11 +275,7 @@ WHERE b.thread_id = $1 AND b.checkpoint_ns = $2 AND NOT EXISTS (
 """
 
 
-class SyncCallInEventLoop(RuntimeError):
-    """A sync method was called on the saver's own event loop thread, where it would deadlock."""
-
-
-class AsyncpgSaver(BaseCheckpointSaver[str]):
+class AsyncpgSaver(SyncBridge):
     """A complete LangGraph checkpointer on an asyncpg pool.
 
     `projection(config, checkpoint, metadata)` (root namespace only) returns the
@@ -304,7 +300,7 @@ class AsyncpgSaver(BaseCheckpointSaver[str]):
         self._writes = StatementBatcher(pool, SAVE_WRITES, WRITES_COMMIT_ARG)
         self._special_writes = StatementBatcher(pool, SAVE_SPECIAL_WRITES, WRITES_COMMIT_ARG)
         try:
-            self.loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+            self.loop = asyncio.get_running_loop()
         except RuntimeError:
             self.loop = getattr(pool, "_loop", None)
 
@@ -463,69 +459,3 @@ class AsyncpgSaver(BaseCheckpointSaver[str]):
                                                 head["checkpoint_id"], head["delta_channels"])
                         keep += [r["checkpoint_id"] for r in chain]
                     await con.execute(PRUNE_NAMESPACE, thread_id, head["checkpoint_ns"], keep)
-
-    # --- sync bridge ----------------------------------------------------------
-
-    def _run_sync(self, method: str, make: Callable[[], Coroutine[Any, Any, T]]) -> T:
-        """Run an async method on the saver's loop from another thread."""
-        try:
-            current = asyncio.get_running_loop()
-        except RuntimeError:
-            current = None
-        if current is not None and current is self.loop:
-            raise SyncCallInEventLoop(
-                f"AsyncpgSaver.{method}() blocks, and was called on the event loop that runs the saver; "
-                f"use the async API (await saver.a{method}(...), graph.ainvoke) instead")
-        if self.loop is None or self.loop.is_closed() or not self.loop.is_running():
-            raise RuntimeError(
-                f"AsyncpgSaver.{method}() needs the saver's event loop running in another thread; "
-                f"use the async API (await saver.a{method}(...)) instead")
-        return asyncio.run_coroutine_threadsafe(make(), self.loop).result()
-
-    def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
-        return self._run_sync("get_tuple", lambda: self.aget_tuple(config))
-
-    def list(
-        self,
-        config: RunnableConfig | None,
-        *,
-        filter: dict[str, Any] | None = None,
-        before: RunnableConfig | None = None,
-        limit: int | None = None,
-    ) -> Iterator[CheckpointTuple]:
-        async def collect() -> list[CheckpointTuple]:
-            return [t async for t in self.alist(config, filter=filter, before=before, limit=limit)]
-
-        return iter(self._run_sync("list", collect))
-
-    def put(
-        self,
-        config: RunnableConfig,
-        checkpoint: Checkpoint,
-        metadata: CheckpointMetadata,
-        new_versions: ChannelVersions,
-    ) -> RunnableConfig:
-        return self._run_sync("put", lambda: self.aput(config, checkpoint, metadata, new_versions))
-
-    def put_writes(
-        self, config: RunnableConfig, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str = ""
-    ) -> None:
-        self._run_sync("put_writes", lambda: self.aput_writes(config, writes, task_id, task_path))
-
-    def delete_thread(self, thread_id: str) -> None:
-        self._run_sync("delete_thread", lambda: self.adelete_thread(thread_id))
-
-    def delete_for_runs(self, run_ids: Sequence[str]) -> None:
-        self._run_sync("delete_for_runs", lambda: self.adelete_for_runs(run_ids))
-
-    def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
-        self._run_sync("copy_thread", lambda: self.acopy_thread(source_thread_id, target_thread_id))
-
-    def prune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
-        self._run_sync("prune", lambda: self.aprune(thread_ids, strategy=strategy))
-
-    def get_delta_channel_history(
-        self, *, config: RunnableConfig, channels: Sequence[str]
-    ) -> Mapping[str, DeltaChannelHistory]:
-        return self._run_sync(
-            "get_delta_channel_history", lambda: self.aget_delta_channel_history(config=config, channels=channels))
