@@ -25,10 +25,10 @@ ASYNC_COMMIT = "off"
 class StatementBatcher:
     """Runs one statement for many argument tuples, batched per event-loop iteration."""
 
-    def __init__(self, pool: asyncpg.Pool, statement: str, commit_setting_index: int) -> None:
+    def __init__(self, pool: asyncpg.Pool, statement: str, commit_setting_index: int | None = None) -> None:
         self.pool = pool
         self.statement = statement
-        # Position of the synchronous_commit argument, decided per batch.
+        # Position of the synchronous_commit argument, decided per batch (None: the statement has none).
         self.commit_setting_index = commit_setting_index
         self._pending: list[tuple[list[Any], bool, asyncio.Future[None]]] = []
         self._flushes: set[asyncio.Task[None]] = set()
@@ -58,7 +58,8 @@ class StatementBatcher:
         setting = SYNC_COMMIT if any(durable for _, durable, _ in items) else ASYNC_COMMIT
         rows = []
         for args, _, _ in items:
-            args[self.commit_setting_index] = setting
+            if self.commit_setting_index is not None:
+                args[self.commit_setting_index] = setting
             rows.append(args)
         try:
             if len(rows) == 1:

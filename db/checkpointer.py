@@ -53,8 +53,8 @@ PRUNE_STRATEGIES = ("keep_latest", "delete")
 
 # The statements a step writes with. Each is batched on its own (db/checkpoint_batch.py):
 # concurrent steps go out as one pipelined executemany. Parts whose arrays are
-# empty do nothing. The last argument of each is the transaction's
-# synchronous_commit (see AsyncpgSaver.aput_writes).
+# empty do nothing. Checkpoints commit with the server's synchronous_commit; the
+# writes statements set theirs from $10 (see AsyncpgSaver.aput_writes).
 _SAVE_CHECKPOINT_BLOBS = """
 WITH new_blobs AS (
     INSERT INTO checkpoint_blobs (thread_id, checkpoint_ns, channel, version, type, blob)
@@ -67,7 +67,6 @@ INSERT INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpo
                          metadata, blob_channels, blob_versions, inline_channels)
 SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::bytea, $7::text::jsonb, $8::text[], $9::text[],
        $10::text[]
-FROM (SELECT set_config('synchronous_commit', $15::text, true)) AS commit_setting
 ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id) DO UPDATE SET
     type = EXCLUDED.type,
     checkpoint = EXCLUDED.checkpoint,
@@ -78,12 +77,12 @@ ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id) DO UPDATE SET
 """
 SAVE_CHECKPOINT = _SAVE_CHECKPOINT_BLOBS + _SAVE_CHECKPOINT_ROW
 
-# The step's projection ($16-$22), for the root graph when a projection is set.
+# The step's projection ($15-$21), for the root graph when a projection is set.
 _SAVE_PROJECTION = """,
 workflow AS (
     INSERT INTO workflow_states (conversation_id, user_id, workflow_type, current_step, state_data, updated_at)
-    SELECT $1::text, $16::uuid, $17::text, $18::text, $19::text::jsonb, now()
-    WHERE $17::text IS NOT NULL
+    SELECT $1::text, $15::uuid, $16::text, $17::text, $18::text::jsonb, now()
+    WHERE $16::text IS NOT NULL
     ON CONFLICT (conversation_id) DO UPDATE SET
         user_id = COALESCE(EXCLUDED.user_id, workflow_states.user_id),
         workflow_type = EXCLUDED.workflow_type,
@@ -93,7 +92,7 @@ workflow AS (
 ), agents AS (
     INSERT INTO agent_states (conversation_id, agent_name, state_data, workflow_step, updated_at)
     SELECT $1::text, a.agent_name, a.state_data::jsonb, a.workflow_step, now()
-    FROM unnest($20::text[], $21::text[], $22::text[]) AS a(agent_name, state_data, workflow_step)
+    FROM unnest($19::text[], $20::text[], $21::text[]) AS a(agent_name, state_data, workflow_step)
     ON CONFLICT (conversation_id, agent_name) DO UPDATE SET
         state_data = EXCLUDED.state_data,
         workflow_step = EXCLUDED.workflow_step,
@@ -112,7 +111,6 @@ SAVE_WRITES = _SAVE_WRITES_HEAD + " DO NOTHING"
 # Special channels (error, interrupt, resume...) take their latest value.
 SAVE_SPECIAL_WRITES = _SAVE_WRITES_HEAD + """ DO UPDATE SET
     channel = EXCLUDED.channel, type = EXCLUDED.type, blob = EXCLUDED.blob, task_path = EXCLUDED.task_path"""
-CHECKPOINT_COMMIT_ARG = 14  # index of $15
 WRITES_COMMIT_ARG = 9  # index of $10
 
 # --- reads --------------------------------------------------------------------
@@ -295,8 +293,8 @@ class AsyncpgSaver(SyncBridge):
         self.pool = pool
         self.projection = projection
         self.step_hook = step_hook
-        self._checkpoints = StatementBatcher(pool, SAVE_CHECKPOINT, CHECKPOINT_COMMIT_ARG)
-        self._projected_checkpoints = StatementBatcher(pool, SAVE_CHECKPOINT_WITH_PROJECTION, CHECKPOINT_COMMIT_ARG)
+        self._checkpoints = StatementBatcher(pool, SAVE_CHECKPOINT)
+        self._projected_checkpoints = StatementBatcher(pool, SAVE_CHECKPOINT_WITH_PROJECTION)
         self._writes = StatementBatcher(pool, SAVE_WRITES, WRITES_COMMIT_ARG)
         self._special_writes = StatementBatcher(pool, SAVE_SPECIAL_WRITES, WRITES_COMMIT_ARG)
         try:
@@ -321,7 +319,7 @@ class AsyncpgSaver(SyncBridge):
         args: list[Any] = [
             thread_id, checkpoint_ns, checkpoint["id"], configurable.get("checkpoint_id"),
             row.type, row.checkpoint, row.metadata, row.blob_channels, row.blob_versions, row.inline_channels,
-            row.new_blob_channels, row.new_blob_versions, row.new_blob_types, row.new_blobs, SYNC_COMMIT,
+            row.new_blob_channels, row.new_blob_versions, row.new_blob_types, row.new_blobs,
         ]
         batcher, query = self._checkpoints, SAVE_CHECKPOINT
         if self.projection is not None and checkpoint_ns == "":
@@ -359,7 +357,8 @@ class AsyncpgSaver(SyncBridge):
         # need not: the next checkpoint's synchronous commit flushes the WAL they
         # precede (LangGraph saves a step's DeltaChannel writes before its checkpoint),
         # and a crash before that checkpoint only makes the step's tasks run again.
-        await (self._special_writes if special else self._writes).submit(args, durable=special)
+        durable = special or any(w[0] in WRITES_IDX_MAP for w in writes)
+        await (self._special_writes if special else self._writes).submit(args, durable=durable)
 
     # --- reads ----------------------------------------------------------------
 
