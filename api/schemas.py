@@ -7,11 +7,18 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 256
 MAX_MESSAGE_CHARS = 32_000
+
+
+# JSON Schema can say "no NUL" (PostgreSQL text and jsonb refuse it); lone surrogates
+# are refused by `clean_text` (the generators of schema-based fuzzers never produce them).
+NO_NUL = r"^[^\x00]*$"
+NOT_BLANK_NO_NUL = r"^[^\x00]*[^\x00\s][^\x00]*$"
 
 
 def clean_text(value: str) -> str:
@@ -25,19 +32,31 @@ def clean_text(value: str) -> str:
     return value
 
 
-def not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be blank")
-    return value
+def valid_email(value: str) -> str:
+    """Syntax only (no DNS, reserved test domains allowed); returns the normalized form."""
+    try:
+        return validate_email(value, check_deliverability=False, globally_deliverable=False).normalized
+    except EmailNotValidError:
+        raise ValueError("is not a valid email address") from None
 
 
-CleanText = Annotated[str, AfterValidator(clean_text)]
-Password = Annotated[str, Field(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH),
+CleanText = Annotated[str, Field(pattern=NO_NUL), AfterValidator(clean_text)]
+Password = Annotated[str, Field(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH, pattern=NO_NUL),
                      AfterValidator(clean_text)]
-Email = Annotated[EmailStr, Field(max_length=320), AfterValidator(clean_text)]
-Title = Annotated[str, Field(max_length=200), AfterValidator(clean_text)]
-MessageText = Annotated[str, Field(min_length=1, max_length=MAX_MESSAGE_CHARS), AfterValidator(clean_text),
-                        AfterValidator(not_blank)]
+Email = Annotated[str, Field(min_length=3, max_length=320, pattern=NO_NUL, json_schema_extra={"format": "email"}),
+                  AfterValidator(clean_text), AfterValidator(valid_email)]
+LoginEmail = Annotated[str, Field(min_length=1, max_length=320, pattern=NO_NUL), AfterValidator(clean_text)]
+Title = Annotated[str, Field(max_length=200, pattern=NO_NUL), AfterValidator(clean_text)]
+MessageText = Annotated[str, Field(min_length=1, max_length=MAX_MESSAGE_CHARS, pattern=NOT_BLANK_NO_NUL),
+                        AfterValidator(clean_text)]
+MetadataKey = Annotated[str, Field(min_length=1, max_length=100, pattern=NO_NUL), AfterValidator(clean_text)]
+MetadataValue = Annotated[str, Field(max_length=2000, pattern=NO_NUL), AfterValidator(clean_text)] | int | float \
+    | bool | None
+# Flat on purpose: every value is checkable by the schema, and jsonb refuses NUL anywhere.
+Metadata = Annotated[dict[MetadataKey, MetadataValue], Field(max_length=50)]
+ResumeAnswer = Annotated[str, Field(min_length=1, max_length=MAX_MESSAGE_CHARS, pattern=NOT_BLANK_NO_NUL),
+                         AfterValidator(clean_text)] | Annotated[dict[MetadataKey, MetadataValue],
+                                                                 Field(min_length=1, max_length=50)]
 
 
 class StrictModel(BaseModel):
@@ -53,16 +72,18 @@ class RegisterRequest(StrictModel):
 
 
 class LoginRequest(StrictModel):
-    email: Email
-    password: Annotated[str, Field(min_length=1, max_length=MAX_PASSWORD_LENGTH), AfterValidator(clean_text)]
+    email: LoginEmail
+    password: Annotated[str, Field(min_length=1, max_length=MAX_PASSWORD_LENGTH, pattern=NO_NUL),
+                        AfterValidator(clean_text)]
 
 
 class RefreshRequest(StrictModel):
-    refresh_token: Annotated[str, Field(min_length=1, max_length=512), AfterValidator(clean_text)]
+    refresh_token: Annotated[str, Field(min_length=1, max_length=512, pattern=NO_NUL), AfterValidator(clean_text)]
 
 
 class LogoutRequest(StrictModel):
-    refresh_token: Annotated[str, Field(min_length=1, max_length=512), AfterValidator(clean_text)] | None = None
+    refresh_token: Annotated[str, Field(min_length=1, max_length=512, pattern=NO_NUL),
+                             AfterValidator(clean_text)] | None = None
 
 
 class TokenResponse(BaseModel):
@@ -85,7 +106,7 @@ class UserOut(BaseModel):
 
 class ConversationCreate(StrictModel):
     title: Title | None = None
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: Metadata = Field(default_factory=dict)
 
 
 class ConversationExtend(StrictModel):
@@ -156,7 +177,8 @@ class RunCreate(StrictModel):
 
 
 class RunResume(StrictModel):
-    input: Annotated[Any, Field(description="the answer to the run's question (any JSON value, not empty)")]
+    input: Annotated[ResumeAnswer, Field(description="the answer to the run's question: text, or an object of "
+                                                     "named facts (e.g. {\"plan_type\": \"employer\"})")]
 
 
 class RunOut(BaseModel):

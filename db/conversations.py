@@ -13,12 +13,12 @@ db/checkpointer.py) read-only, joined to the owned conversation.
 
 from __future__ import annotations
 
-import base64
 import json
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeAlias
 
 import asyncpg
@@ -156,19 +156,23 @@ def to_message(row: Mapping[str, Any] | asyncpg.Record) -> Message:
                    metadata=row["metadata"], created_at=row["created_at"])
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# "<microseconds since the epoch>-<uuid hex>": every string matching this is a valid cursor.
+CURSOR_PATTERN = r"^[0-9]{1,16}-[0-9a-f]{32}$"
+_CURSOR = re.compile(CURSOR_PATTERN)
+
+
 def encode_cursor(created_at: datetime, ident: uuid.UUID) -> str:
-    raw = json.dumps([created_at.isoformat(), str(ident)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    micros = (created_at - EPOCH) // timedelta(microseconds=1)
+    return f"{micros}-{ident.hex}"
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    """Raises ValueError on anything that is not a cursor this module made."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created, ident = json.loads(raw)
-        return datetime.fromisoformat(created), uuid.UUID(ident)
-    except (ValueError, TypeError, UnicodeDecodeError) as exc:
-        raise ValueError("invalid cursor") from exc
+    """Raises ValueError on anything that is not shaped like a cursor this module makes."""
+    if not _CURSOR.match(cursor):
+        raise ValueError("invalid cursor")
+    micros, ident = cursor.split("-")
+    return EPOCH + timedelta(microseconds=int(micros)), uuid.UUID(hex=ident)
 
 
 def _message_columns(messages: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[str], list[str | None], list[str]]:

@@ -25,7 +25,7 @@ from api.schemas import (
     WorkflowOut,
 )
 from db.checkpointer import AsyncpgSaver
-from db.conversations import MAX_PAGE_SIZE, Conversation, Message
+from db.conversations import CURSOR_PATTERN, MAX_PAGE_SIZE, Conversation, Message
 
 router = APIRouter(prefix="/conversations", tags=["conversations"], responses=AUTH_RESPONSES)
 
@@ -56,7 +56,7 @@ async def create_conversation(body: ConversationCreate, user: CurrentUser,
 
 @router.get("", response_model=ConversationPage)
 async def list_conversations(user: CurrentUser, conversations: Conversations, limit: Limit = 20,
-                             cursor: Annotated[str | None, Query(max_length=200)] = None) -> ConversationPage:
+                             cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN)] = None) -> ConversationPage:
     """Newest first. Pass `next_cursor` back as `cursor` for the next page."""
     page = await conversations.list_page(user.id, limit=limit, cursor=cursor)
     return ConversationPage(items=[conversation_out(c) for c in page.items], next_cursor=page.next_cursor)
@@ -115,7 +115,9 @@ async def delete_conversation(conversation_id: uuid.UUID, user: CurrentUser, con
 @router.post("/{conversation_id}/runs", status_code=status.HTTP_202_ACCEPTED, response_model=RunOut,
              responses={**OWNED_RESPONSES, 409: {"description": "Idempotency-Key reused for another request"}})
 async def create_run(conversation_id: uuid.UUID, body: RunCreate, user: CurrentUser, runs: Runs,
-                     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=255)] = None) -> RunOut:
+                     idempotency_key: Annotated[str, Header(min_length=1, max_length=255, pattern=r"^[!-~]+$")]
+                     = None,  # type: ignore[assignment]  # optional without a null in the schema
+                     ) -> RunOut:
     """Queue a run for one message; the same `Idempotency-Key` returns the same run."""
     run = await runs.create(user.id, conversation_id, body.message, idempotency_key)
     return run_out(run)
