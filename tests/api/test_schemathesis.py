@@ -11,7 +11,6 @@ import asyncpg
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-
 from schemathesis.python.asgi import shutdown_lifespans
 
 from api.app import create_app
