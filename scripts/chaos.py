@@ -33,14 +33,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--kills", type=int, default=50, help="minimum number of SIGKILLs")
     parser.add_argument("--min-interval", type=float, default=2.0)
     parser.add_argument("--max-interval", type=float, default=5.0)
-    parser.add_argument("--latency-ms", type=int, default=100, help="OFFLINE_MODEL_LATENCY_MS")
+    parser.add_argument("--latency-ms", type=int, default=500, help="OFFLINE_MODEL_LATENCY_MS")
     parser.add_argument("--lease", type=float, default=2.0, help="RUN_LEASE_SECONDS")
     parser.add_argument("--dsn", default=None, help="server to create a throwaway database on")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     if args.short:
-        args.runs, args.workers, args.kills, args.min_interval, args.max_interval = 40, 2, 3, 1.0, 1.5
+        (args.runs, args.workers, args.kills, args.min_interval, args.max_interval,
+         args.latency_ms) = 40, 2, 3, 1.0, 1.5, 100
     return args
 
 
@@ -51,22 +52,18 @@ async def chaos(args: argparse.Namespace) -> dict[str, float]:
     async with Harness(dsn) as harness:
         workers = [Worker(dsn, args.concurrency, env) for _ in range(args.workers)]
         expected_seconds = args.kills * (args.min_interval + args.max_interval) / 2
-        batches = max(1, args.kills)
-        per_batch = -(-args.runs // batches)
         kills = 0
         started = time.monotonic()
         try:
-            # Feed the queue through the kill window so every kill lands on runs in flight.
+            # Everything queued up front: with the model latency, the executors stay busy through
+            # the kill window, so every kill lands on runs in flight.
+            await harness.queue(args.runs)
             while kills < args.kills:
-                if len(harness.run_ids) < args.runs:
-                    await harness.queue(min(per_batch, args.runs - len(harness.run_ids)))
                 await asyncio.sleep(rng.uniform(args.min_interval, args.max_interval))
                 index = rng.randrange(len(workers))
                 workers[index].kill()
                 workers[index] = Worker(dsn, args.concurrency, env)
                 kills += 1
-            if len(harness.run_ids) < args.runs:
-                await harness.queue(args.runs - len(harness.run_ids))
             last_kill = time.monotonic()
             rows = await harness.wait_all(seconds=max(120.0, expected_seconds))
             settled = time.monotonic() - last_kill
