@@ -28,6 +28,7 @@ UNAUTHORIZED_HEADERS = {"WWW-Authenticate": "Bearer"}
 
 # Statuses every route may answer, for the OpenAPI document.
 COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Malformed request (a body that cannot be parsed, a bad Content-Length)"},
     422: {"description": "Invalid input (the submitted values are never echoed)"},
     413: {"description": "Request body larger than MAX_REQUEST_BYTES"},
     503: {"description": "Database unavailable; retry after Retry-After seconds"},
