@@ -28,6 +28,8 @@ def _appeal(facts: dict[str, Any]) -> dict[str, Any]:
                      "Urgent (expedited) appeals: decided within 72 hours."]
         contacts = ["Your Medicare plan or 1-800-MEDICARE (1-800-633-4227)",
                     "Your State Health Insurance Assistance Program (SHIP), shiphelp.org, free counselling"]
+        fallback = ["If the plan misses a decision deadline, ask 1-800-MEDICARE how to move the appeal to the "
+                    "next level.", "Free help with the appeal: your SHIP counsellor."]
     elif plan in ("medicaid", "chip"):
         first = (f"Appeal to your Medicaid/CHIP plan within 60 days of the date on the denial notice{received}; "
                  "ask to keep the service during the appeal if it was stopped.")
@@ -37,6 +39,8 @@ def _appeal(facts: dict[str, Any]) -> dict[str, Any]:
                      "Urgent appeals: decided within 72 hours."]
         contacts = ["Your Medicaid plan's member services (number on your card)",
                     "Your state Medicaid agency or ombudsman; local legal aid"]
+        fallback = ["If the plan misses its decision deadline, you can go straight to a state fair hearing.",
+                    "Free help: local legal aid or your state's Medicaid ombudsman."]
     else:
         first = (f"File an internal appeal with your {PLAN_LABELS.get(plan or '', 'plan')} within 180 days of "
                  f"receiving the denial notice{received}, in writing, with your claim number.")
@@ -47,6 +51,10 @@ def _appeal(facts: dict[str, Any]) -> dict[str, Any]:
                      "Urgent (expedited) appeals: decided within 72 hours; the insurer decides other appeals within "
                      "30 days (care not yet received) or 60 days (care already received)."]
         contacts = ["The insurer's appeals department (address on the denial letter; member services on your card)"]
+        fallback = ["If the plan misses its decision deadlines or does not follow the appeal rules, you can usually "
+                    "go straight to external review.",
+                    "File a complaint with your state insurance department (or the Department of Labor for "
+                    "self-funded employer plans); consumer assistance programs help for free."]
         if plan == "employer":
             contacts.append("Your employer's benefits office; EBSA benefits advisors, askebsa.dol.gov, "
                             "1-866-444-3272")
@@ -67,8 +75,7 @@ def _appeal(facts: dict[str, Any]) -> dict[str, Any]:
         "documents": ["The denial notice or explanation of benefits", "Your insurance card and claim number",
                       "Doctor's letter of medical necessity and medical records", "Notes of every call (date, name)"],
         "deadlines": deadlines,
-        "if_step_fails": [review, "File a complaint with your state insurance department (or the Department of "
-                          "Labor for employer self-funded plans) if the plan misses its deadlines."],
+        "if_step_fails": fallback,
     }
 
 
