@@ -35,6 +35,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--max-interval", type=float, default=5.0)
     parser.add_argument("--latency-ms", type=int, default=500, help="OFFLINE_MODEL_LATENCY_MS")
     parser.add_argument("--lease", type=float, default=2.0, help="RUN_LEASE_SECONDS")
+    # Random kills are not poison runs: a run may be in flight at several kills in a row.
+    parser.add_argument("--max-attempts", type=int, default=10, help="RUN_MAX_ATTEMPTS")
     parser.add_argument("--dsn", default=None, help="server to create a throwaway database on")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--json", action="store_true")
@@ -48,7 +50,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 async def chaos(args: argparse.Namespace) -> dict[str, float]:
     rng = random.Random(args.seed)
     dsn = await fresh_database(args.dsn)
-    env = {"RUN_LEASE_SECONDS": str(args.lease), "OFFLINE_MODEL_LATENCY_MS": str(args.latency_ms)}
+    env = {"RUN_LEASE_SECONDS": str(args.lease), "OFFLINE_MODEL_LATENCY_MS": str(args.latency_ms),
+           "RUN_MAX_ATTEMPTS": str(args.max_attempts)}
     async with Harness(dsn) as harness:
         workers = [Worker(dsn, args.concurrency, env) for _ in range(args.workers)]
         expected_seconds = args.kills * (args.min_interval + args.max_interval) / 2

@@ -29,7 +29,8 @@ SECRET = "bench-secret-key-that-is-long-enough-0123456789"
 INSERT_USER = "INSERT INTO users (email, password_hash) VALUES ($1, 'x') RETURNING id"
 INSERT_CONVERSATIONS = ("INSERT INTO conversations (user_id, expires_at) SELECT $1, now() + interval '1 day' "
                         "FROM generate_series(1, $2) RETURNING id")
-SELECT_RESULTS = "SELECT id, status, created_at, finished_at, lost_attempts FROM runs WHERE id = ANY($1::uuid[])"
+SELECT_RESULTS = ("SELECT id, conversation_id, status, error, created_at, finished_at, lost_attempts FROM runs "
+                  "WHERE id = ANY($1::uuid[])")
 SELECT_NODE_EVENTS = ("SELECT run_id, event, data FROM run_events WHERE run_id = ANY($1::uuid[]) "
                       "AND event IN ('node_started', 'node_finished')")
 SELECT_MESSAGE_COUNTS = ("SELECT conversation_id, count(*) AS n FROM conversation_messages "
@@ -116,7 +117,7 @@ class Harness:
                 return rows
             await asyncio.sleep(0.1)
 
-    async def audit(self) -> dict[str, int]:
+    async def audit(self) -> dict[str, Any]:
         """Lost runs, wrong final states, and node executions repeated by recovery."""
         rows = await self.pool.fetch(SELECT_RESULTS, self.run_ids)
         lost = len(self.run_ids) - sum(r["status"] == "success" for r in rows)
@@ -130,8 +131,11 @@ class Harness:
                 starts[ev["run_id"]][data["task_id"]] += 1
         messages = {r["conversation_id"]: r["n"] for r in await self.pool.fetch(SELECT_MESSAGE_COUNTS,
                                                                                  self.conversations)}
-        wrong = sum(1 for r in rows if r["status"] == "success" and finished[r["id"]] != NODES)
-        wrong += sum(1 for cid in self.conversations if messages.get(cid, 0) != 2)
+        # Wrong: a run that succeeded without each node finishing once, or without exactly its two messages.
+        wrong = sum(1 for r in rows if r["status"] == "success"
+                    and (finished[r["id"]] != NODES or messages.get(r["conversation_id"], 0) != 2))
+        endings = Counter(f"{r['status']}:{r['error']}" if r["error"] else r["status"] for r in rows)
         repeated = sum(n - 1 for c in starts.values() for n in c.values())
         recovered = sum(1 for r in rows if r["lost_attempts"] > 0)
-        return {"lost": lost, "wrong": wrong, "repeated_node_executions": repeated, "recovered_runs": recovered}
+        return {"lost": lost, "wrong": wrong, "repeated_node_executions": repeated, "recovered_runs": recovered,
+                "final_states": dict(endings)}
