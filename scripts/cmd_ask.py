@@ -19,6 +19,7 @@ from typing import Any
 
 import asyncpg
 
+from agents.graph import resume_input, user_input
 from agents.guard import validate_message
 from agents.kb import DocumentError, load_directory, shipped_documents
 from agents.models import ModelUnavailable
@@ -98,8 +99,6 @@ async def open_database(settings: Settings, max_size: int = 4) -> asyncpg.Pool:
 
 async def ask(question: str | None, *, thread_id: str | None = None, resume: str | None = None,
               continue_run: bool = False, settings: Settings | None = None) -> dict[str, Any]:
-    from agents.graph import resume_input, user_input
-
     settings = settings or load_settings()
     pool = await open_database(settings)
     try:
@@ -193,8 +192,6 @@ async def orchestrator_check(settings: Settings, dsn: str) -> str:
         config: Any = {"configurable": {"thread_id": f"setup-check-{uuid.uuid4()}", "user_id": None}}
         started = time.perf_counter()
         try:
-            from agents.graph import user_input
-
             await graph.ainvoke(user_input(SETUP_QUESTION), config, durability="sync")
             outcome = await read_outcome(graph, config)
         finally:

@@ -103,7 +103,7 @@ async def test_sigkill_during_strategy_then_continue_finishes_without_rerunning_
                 break
             await asyncio.sleep(0.05)
         assert step == "navigator", proc.communicate()
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(0.2)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
         assert proc.returncode == -signal.SIGKILL
