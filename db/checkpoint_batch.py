@@ -66,13 +66,14 @@ class StatementBatcher:
                 await self.pool.execute(self.statement, *rows[0])
             else:
                 await self.pool.executemany(self.statement, rows)
-        except (Exception, asyncio.CancelledError) as exc:
-            if len(items) == 1 or isinstance(exc, asyncio.CancelledError):
-                for _, _, future in items:
-                    if not future.done():
-                        future.set_exception(exc)
-                if isinstance(exc, asyncio.CancelledError):
-                    raise
+        except asyncio.CancelledError:
+            for _, _, future in items:
+                future.cancel()
+            raise
+        except Exception as exc:
+            if len(items) == 1:
+                if not items[0][2].done():
+                    items[0][2].set_exception(exc)
                 return
             # The batch rolled back as a whole: find the item(s) at fault one by one.
             await asyncio.gather(*(self._retry_alone(args, future) for args, _, future in items))
