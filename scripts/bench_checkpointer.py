@@ -293,22 +293,29 @@ async def bench(args: argparse.Namespace) -> None:
               f"AsyncpgSaver/floor {ours / by[('floor (raw asyncpg)', mode)]:.2f}x")
 
     if args.long_steps:
-        print(f"\nlong thread: {args.long_steps} supersteps on one thread; mean ms of the last 10 steps / first 10")
-        for name, opener in (("AsyncpgSaver", with_ours), ("AsyncPostgresSaver", with_official)):
-            stamps: list[float] = []
+        print(f"\nlong thread: {args.long_steps} supersteps on one thread; mean ms of the last 10 steps / first 10, "
+              f"median of {args.rounds} interleaved rounds")
+        savers = (("AsyncpgSaver", with_ours), ("AsyncPostgresSaver", with_official))
+        windows: dict[str, list[tuple[float, float]]] = {name: [] for name, _ in savers}
+        for _ in range(args.rounds):
+            for name, opener in savers:
+                stamps: list[float] = []
 
-            async def long_run(saver: BaseCheckpointSaver, stamps: list[float] = stamps) -> float:
-                graph = build_long_thread(saver, args.long_steps, stamps)
-                config = {"configurable": {"thread_id": str(uuid.uuid4())}, "recursion_limit": args.long_steps + 10}
-                await graph.ainvoke(workflow_input(), config, durability="sync")
-                return 0.0
+                async def long_run(saver: BaseCheckpointSaver, stamps: list[float] = stamps) -> float:
+                    graph = build_long_thread(saver, args.long_steps, stamps)
+                    config = {"configurable": {"thread_id": str(uuid.uuid4())},
+                              "recursion_limit": args.long_steps + 10}
+                    await graph.ainvoke(workflow_input(), config, durability="sync")
+                    return 0.0
 
-            await opener(long_run)
-            durations = [(b - a) * 1000 for a, b in zip(stamps, stamps[1:], strict=False)]
-            first, last = durations[:10], durations[-10:]
-            print(f"  {name:<20} first 10: {statistics.mean(first):.3f} ms  last 10: {statistics.mean(last):.3f} ms"
-                  f"  ratio {statistics.mean(last) / statistics.mean(first):.2f}"
-                  f"  (medians {statistics.median(last) / statistics.median(first):.2f})")
+                await opener(long_run)
+                durations = [(b - a) * 1000 for a, b in zip(stamps, stamps[1:], strict=False)]
+                windows[name].append((statistics.mean(durations[:10]), statistics.mean(durations[-10:])))
+        for name, found in windows.items():
+            ratios = sorted(last / first for first, last in found)
+            first, last = (statistics.median(w) for w in zip(*found, strict=True))
+            print(f"  {name:<20} first 10: {first:.3f} ms  last 10: {last:.3f} ms  "
+                  f"ratio {statistics.median(ratios):.2f}  (rounds: {', '.join(f'{r:.2f}' for r in ratios)})")
 
 
 def main() -> None:
