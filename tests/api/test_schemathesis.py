@@ -46,20 +46,28 @@ def api_schema(fuzz_settings: Settings, migrated_dsn: str, fuzz_user: uuid.UUID)
     shutdown_lifespans()
 
 
-def operation_ids() -> list[tuple[str, str]]:
-    """(method, path) of every operation, read from the document of an app that is never started."""
+def operation_ids() -> list[tuple[str, str, str]]:
+    """(mode, method, path) of every operation, read from the document of an app that is never started.
+    Negative examples only where there is an input to get wrong."""
     document = create_app(make_settings("postgresql://nobody@localhost/none"), workers=None).openapi()
-    return [(method.upper(), path) for path, item in document["paths"].items() for method in item]
+    found = []
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            found.append(("positive", method.upper(), path))
+            if operation.get("parameters") or operation.get("requestBody"):
+                found.append(("negative", method.upper(), path))
+    return found
 
 
 # schemathesis' pytest integration (from_fixture) does not work with pytest 9, so each
 # operation is a parametrized test that runs the operation's hypothesis strategy itself.
-@pytest.mark.parametrize(("method", "path"), operation_ids(), ids=lambda value: str(value))
-def test_api_conforms_to_its_openapi_document(method: str, path: str, api_schema: schemathesis.BaseSchema,
+@pytest.mark.parametrize(("mode", "method", "path"), operation_ids(), ids=lambda value: str(value))
+def test_api_conforms_to_its_openapi_document(mode: str, method: str, path: str,
+                                              api_schema: schemathesis.BaseSchema,
                                               fuzz_settings: Settings, fuzz_user: uuid.UUID) -> None:
     operation = api_schema[path][method]
 
-    @given(case=operation.as_strategy())
+    @given(case=operation.as_strategy(generation_mode=schemathesis.GenerationMode(mode)))
     @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, derandomize=True, database=None,
               suppress_health_check=list(HealthCheck))
     def check(case: schemathesis.Case) -> None:
