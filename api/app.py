@@ -24,7 +24,7 @@ from api.routes import auth, chat, conversations, health, runs, stats
 from db.analytics import AnalyticsService
 from db.conversations import ConversationService
 from db.errors import Unavailable
-from db.pool import create_pool, resolve_dsn
+from db.pool import CONNECTION_ERRORS, create_pool, resolve_dsn
 from db.runs import RunService
 from db.settings import Settings, load_settings
 from db.throttle import LoginThrottle
@@ -63,6 +63,16 @@ async def open_pool(settings: Settings, dsn: str, max_size: int) -> asyncpg.Pool
         return await create_pool(settings, dsn, min_size=0, max_size=max_size)
 
 
+async def purge_expired_credentials(app: FastAPI) -> None:
+    """Housekeeping at start: revocations of expired tokens and stale throttle windows go.
+    Best effort: a database that is down now is not a reason to refuse to start."""
+    try:
+        await app.state.tokens.purge_expired()
+        await app.state.throttle.purge_stale()
+    except CONNECTION_ERRORS + (Unavailable, asyncpg.UndefinedTableError) as exc:
+        log.warning("skipped credential housekeeping: %s", type(exc).__name__)
+
+
 def create_app(settings: Settings | None = None, *, dsn: str | None = None,
                workers: WorkerStarter | None = start_in_process_workers,
                chat_wait_seconds: float | None = None) -> FastAPI:
@@ -84,6 +94,7 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
         app.state.conversations = ConversationService(pool, ttl_hours=settings.conversation_ttl_hours)
         app.state.runs = RunService(pool)
         app.state.analytics = AnalyticsService(pool)
+        await purge_expired_credentials(app)
         try:
             stop_workers = await workers(pool, settings, resolved) if workers is not None else None
         except BaseException:
