@@ -8,6 +8,7 @@ names the field and the problem but never echoes the submitted value.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, cast
 
 from fastapi import FastAPI, Request
@@ -45,10 +46,20 @@ def error(status: int, detail: Any, headers: dict[str, str] | None = None) -> JS
     return JSONResponse({"detail": detail}, status_code=status, headers=headers)
 
 
+FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
+
+
+def safe_location(loc: Any) -> list[str | int]:
+    """Field names and indexes as they are; anything else in a location (a key the client
+    chose, say) is input too, so it is replaced."""
+    return [part if isinstance(part, int) or (isinstance(part, str) and FIELD_NAME.match(part)) else "<key>"
+            for part in loc]
+
+
 def validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     """Where and what, never the input (it may be a password)."""
-    return [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "invalid")), "type": str(e.get("type", ""))}
-            for e in exc.errors()]
+    return [{"loc": safe_location(e.get("loc", ())), "msg": str(e.get("msg", "invalid")),
+             "type": str(e.get("type", ""))} for e in exc.errors()]
 
 
 async def _validation(request: Request, exc: Exception) -> JSONResponse:

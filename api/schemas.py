@@ -47,10 +47,13 @@ MetadataKey = Annotated[str, Field(min_length=1, max_length=100, pattern=NO_NUL)
 MetadataValue = Annotated[str, Field(max_length=2000, pattern=NO_NUL), AfterValidator(clean_text)] | int | float \
     | bool | None
 # Flat on purpose: every value is checkable by the schema, and jsonb refuses NUL anywhere.
-Metadata = Annotated[dict[MetadataKey, MetadataValue], Field(max_length=50)]
+# pydantic states key constraints as patternProperties, which do not forbid other keys: say it.
+KEY_NAMES = {"propertyNames": {"minLength": 1, "maxLength": 100, "pattern": NO_NUL}}
+Metadata = Annotated[dict[MetadataKey, MetadataValue], Field(max_length=50, json_schema_extra=KEY_NAMES)]
 ResumeAnswer = Annotated[str, Field(min_length=1, max_length=MAX_MESSAGE_CHARS, pattern=NOT_BLANK_NO_NUL),
                          AfterValidator(clean_text)] | Annotated[dict[MetadataKey, MetadataValue],
-                                                                 Field(min_length=1, max_length=50)]
+                                                                 Field(min_length=1, max_length=50,
+                                                                       json_schema_extra=KEY_NAMES)]
 
 
 class StrictModel(BaseModel):

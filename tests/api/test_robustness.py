@@ -48,6 +48,10 @@ async def test_validation_errors_never_echo_input(client: httpx.AsyncClient) -> 
     detail = response.json()["detail"]
     assert {tuple(d["loc"]) for d in detail} >= {("body", "email"), ("body", "password")}
     assert all(set(d) == {"loc", "msg", "type"} for d in detail)
+    nul_key = await client.post("/conversations", json={"metadata": {"hunter2\x00key": "v"}},
+                                headers=(await register_and_login(client)).headers)
+    assert nul_key.status_code == 422 and "hunter2" not in nul_key.text
+    assert nul_key.json()["detail"][0]["loc"][:3] == ["body", "metadata", "<key>"]
     broken = await client.post("/auth/login", content=b'{"email": "hunter2',
                                headers={"content-type": "application/json"})
     assert broken.status_code == 422 and "hunter2" not in broken.text
