@@ -11,6 +11,7 @@ import logging
 import re
 from typing import Any, cast
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -110,7 +111,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(Conflict, _conflict)
     app.add_exception_handler(Unavailable, _unavailable)
-    for exc_type in CONNECTION_ERRORS:
+    # Out of server connections is "unavailable, retry" too, not a bug.
+    for exc_type in CONNECTION_ERRORS + (asyncpg.TooManyConnectionsError,):
         app.add_exception_handler(cast(type[Exception], exc_type), _unavailable)
     app.add_exception_handler(InvalidAccessToken, _bad_token)
     app.add_exception_handler(InvalidToken, _bad_token)
