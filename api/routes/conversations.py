@@ -29,7 +29,6 @@ from db.conversations import CURSOR_PATTERN, MAX_PAGE_SIZE, Conversation, Messag
 
 router = APIRouter(prefix="/conversations", tags=["conversations"], responses=AUTH_RESPONSES)
 
-ConversationId = Annotated[uuid.UUID, "the conversation id (also the workflow's thread id)"]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
 
 
