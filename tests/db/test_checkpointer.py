@@ -288,3 +288,18 @@ async def test_sync_methods_refuse_on_the_loop_and_work_from_threads(pool: async
     assert len(listed) == 4
     await asyncio.to_thread(saver.delete_thread, thread_id)
     assert await saver.aget_tuple(config) is None
+
+
+@pytest.mark.parametrize(("projection", "error"), [
+    ({"workflow": {"current_step": "guard"}}, "workflow_type"),
+    ({"workflow": {"workflow_type": "claim", "user_id": "not-a-uuid"}}, "hexadecimal UUID"),
+    ({"agents": [{"agent_name": "guard", "state_data": {}}]}, "workflow_step"),
+])
+async def test_malformed_projection_is_refused_before_anything_is_written(
+    pool: asyncpg.Pool, projection: dict[str, Any], error: str
+) -> None:
+    saver = AsyncpgSaver(pool, projection=lambda config, checkpoint, metadata: projection)
+    thread_id = str(uuid.uuid4())
+    with pytest.raises(ValueError, match=error):
+        await build_graph(saver).ainvoke(human(), {"configurable": {"thread_id": thread_id}}, durability="sync")
+    assert (await count_rows(pool, thread_id))["checkpoints"] == 0
