@@ -115,7 +115,7 @@ WRITES_COMMIT_ARG = 9  # index of $10
 
 # --- reads --------------------------------------------------------------------
 
-# `checkpoint_tuples` (migration 002) joins each checkpoint to its blobs and writes.
+# `checkpoint_tuples` (migrations 002, 007) joins each checkpoint to its blobs and writes.
 SELECT_CHECKPOINT_BY_ID = """
 SELECT thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata::text AS metadata,
        blob_channels, blob_types, blobs, write_task_ids, write_channels, write_types, write_blobs,
@@ -169,8 +169,11 @@ SELECT 'b', chain.depth, bl.channel, bl.type, bl.blob, NULL, NULL, NULL, NULL
 FROM chain
 JOIN checkpoints p ON p.thread_id = $1 AND p.checkpoint_ns = $2 AND p.checkpoint_id = chain.checkpoint_id
 CROSS JOIN LATERAL unnest(p.blob_channels, p.blob_versions) AS r(channel, version)
-JOIN checkpoint_blobs bl
-  ON bl.thread_id = $1 AND bl.checkpoint_ns = $2 AND bl.channel = r.channel AND bl.version = r.version
+CROSS JOIN LATERAL (
+    SELECT cb.channel, cb.type, cb.blob FROM checkpoint_blobs cb
+    WHERE cb.thread_id = $1 AND cb.checkpoint_ns = $2 AND cb.channel = r.channel AND cb.version = r.version
+    LIMIT 1  -- one primary-key probe per key, never a scan of the thread's blobs
+) AS bl
 WHERE r.channel = ANY(chain.wanted)
 UNION ALL
 SELECT 'c', chain.depth, NULL, p.type, p.checkpoint, NULL, NULL, NULL,
