@@ -18,9 +18,9 @@ MAX_MESSAGE_CHARS = 32_000
 # are refused by `clean_text` (the generators of schema-based fuzzers never produce them).
 NO_NUL = r"^[^\x00]*$"
 EMAIL_PATTERN = r"^[^@ \t\r\n\x00]+@[^@ \t\r\n\x00]+$"
-# At least one character Python's str.strip() keeps: it also strips \x1c-\x1f, which
-# regex engines' \s does not match, so they are named.
-NOT_BLANK_NO_NUL = r"^[^\x00]*[^\x00\s\x1c-\x1f][^\x00]*$"
+# At least one character Python's str.strip() keeps. Regex engines disagree on \s
+# (\x1c-\x1f: Python only; \x85: Python and Rust, not ECMAScript), so those are named.
+NOT_BLANK_NO_NUL = r"^[^\x00]*[^\x00\s\x1c-\x1f\x85][^\x00]*$"
 
 
 def clean_text(value: str) -> str:

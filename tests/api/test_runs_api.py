@@ -130,6 +130,6 @@ async def test_queue_run_with_idempotency_key_and_cancel(wclient: httpx.AsyncCli
     assert final["status"] in ("success", "interrupted")
     cancelled = await wclient.post(f"/runs/{one.json()['id']}/cancel", headers=carol.headers)
     assert cancelled.status_code == 200
-    for blank in ("   ", "\x1c\x1f", "\u3000"):  # what str.strip() removes, stated in the schema's pattern
+    for blank in ("   ", "\x1c\x1f", "\u3000", "\x85"):  # what str.strip() removes, stated in the schema's pattern
         response = await wclient.post(f"/conversations/{cid}/runs", json={"message": blank}, headers=carol.headers)
         assert response.status_code == 422
