@@ -78,9 +78,15 @@ FROM checkpoints c
 CROSS JOIN LATERAL (
     SELECT array_agg(bl.channel) AS channels, array_agg(bl.type) AS types, array_agg(bl.blob) AS blobs
     FROM unnest(c.blob_channels, c.blob_versions) AS r(channel, version)
-    JOIN checkpoint_blobs bl
-      ON bl.thread_id = c.thread_id AND bl.checkpoint_ns = c.checkpoint_ns
-     AND bl.channel = r.channel AND bl.version = r.version
+    -- One primary-key probe per (channel, version): LIMIT 1 keeps the planner from
+    -- flattening this into a join that reads every blob of the thread (a cost that
+    -- would grow with the thread's length).
+    CROSS JOIN LATERAL (
+        SELECT cb.channel, cb.type, cb.blob FROM checkpoint_blobs cb
+        WHERE cb.thread_id = c.thread_id AND cb.checkpoint_ns = c.checkpoint_ns
+          AND cb.channel = r.channel AND cb.version = r.version
+        LIMIT 1
+    ) AS bl
 ) AS b
 CROSS JOIN LATERAL (
     SELECT array_agg(cw.task_id) AS task_ids, array_agg(cw.channel) AS channels, array_agg(cw.type) AS types,
