@@ -7,7 +7,7 @@ together in one round trip. Steps of concurrent workflows that arrive in the
 same event-loop iteration share one pipelined round trip and commit
 (db/checkpoint_batch.py). With a `step_hook` the statement and the hook share
 one explicit transaction instead, per step. Tables come from migrations 002 and
-007; there is no `setup()`.
+there is no `setup()`.
 
 Sync methods (db/checkpoint_sync.py) bridge to the saver's event loop from
 other threads, as the official AsyncPostgresSaver does, and raise
@@ -117,7 +117,7 @@ WRITES_COMMIT_ARG = 9  # index of $10
 
 # --- reads --------------------------------------------------------------------
 
-# `checkpoint_tuples` (migrations 002, 007) joins each checkpoint to its blobs and writes.
+# `checkpoint_tuples` (migration 002) joins each checkpoint to its blobs and writes.
 SELECT_CHECKPOINT_BY_ID = """
 SELECT thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata::text AS metadata,
        blob_channels, blob_types, blobs, write_task_ids, write_channels, write_types, write_blobs,
