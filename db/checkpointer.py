@@ -6,7 +6,7 @@ projection are written by one INSERT with data-modifying CTEs, so they commit
 together in one round trip. Steps of concurrent workflows that arrive in the
 same event-loop iteration share one pipelined round trip and commit
 (db/checkpoint_batch.py). With a `step_hook` the statement and the hook share
-one explicit transaction instead, per step. Tables come from migrations 002 and
+one explicit transaction instead, per step. Tables come from migration 002;
 there is no `setup()`.
 
 Sync methods (db/checkpoint_sync.py) bridge to the saver's event loop from
