@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from agents.guard import mask_sensitive
+
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 256
 MAX_MESSAGE_CHARS = 32_000
@@ -34,6 +36,13 @@ def clean_text(value: str) -> str:
     return value
 
 
+def masked_text(value: str) -> str:
+    """Clean text with SSNs and card numbers masked: whatever a person writes into a
+    conversation is masked here, at the edge, before any table (runs, messages,
+    checkpoints, titles) can store it."""
+    return mask_sensitive(clean_text(value))
+
+
 CleanText = Annotated[str, Field(pattern=NO_NUL), AfterValidator(clean_text)]
 Password = Annotated[str, Field(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH, pattern=NO_NUL),
                      AfterValidator(clean_text)]
@@ -42,18 +51,18 @@ Password = Annotated[str, Field(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_P
 Email = Annotated[str, Field(min_length=3, max_length=320, pattern=EMAIL_PATTERN,
                              description="an email address (unique whatever its case)"), AfterValidator(clean_text)]
 LoginEmail = Annotated[str, Field(min_length=1, max_length=320, pattern=NO_NUL), AfterValidator(clean_text)]
-Title = Annotated[str, Field(max_length=200, pattern=NO_NUL), AfterValidator(clean_text)]
+Title = Annotated[str, Field(max_length=200, pattern=NO_NUL), AfterValidator(masked_text)]
 MessageText = Annotated[str, Field(min_length=1, max_length=MAX_MESSAGE_CHARS, pattern=NOT_BLANK_NO_NUL),
-                        AfterValidator(clean_text)]
-MetadataKey = Annotated[str, Field(min_length=1, max_length=100, pattern=NO_NUL), AfterValidator(clean_text)]
-MetadataValue = Annotated[str, Field(max_length=2000, pattern=NO_NUL), AfterValidator(clean_text)] | int | float \
+                        AfterValidator(masked_text)]
+MetadataKey = Annotated[str, Field(min_length=1, max_length=100, pattern=NO_NUL), AfterValidator(masked_text)]
+MetadataValue = Annotated[str, Field(max_length=2000, pattern=NO_NUL), AfterValidator(masked_text)] | int | float \
     | bool | None
 # Flat on purpose: every value is checkable by the schema, and jsonb refuses NUL anywhere.
 # pydantic states key constraints as patternProperties, which do not forbid other keys: say it.
 KEY_NAMES = {"propertyNames": {"minLength": 1, "maxLength": 100, "pattern": NO_NUL}}
 Metadata = Annotated[dict[MetadataKey, MetadataValue], Field(max_length=50, json_schema_extra=KEY_NAMES)]
 ResumeAnswer = Annotated[str, Field(min_length=1, max_length=MAX_MESSAGE_CHARS, pattern=NOT_BLANK_NO_NUL),
-                         AfterValidator(clean_text)] | Annotated[dict[MetadataKey, MetadataValue],
+                         AfterValidator(masked_text)] | Annotated[dict[MetadataKey, MetadataValue],
                                                                  Field(min_length=1, max_length=50,
                                                                        json_schema_extra=KEY_NAMES)]
 

@@ -6,6 +6,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 
+import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -13,6 +14,7 @@ from fastapi import FastAPI
 from api.app import create_app, start_in_process_workers
 from db.settings import Settings
 from tests.api.conftest import Account, register_and_login
+from tests.utils.db import tables_containing
 
 DENIAL = "My MRI claim was denied, what now?"
 ANSWER = "The denial letter arrived on March 3 and it is an employer plan."
@@ -133,3 +135,25 @@ async def test_queue_run_with_idempotency_key_and_cancel(wclient: httpx.AsyncCli
     for blank in ("   ", "\x1c\x1f", "\u3000", "\x85"):  # what str.strip() removes, stated in the schema's pattern
         response = await wclient.post(f"/conversations/{cid}/runs", json={"message": blank}, headers=carol.headers)
         assert response.status_code == 422
+
+
+async def test_sensitive_numbers_never_reach_a_table(wclient: httpx.AsyncClient, carol: Account,
+                                                     migrated_dsn: str) -> None:
+    """Masking happens at the edge: runs.input, messages, titles, events and checkpoints all see masks."""
+    ssn, card = "123-45-6789", "4111 1111 1111 1111"
+    created = await wclient.post("/conversations", headers=carol.headers,
+                                 json={"title": f"card {card}", "metadata": {"note": f"ssn {ssn}"}})
+    assert created.status_code == 201, created.text
+    asked = await wclient.post("/chat", headers=carol.headers,
+                               json={"message": f"My claim was denied. SSN {ssn}, card {card}. Appeal?"})
+    assert asked.status_code == 200 and asked.json()["status"] == "interrupted", asked.text
+    resumed = await wclient.post(f"/runs/{asked.json()['run_id']}/resume", headers=carol.headers,
+                                 json={"input": {"plan": f"employer, letter March 3, card {card.replace(' ', '')}"}})
+    assert resumed.status_code == 202, resumed.text
+    assert (await wait_settled(wclient, carol, resumed.json()["id"]))["status"] == "success"
+    con = await asyncpg.connect(migrated_dsn)
+    try:
+        found = await tables_containing(con, [ssn, card, card.replace(" ", "")])
+    finally:
+        await con.close()
+    assert found == []

@@ -54,3 +54,14 @@ def cli_env(dsn: str | None, **extra: str) -> dict[str, str]:
     env.setdefault("JWT_SECRET_KEY", TEST_SECRET)
     env.update(extra)
     return env
+
+
+async def tables_containing(con: asyncpg.Connection | asyncpg.Pool, needles: list[str]) -> list[tuple[str, str]]:
+    """(table, needle) for every needle found in any row of any public table, as text or hex (bytea)."""
+    needles = needles + [n.encode().hex() for n in needles]
+    tables = [r["tablename"] for r in await con.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+    found = []
+    for table in tables:
+        for row in await con.fetch(f'SELECT row_to_json(t)::text AS j FROM "{table}" t'):
+            found += [(table, needle) for needle in needles if needle in row["j"]]
+    return found
