@@ -64,6 +64,7 @@ SELECT_OWNED_RUN_FOR_UPDATE = SELECT_OWNED_RUN + " FOR UPDATE"
 SELECT_LATER_RUN_EXISTS = "SELECT EXISTS (SELECT 1 FROM runs WHERE conversation_id = $1 AND seq > $2)"
 SELECT_RUN_STATUS = "SELECT status FROM runs WHERE id = $1 AND user_id = $2"
 SELECT_RUNS_TABLE_EXISTS = "SELECT to_regclass('runs') IS NOT NULL"
+COUNT_RUNS_BY_STATUS = "SELECT status, count(*) AS n FROM runs GROUP BY status"
 
 # --- runs: cancel -------------------------------------------------------------
 
@@ -339,6 +340,10 @@ class RunService:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
         self.notifier = RunEventNotifier(pool)
+
+    async def counts_by_status(self) -> dict[str, int]:
+        """Totals over every user's runs, for the admin /stats view."""
+        return {row["status"]: row["n"] for row in await self.pool.fetch(COUNT_RUNS_BY_STATUS)}
 
     async def create(self, user_id: object, conversation_id: object, input: str | Mapping[str, Any],
                      idempotency_key: str | None = None) -> Run:

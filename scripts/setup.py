@@ -165,7 +165,7 @@ async def run_checks(checks: list[tuple[str, CheckFn]] | None = None) -> list[Ch
 
 def format_line(result: CheckResult) -> str:
     mark = "✓" if result.ok else "✗"
-    return f"{mark} {result.name:<13} {result.detail}"
+    return f"{mark} {result.name:<21} {result.detail}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,7 +15,6 @@ router = APIRouter(tags=["operations"], responses={**AUTH_RESPONSES, 403: {"desc
 async def stats(admin: AdminUser, users: Users, conversations: Conversations, analytics: Analytics,
                 request: Request) -> StatsOut:
     counts = await conversations.counts()
-    runs = request.app.state.runs
-    run_counts = await runs.counts_by_status() if hasattr(runs, "counts_by_status") else {}
+    run_counts = await request.app.state.runs.counts_by_status()
     return StatsOut(users=await users.counts_by_role(), conversations=counts["conversations"],
                     messages=counts["messages"], runs=run_counts, analytics_events=await analytics.counts())

@@ -161,3 +161,10 @@ async def test_stats_is_for_admins(client: httpx.AsyncClient, app: FastAPI, alic
     stats = await client.get("/stats", headers=admin.headers)
     assert stats.status_code == 200
     assert stats.json()["users"]["admin"] >= 1
+    conversation = (await client.post("/conversations", json={}, headers=admin.headers)).json()
+    queued = await client.post(f"/conversations/{conversation['id']}/runs", json={"message": "COBRA?"},
+                               headers=admin.headers)
+    assert queued.status_code == 202, queued.text
+    runs = (await client.get("/stats", headers=admin.headers)).json()["runs"]
+    assert sum(runs.values()) >= 1 and set(runs) <= {"pending", "running", "interrupted", "success", "error",
+                                                      "cancelled"}
