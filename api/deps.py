@@ -5,9 +5,9 @@ a token in the query string is never looked at."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
-import asyncpg
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import OAuth2PasswordBearer
 
@@ -25,53 +25,24 @@ from db.users import User, UserService
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
 
-def get_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+def from_state(name: str) -> Callable[[Request], Any]:
+    """A dependency returning the object the lifespan put on `app.state` under `name`."""
+    def dependency(request: Request) -> Any:
+        return getattr(request.app.state, name)
+    dependency.__name__ = f"get_{name}"
+    return dependency
 
 
-def get_pool(request: Request) -> asyncpg.Pool:
-    pool: asyncpg.Pool = request.app.state.pool
-    return pool
-
-
-def get_users(request: Request) -> UserService:
-    service: UserService = request.app.state.users
-    return service
-
-
-def get_tokens(request: Request) -> TokenService:
-    service: TokenService = request.app.state.tokens
-    return service
-
-
-def get_throttle(request: Request) -> LoginThrottle:
-    service: LoginThrottle = request.app.state.throttle
-    return service
-
-
-def get_conversations(request: Request) -> ConversationService:
-    service: ConversationService = request.app.state.conversations
-    return service
-
-
-def get_runs(request: Request) -> RunService:
-    service: RunService = request.app.state.runs
-    return service
-
-
-def get_analytics(request: Request) -> AnalyticsService:
-    service: AnalyticsService = request.app.state.analytics
-    return service
+get_settings = from_state("settings")
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-Users = Annotated[UserService, Depends(get_users)]
-Tokens = Annotated[TokenService, Depends(get_tokens)]
-Throttle = Annotated[LoginThrottle, Depends(get_throttle)]
-Conversations = Annotated[ConversationService, Depends(get_conversations)]
-Runs = Annotated[RunService, Depends(get_runs)]
-Analytics = Annotated[AnalyticsService, Depends(get_analytics)]
+Users = Annotated[UserService, Depends(from_state("users"))]
+Tokens = Annotated[TokenService, Depends(from_state("tokens"))]
+Throttle = Annotated[LoginThrottle, Depends(from_state("throttle"))]
+Conversations = Annotated[ConversationService, Depends(from_state("conversations"))]
+Runs = Annotated[RunService, Depends(from_state("runs"))]
+Analytics = Annotated[AnalyticsService, Depends(from_state("analytics"))]
 
 
 async def get_access_claims(settings: SettingsDep, tokens: Tokens,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import sys
 import time
@@ -101,35 +102,18 @@ async def check_migrations(ctx: SetupContext) -> str:
     return f"at version {latest:03d} ({len(applied)} applied now)"
 
 
-async def check_orchestrator(ctx: SetupContext) -> str:
-    """One offline question end to end (graph, checkpointer, projection, knowledge search)."""
-    assert ctx.settings is not None and ctx.dsn is not None
-    from scripts.cmd_ask import orchestrator_check
-
-    try:
-        return await orchestrator_check(ctx.settings, ctx.dsn)
-    except Exception as exc:
-        raise CheckFailed(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
-
-
-async def check_user_service(ctx: SetupContext) -> str:
-    assert ctx.settings is not None and ctx.dsn is not None
-    from scripts.cmd_serve import user_service_check
-
-    try:
-        return await user_service_check(ctx.settings, ctx.dsn)
-    except Exception as exc:
-        raise CheckFailed(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
-
-
-async def check_conversation_service(ctx: SetupContext) -> str:
-    assert ctx.settings is not None and ctx.dsn is not None
-    from scripts.cmd_serve import conversation_service_check
-
-    try:
-        return await conversation_service_check(ctx.settings, ctx.dsn)
-    except Exception as exc:
-        raise CheckFailed(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+def service_check(module: str, function: str) -> CheckFn:
+    """A check that runs `module.function(settings, dsn)`, imported only when it runs
+    (so `navigator setup` does not pay for FastAPI or langgraph until it gets there)."""
+    async def check(ctx: SetupContext) -> str:
+        assert ctx.settings is not None and ctx.dsn is not None
+        run = getattr(importlib.import_module(module), function)
+        try:
+            detail: str = await run(ctx.settings, ctx.dsn)
+        except Exception as exc:
+            raise CheckFailed(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+        return detail
+    return check
 
 
 # Later issues append their service checks here, in dependency order.
@@ -137,9 +121,10 @@ CHECKS: list[tuple[str, CheckFn]] = [
     ("environment", check_environment),
     ("connectivity", check_connectivity),
     ("migrations", check_migrations),
-    ("user service", check_user_service),
-    ("conversation service", check_conversation_service),
-    ("orchestrator", check_orchestrator),
+    # Each rolls back what it writes; see the named functions.
+    ("user service", service_check("scripts.cmd_serve", "user_service_check")),
+    ("conversation service", service_check("scripts.cmd_serve", "conversation_service_check")),
+    ("orchestrator", service_check("scripts.cmd_ask", "orchestrator_check")),
 ]
 
 
