@@ -256,7 +256,12 @@ class WorkerPool:
             if run.status != "running":
                 log.warning("run %s ended at claim: %s %s", run.id, run.status, run.error or "")
                 continue
-            await self._execute(run)
+            try:
+                await self._execute(run)
+            except Exception:
+                # Never let one run end this executor: its lease expires and the claim logic
+                # retries it (up to RUN_MAX_ATTEMPTS) while this executor serves the queue.
+                log.exception("run %s attempt %d: executor error", run.id, run.attempt)
 
     async def _execute(self, run: Run) -> None:
         active = ActiveRun(run=run, steps=run.steps)

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 import asyncpg
 
 from db.conversations import append_messages
+from db.errors import NotFound
 from db.runs import (
     APPEND_FENCED_EVENTS,
     CLAIM_RUN,
@@ -102,7 +103,14 @@ async def finish_run(pool: asyncpg.Pool, run: Run, status: str, *, output: Mappi
         if stored is None:
             raise LeaseLost(run.id, run.attempt)
         if stored != "cancelled" and messages:
-            await append_messages(con, run.conversation_id, run.user_id, [dict(m) for m in messages])
+            try:
+                async with con.transaction():  # a savepoint: the run ends even if the messages cannot go in
+                    await append_messages(con, run.conversation_id, run.user_id, [dict(m) for m in messages])
+            except NotFound:
+                # The conversation expired (or was deleted) during the run: it is 404 to everyone now,
+                # so its messages go nowhere; raising would leave the run `running` until its lease
+                # expired, then fail the same way on every attempt.
+                pass
     return str(stored)
 
 

@@ -173,3 +173,25 @@ async def test_stop_releases_the_run_at_a_step_boundary(service: RunService, poo
     events = await events_of(service, run.id, user)
     assert Counter(e[1]["node"] for e in events if e[0] == "node_started") == Counter(NODES)
     assert Counter(e[1]["node"] for e in events if e[0] == "node_finished") == Counter(NODES)
+
+
+async def test_a_conversation_expiring_mid_run_neither_kills_the_executor_nor_strands_the_run(
+        service: RunService, pool: asyncpg.Pool, migrated_dsn: str, new_user: NewUser,
+        new_conversation: NewConversation) -> None:
+    single = make_settings(migrated_dsn, run_lease_seconds=3.0, worker_concurrency=1)
+    worker = WorkerPool(pool, single, graph_factory=offline_graph_factory(pool, latency_ms=200))
+    await worker.start()
+    try:
+        user = await new_user()
+        expiring = await new_conversation(user)
+        run = await service.create(user, expiring, ANSWERED)
+        await wait_for_event(service, run.id, user, "node_started", 2)
+        await pool.execute("UPDATE conversations SET expires_at = now() - interval '1 second' WHERE id = $1",
+                           expiring)
+        ended = await service.wait(run.id, user, timeout=10)
+        assert ended.settled and ended.attempt == 1, ended
+        assert await pool.fetch(MESSAGES, expiring) == []  # nothing appended to a conversation that is gone
+        later = await service.create(user, await new_conversation(user), ANSWERED)
+        assert (await service.wait(later.id, user, timeout=20)).status == "success"
+    finally:
+        await worker.stop(drain_seconds=5)
