@@ -55,8 +55,10 @@ Title = Annotated[str, Field(max_length=200, pattern=NO_NUL), AfterValidator(mas
 MessageText = Annotated[str, Field(min_length=1, max_length=MAX_MESSAGE_CHARS, pattern=NOT_BLANK_NO_NUL),
                         AfterValidator(masked_text)]
 MetadataKey = Annotated[str, Field(min_length=1, max_length=100, pattern=NO_NUL), AfterValidator(masked_text)]
-MetadataValue = Annotated[str, Field(max_length=2000, pattern=NO_NUL), AfterValidator(masked_text)] | int | float \
-    | bool | None
+# Finite floats only: Python's json reads NaN, Infinity and 1e999, which jsonb refuses.
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+MetadataValue = Annotated[str, Field(max_length=2000, pattern=NO_NUL), AfterValidator(masked_text)] | int \
+    | FiniteFloat | bool | None
 # Flat on purpose: every value is checkable by the schema, and jsonb refuses NUL anywhere.
 # pydantic states key constraints as patternProperties, which do not forbid other keys: say it.
 KEY_NAMES = {"propertyNames": {"minLength": 1, "maxLength": 100, "pattern": NO_NUL}}

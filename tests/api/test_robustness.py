@@ -144,3 +144,11 @@ async def test_service_starts_with_the_database_down_and_answers_503() -> None:
             assert (await client.get("/health")).status_code == 503
             response = await client.post("/auth/login", json={"email": "a@example.com", "password": PASSWORD})
             assert response.status_code == 503
+
+
+async def test_non_finite_numbers_are_422_not_500(client: httpx.AsyncClient, alice: Account) -> None:
+    # Python's json module reads NaN and Infinity (and 1e999 as infinity); jsonb refuses them.
+    for raw in (b'{"metadata": {"a": NaN}}', b'{"metadata": {"a": Infinity}}', b'{"metadata": {"a": 1e999}}'):
+        response = await client.post("/conversations", content=raw,
+                                      headers={**alice.headers, "content-type": "application/json"})
+        assert response.status_code == 422, (raw, response.status_code, response.text)
