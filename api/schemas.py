@@ -43,6 +43,18 @@ def masked_text(value: str) -> str:
     return mask_sensitive(clean_text(value))
 
 
+def masked_within(limit: int) -> AfterValidator:
+    """`masked_text`, then the length limit again: a mask can be longer than what it hides
+    ("123-45-6789" becomes "[SSN REDACTED]"), and the columns check the stored length."""
+    def check(value: str) -> str:
+        masked = masked_text(value)
+        if len(masked) > limit:
+            raise ValueError(f"must be at most {limit} characters once card and social security "
+                             "numbers are masked")
+        return masked
+    return AfterValidator(check)
+
+
 CleanText = Annotated[str, Field(pattern=NO_NUL), AfterValidator(clean_text)]
 Password = Annotated[str, Field(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH, pattern=NO_NUL),
                      AfterValidator(clean_text)]
@@ -51,20 +63,20 @@ Password = Annotated[str, Field(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_P
 Email = Annotated[str, Field(min_length=3, max_length=320, pattern=EMAIL_PATTERN,
                              description="an email address (unique whatever its case)"), AfterValidator(clean_text)]
 LoginEmail = Annotated[str, Field(min_length=1, max_length=320, pattern=NO_NUL), AfterValidator(clean_text)]
-Title = Annotated[str, Field(max_length=200, pattern=NO_NUL), AfterValidator(masked_text)]
+Title = Annotated[str, Field(max_length=200, pattern=NO_NUL), masked_within(200)]
 MessageText = Annotated[str, Field(min_length=1, max_length=MAX_MESSAGE_CHARS, pattern=NOT_BLANK_NO_NUL),
-                        AfterValidator(masked_text)]
-MetadataKey = Annotated[str, Field(min_length=1, max_length=100, pattern=NO_NUL), AfterValidator(masked_text)]
+                        masked_within(MAX_MESSAGE_CHARS)]
+MetadataKey = Annotated[str, Field(min_length=1, max_length=100, pattern=NO_NUL), masked_within(100)]
 # Finite floats only: Python's json reads NaN, Infinity and 1e999, which jsonb refuses.
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
-MetadataValue = Annotated[str, Field(max_length=2000, pattern=NO_NUL), AfterValidator(masked_text)] | int \
+MetadataValue = Annotated[str, Field(max_length=2000, pattern=NO_NUL), masked_within(2000)] | int \
     | FiniteFloat | bool | None
 # Flat on purpose: every value is checkable by the schema, and jsonb refuses NUL anywhere.
 # pydantic states key constraints as patternProperties, which do not forbid other keys: say it.
 KEY_NAMES = {"propertyNames": {"minLength": 1, "maxLength": 100, "pattern": NO_NUL}}
 Metadata = Annotated[dict[MetadataKey, MetadataValue], Field(max_length=50, json_schema_extra=KEY_NAMES)]
 ResumeAnswer = Annotated[str, Field(min_length=1, max_length=MAX_MESSAGE_CHARS, pattern=NOT_BLANK_NO_NUL),
-                         AfterValidator(masked_text)] | Annotated[dict[MetadataKey, MetadataValue],
+                         masked_within(MAX_MESSAGE_CHARS)] | Annotated[dict[MetadataKey, MetadataValue],
                                                                  Field(min_length=1, max_length=50,
                                                                        json_schema_extra=KEY_NAMES)]
 

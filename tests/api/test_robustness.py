@@ -152,3 +152,15 @@ async def test_non_finite_numbers_are_422_not_500(client: httpx.AsyncClient, ali
         response = await client.post("/conversations", content=raw,
                                       headers={**alice.headers, "content-type": "application/json"})
         assert response.status_code == 422, (raw, response.status_code, response.text)
+
+
+async def test_masking_cannot_push_a_title_past_its_limit(client: httpx.AsyncClient, alice: Account) -> None:
+    # "123-45-6789" (11 characters) is stored as "[SSN REDACTED]" (14): 200 in can be over 200 out.
+    title = ("123-45-6789x" * 17)[:200]
+    response = await client.post("/conversations", json={"title": title}, headers=alice.headers)
+    assert response.status_code in (201, 422), (response.status_code, response.text)
+    if response.status_code == 201:
+        assert len(response.json()["title"]) <= 200 and "6789" not in response.json()["title"]
+    register = await client.post("/auth/register", json={"email": "masked-name@example.com",
+                                                         "password": PASSWORD, "full_name": title})
+    assert register.status_code in (201, 422), (register.status_code, register.text)
