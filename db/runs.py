@@ -54,15 +54,25 @@ SELECT id, seq, conversation_id, user_id, kind, resumes_run_id, status, input, o
        created_at, updated_at, started_at, finished_at
   FROM runs WHERE user_id = $1 AND idempotency_key = $2
 """
+# A run is the user's only while its conversation is: past `expires_at` it is 404 at once too
+# (the statements below that the API uses all check it).
 SELECT_OWNED_RUN = """
 SELECT id, seq, conversation_id, user_id, kind, resumes_run_id, status, input, output, error,
        idempotency_key, attempt, lost_attempts, steps, worker_id, lease_expires_at, cancel_requested,
        created_at, updated_at, started_at, finished_at
-  FROM runs WHERE id = $1 AND user_id = $2
+  FROM runs
+ WHERE id = $1 AND user_id = $2
+   AND EXISTS (SELECT 1 FROM conversations c
+                WHERE c.id = runs.conversation_id AND c.user_id = runs.user_id AND c.expires_at > now())
 """
 SELECT_OWNED_RUN_FOR_UPDATE = SELECT_OWNED_RUN + " FOR UPDATE"
 SELECT_LATER_RUN_EXISTS = "SELECT EXISTS (SELECT 1 FROM runs WHERE conversation_id = $1 AND seq > $2)"
-SELECT_RUN_STATUS = "SELECT status FROM runs WHERE id = $1 AND user_id = $2"
+SELECT_RUN_STATUS = """
+SELECT status FROM runs
+ WHERE id = $1 AND user_id = $2
+   AND EXISTS (SELECT 1 FROM conversations c
+                WHERE c.id = runs.conversation_id AND c.user_id = runs.user_id AND c.expires_at > now())
+"""
 SELECT_RUNS_TABLE_EXISTS = "SELECT to_regclass('runs') IS NOT NULL"
 COUNT_RUNS_BY_STATUS = "SELECT status, count(*) AS n FROM runs GROUP BY status"
 
@@ -72,7 +82,11 @@ COUNT_RUNS_BY_STATUS = "SELECT status, count(*) AS n FROM runs GROUP BY status"
 # worker stops at the next step boundary. Terminal runs are left as they are.
 CANCEL_RUN = """
 WITH target AS (
-    SELECT id, status FROM runs WHERE id = $1 AND user_id = $2 FOR UPDATE
+    SELECT id, status FROM runs
+     WHERE id = $1 AND user_id = $2
+       AND EXISTS (SELECT 1 FROM conversations c
+                    WHERE c.id = runs.conversation_id AND c.user_id = runs.user_id AND c.expires_at > now())
+       FOR UPDATE
 ), updated AS (
     UPDATE runs r SET
         status = CASE WHEN t.status IN ('pending', 'interrupted') THEN 'cancelled' ELSE r.status END,
@@ -230,6 +244,7 @@ RETURNING run_id
 SELECT_EVENTS_AFTER = """
 SELECT e.run_id, e.id, e.event, e.data, e.attempt, e.created_at
   FROM run_events e JOIN runs r ON r.id = e.run_id
+  JOIN conversations c ON c.id = r.conversation_id AND c.user_id = r.user_id AND c.expires_at > now()
  WHERE e.run_id = $1 AND r.user_id = $2 AND e.id > $3
  ORDER BY e.id
  LIMIT $4

@@ -92,3 +92,19 @@ async def test_other_users_conversation_is_404_and_untouched(client: httpx.Async
     listed = (await client.get("/conversations", headers=bob.headers, params={"limit": 100})).json()
     assert cid not in [c["id"] for c in listed["items"]]
     assert (await client.get(f"/conversations/{cid}", headers=alice.headers)).status_code == 200
+
+
+async def test_runs_of_an_expired_conversation_are_404_at_once(client: httpx.AsyncClient, app: FastAPI,
+                                                               alice: Account) -> None:
+    cid = (await client.post("/conversations", json={}, headers=alice.headers)).json()["id"]
+    run = await client.post(f"/conversations/{cid}/runs", json={"message": "my member id is X123"},
+                            headers=alice.headers)
+    assert run.status_code == 202
+    rid = run.json()["id"]
+    await app.state.pool.execute("UPDATE conversations SET expires_at = now() - interval '1 second' WHERE id = $1",
+                                 uuid.UUID(cid))
+    assert (await client.get(f"/runs/{rid}", headers=alice.headers)).status_code == 404
+    assert (await client.get(f"/runs/{rid}/events", headers=alice.headers)).status_code == 404
+    assert (await client.post(f"/runs/{rid}/cancel", headers=alice.headers)).status_code == 404
+    assert (await client.post(f"/runs/{rid}/resume", json={"input": "yes"},
+                              headers=alice.headers)).status_code == 404
