@@ -164,3 +164,23 @@ async def test_masking_cannot_push_a_title_past_its_limit(client: httpx.AsyncCli
     register = await client.post("/auth/register", json={"email": "masked-name@example.com",
                                                          "password": PASSWORD, "full_name": title})
     assert register.status_code in (201, 422), (register.status_code, register.text)
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_tracebacks_in_logs_are_scrubbed(log_format: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from api.logging import configure_logging
+
+    token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlLXNlY3JldA"
+    configure_logging(log_format, "INFO")
+    try:
+        try:
+            raise RuntimeError(f"refused Authorization: Bearer {token} password=hunter2")
+        except RuntimeError:
+            logging.getLogger("api.test").exception("request failed")
+    finally:
+        root = logging.getLogger()
+        for handler in [h for h in root.handlers if getattr(h, "_navigator", False)]:
+            root.removeHandler(handler)
+    err = capsys.readouterr().err
+    assert "request failed" in err and "RuntimeError" in err
+    assert token not in err and "c2lnbmF0dXJlLXNlY3JldA" not in err and "hunter2" not in err
