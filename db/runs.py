@@ -367,14 +367,18 @@ class RunService:
         payload = message_input(input)
         if idempotency_key is not None and not 1 <= len(idempotency_key) <= 255:
             raise ValueError("idempotency key must be 1 to 255 characters")
-        async with self.pool.acquire() as con, con.transaction():
-            await get_owned(con, cid, uid)
-            row = await con.fetchrow(INSERT_RUN, cid, uid, "message", None, payload, idempotency_key)
-            if row is None:  # the key was used before: that run, if it is the same request
-                row = await con.fetchrow(SELECT_RUN_BY_IDEMPOTENCY_KEY, uid, idempotency_key)
-                assert row is not None
-                if row["conversation_id"] != cid or row["input"] != payload:
-                    raise Conflict("idempotency key already used for a different request", idempotency_key)
+        try:
+            async with self.pool.acquire() as con, con.transaction():
+                await get_owned(con, cid, uid)
+                row = await con.fetchrow(INSERT_RUN, cid, uid, "message", None, payload, idempotency_key)
+                if row is None:  # the key was used before: that run, if it is the same request
+                    row = await con.fetchrow(SELECT_RUN_BY_IDEMPOTENCY_KEY, uid, idempotency_key)
+                    assert row is not None
+                    if row["conversation_id"] != cid or row["input"] != payload:
+                        raise Conflict("idempotency key already used for a different request", idempotency_key)
+        except asyncpg.ForeignKeyViolationError:
+            # The conversation was deleted between get_owned and the insert.
+            raise NotFound("conversation", conversation_id) from None
         return to_run(row)
 
     async def get(self, run_id: object, user_id: object) -> Run:
@@ -414,6 +418,8 @@ class RunService:
                 row = await con.fetchrow(INSERT_RUN, run["conversation_id"], uid, "resume", rid, payload, None)
         except asyncpg.UniqueViolationError:
             raise Conflict(f"run {rid} was already resumed", rid) from None
+        except asyncpg.ForeignKeyViolationError:
+            raise NotFound("run", run_id) from None  # its conversation was deleted meanwhile
         return to_run(row)
 
     async def list_events(self, run_id: object, user_id: object, after_id: int = 0,

@@ -244,3 +244,18 @@ async def test_twenty_claimers_never_share_a_run(service: RunService, pool: asyn
     assert all(len(owners) == 1 for owners in claims.values())
     assert len({owner for owners in claims.values() for owner in owners}) > 1
     assert await pool.fetchval("SELECT count(*) FROM runs WHERE status = 'running' AND attempt = 1") == total
+
+
+async def test_a_run_created_while_its_conversation_is_deleted_is_not_found(
+        service: RunService, pool: asyncpg.Pool, new_user: NewUser, new_conversation: NewConversation) -> None:
+    user = await new_user()
+    conversation = await new_conversation(user)
+    async with pool.acquire() as deleter:
+        tx = deleter.transaction()
+        await tx.start()
+        await deleter.execute("DELETE FROM conversations WHERE id = $1", conversation)
+        creating = asyncio.create_task(service.create(user, conversation, "hello"))
+        await asyncio.sleep(0.3)  # the insert waits on the deleted row's lock
+        await tx.commit()
+        with pytest.raises(NotFound):
+            await creating
