@@ -56,6 +56,15 @@ UPDATE conversations
  WHERE id = $1 AND user_id = $2 AND expires_at > now()
 RETURNING id, user_id, title, metadata, created_at, updated_at, expires_at
 """
+# Before a delete: lock the conversation's runs, so the delete takes its locks in the order a
+# finishing run does (its `runs` row, then the conversation) instead of deadlocking with it.
+LOCK_OWNED_CONVERSATION_RUNS = """
+SELECT r.id FROM runs r
+ WHERE r.conversation_id = $1 AND r.user_id = $2
+   AND r.status IN ('pending', 'running', 'interrupted')
+ ORDER BY r.id
+   FOR UPDATE
+"""
 DELETE_OWNED_CONVERSATION = """
 DELETE FROM conversations WHERE id = $1 AND user_id = $2 AND expires_at > now() RETURNING id
 """
@@ -251,8 +260,10 @@ class ConversationService:
         return to_conversation(row)
 
     async def delete(self, conversation_id: object, user_id: object) -> None:
-        deleted = await self.pool.fetchval(DELETE_OWNED_CONVERSATION, as_uuid(conversation_id),
-                                           as_uuid(user_id, "user"))
+        cid, uid = as_uuid(conversation_id), as_uuid(user_id, "user")
+        async with self.pool.acquire() as con, con.transaction():
+            await con.execute(LOCK_OWNED_CONVERSATION_RUNS, cid, uid)
+            deleted = await con.fetchval(DELETE_OWNED_CONVERSATION, cid, uid)
         if deleted is None:
             raise NotFound("conversation", conversation_id)
 

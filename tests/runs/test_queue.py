@@ -259,3 +259,24 @@ async def test_a_run_created_while_its_conversation_is_deleted_is_not_found(
         await tx.commit()
         with pytest.raises(NotFound):
             await creating
+
+
+async def test_deleting_a_conversation_while_its_run_finishes_does_not_deadlock(
+        service: RunService, pool: asyncpg.Pool, new_user: NewUser, new_conversation: NewConversation) -> None:
+    from db.conversations import ConversationService, append_messages
+    from db.runs import FINISH_RUN
+
+    user = await new_user()
+    conversation = await new_conversation(user)
+    await service.create(user, conversation, "hello")
+    run = await claim(pool)
+    assert run is not None
+    async with pool.acquire() as worker, worker.transaction():
+        # finish_run's order: the run row first, then the conversation (its messages).
+        assert await worker.fetchval(FINISH_RUN, run.id, run.attempt, "success", {"reply": "hi"}, None,
+                                     ["done"], ["{}"]) == "success"
+        deleting = asyncio.create_task(ConversationService(pool).delete(conversation, user))
+        await asyncio.sleep(0.3)  # the delete is waiting for a lock now
+        await append_messages(worker, conversation, user, [{"role": "assistant", "content": "hi"}])
+    await deleting  # neither side is chosen as a deadlock victim
+    assert await pool.fetchval("SELECT count(*) FROM runs WHERE id = $1", run.id) == 0
