@@ -5,7 +5,10 @@ login starts a family; `rotate` spends a token and issues its successor in one
 transaction. Presenting a spent (rotated or revoked) token is reuse: the whole
 family is revoked, so a stolen token stops working for the thief and the
 victim alike. Two concurrent rotations of one token serialize on the row lock:
-the first succeeds, the second is reuse.
+the first succeeds and the others are refused, but a token spent less than
+REUSE_GRACE_SECONDS ago is taken for a client racing itself (two tabs
+refreshing at once), not for theft: refused without revoking the family, so
+the winner's new tokens keep working. A replay after the grace is reuse.
 
 Logout writes the access token's `jti` to `revoked_access_tokens` (checked on
 every request, so every process agrees) until the token would have expired.
@@ -29,7 +32,8 @@ VALUES ($1, $2, $3, $4, now() + make_interval(days => $5))
 RETURNING expires_at
 """
 SELECT_REFRESH_TOKEN_FOR_UPDATE = """
-SELECT id, user_id, family_id, expires_at, rotated_at, revoked_at, expires_at <= now() AS expired
+SELECT id, user_id, family_id, expires_at, rotated_at, revoked_at, expires_at <= now() AS expired,
+       rotated_at > clock_timestamp() - make_interval(secs => $2) AS rotated_just_now
   FROM refresh_tokens WHERE token_hash = $1
    FOR UPDATE
 """
@@ -58,6 +62,7 @@ DELETE_EXPIRED_REVOCATIONS = "DELETE FROM revoked_access_tokens WHERE expires_at
 DELETE_EXPIRED_REFRESH_TOKENS = "DELETE FROM refresh_tokens WHERE expires_at < now() - interval '1 day'"
 
 TOKEN_BYTES = 32
+REUSE_GRACE_SECONDS = 5.0
 
 
 class InvalidToken(DatabaseError):
@@ -77,9 +82,11 @@ def hash_token(token: str) -> bytes:
 
 
 class TokenService:
-    def __init__(self, pool: asyncpg.Pool, *, refresh_days: int = 14) -> None:
+    def __init__(self, pool: asyncpg.Pool, *, refresh_days: int = 14,
+                 reuse_grace_seconds: float = REUSE_GRACE_SECONDS) -> None:
         self.pool = pool
         self.refresh_days = refresh_days
+        self.reuse_grace_seconds = reuse_grace_seconds
 
     async def issue(self, user_id: uuid.UUID) -> IssuedRefreshToken:
         """Start a new family (a login)."""
@@ -93,9 +100,11 @@ class TokenService:
         """Spend `token` and return its successor; InvalidToken (after revoking the family on reuse)."""
         reused_family: uuid.UUID | None = None
         async with self.pool.acquire() as con, con.transaction():
-            row = await con.fetchrow(SELECT_REFRESH_TOKEN_FOR_UPDATE, hash_token(token))
+            row = await con.fetchrow(SELECT_REFRESH_TOKEN_FOR_UPDATE, hash_token(token), self.reuse_grace_seconds)
             if row is None or row["expired"]:
                 raise InvalidToken("refresh token is invalid or expired")
+            if row["revoked_at"] is None and row["rotated_just_now"]:
+                raise InvalidToken("refresh token was just used by a concurrent refresh")
             if row["rotated_at"] is not None or row["revoked_at"] is not None:
                 await con.execute(REVOKE_FAMILY, row["family_id"])
                 reused_family = row["family_id"]
