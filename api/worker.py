@@ -240,9 +240,11 @@ class WorkerPool:
             wake.clear()
             try:
                 run = await claim_run(self.pool, self.worker_id, self.lease_seconds, self.max_attempts)
-            except DATABASE_GONE as exc:
+            except Exception as exc:
+                # The database away, or any other failure of the claim (a statement
+                # timeout, a migration in progress): back off, never end the executor.
                 delay = backoff.next()
-                log.warning("worker %s: database unavailable (%s); retrying in %.1fs",
+                log.warning("worker %s: claim failed (%s); retrying in %.1fs",
                             self.worker_id, type(exc).__name__, delay)
                 await asyncio.sleep(delay)
                 continue

@@ -199,3 +199,18 @@ async def test_a_conversation_expiring_mid_run_neither_kills_the_executor_nor_st
         assert (await service.wait(later.id, user, timeout=20)).status == "success"
     finally:
         await worker.stop(drain_seconds=5)
+
+
+async def test_executors_survive_a_failing_claim(service: RunService, workers: WorkerPool, pool: asyncpg.Pool,
+                                                 new_user: NewUser, new_conversation: NewConversation) -> None:
+    """A claim that fails for another reason than a lost connection backs off instead of ending the executor."""
+    await pool.execute("ALTER TABLE runs RENAME TO runs_moved_away")
+    try:
+        await asyncio.sleep(1.5)  # every executor polls (poll <= lease / 3) and its claim fails
+    finally:
+        await pool.execute("ALTER TABLE runs_moved_away RENAME TO runs")
+    assert all(not task.done() for task in workers._tasks), "an executor ended"
+    user = await new_user()
+    run = await service.create(user, await new_conversation(user), ANSWERED)
+    finished = await service.wait(run.id, user, timeout=20)
+    assert finished.status == "success"
