@@ -95,6 +95,13 @@ async def _bad_value(request: Request, exc: Exception) -> JSONResponse:
     return error(422, str(exc))
 
 
+async def _bad_data(request: Request, exc: Exception) -> JSONResponse:
+    # asyncpg's client-side DataError (a value its codec cannot encode) subclasses
+    # InterfaceError, which would otherwise read as "database gone" (503). Its
+    # message quotes the value, so it is not repeated.
+    return error(422, "a value could not be stored (wrong type or out of range)")
+
+
 async def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     return error(exc.status_code, exc.detail, dict(exc.headers) if exc.headers else None)
@@ -118,4 +125,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InvalidToken, _bad_token)
     app.add_exception_handler(Throttled, _throttled)
     app.add_exception_handler(ValueError, _bad_value)
+    app.add_exception_handler(asyncpg.DataError, _bad_data)
     app.add_exception_handler(Exception, _unexpected)

@@ -184,3 +184,19 @@ def test_tracebacks_in_logs_are_scrubbed(log_format: str, capsys: pytest.Capture
     err = capsys.readouterr().err
     assert "request failed" in err and "RuntimeError" in err
     assert token not in err and "c2lnbmF0dXJlLXNlY3JldA" not in err and "hunter2" not in err
+
+
+async def test_a_value_asyncpg_cannot_encode_is_422_not_503(settings: Settings, migrated_dsn: str) -> None:
+    """asyncpg's DataError subclasses InterfaceError; it must not read as 'database unavailable'."""
+    application = create_app(settings, dsn=migrated_dsn, workers=None)
+
+    @application.get("/test-only/bad-value")
+    async def bad_value() -> None:
+        await application.state.pool.fetchval("SELECT $1::int", "secret-looking-value")
+
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            response = await http.get("/test-only/bad-value")
+    assert response.status_code == 422
+    assert "secret-looking-value" not in response.text
