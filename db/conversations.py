@@ -24,6 +24,7 @@ from typing import Any, TypeAlias
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from db.checkpointer import DELETE_THREAD
 from db.errors import NotFound
 
 # A plain connection or one borrowed from the pool: both work for every helper here.
@@ -264,8 +265,11 @@ class ConversationService:
         async with self.pool.acquire() as con, con.transaction():
             await con.execute(LOCK_OWNED_CONVERSATION_RUNS, cid, uid)
             deleted = await con.fetchval(DELETE_OWNED_CONVERSATION, cid, uid)
-        if deleted is None:
-            raise NotFound("conversation", conversation_id)
+            if deleted is None:
+                raise NotFound("conversation", conversation_id)
+            # Its thread (checkpoints, workflow and agent states) goes in the same
+            # transaction: no checkpoints left behind that the API could no longer reach.
+            await con.execute(DELETE_THREAD, str(cid))
 
     async def append(self, conversation_id: object, user_id: object, messages: list[dict[str, Any]]) -> None:
         async with self.pool.acquire() as con:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
 
 from api.deps import Conversations, CurrentUser, Runs
 from api.errors import AUTH_RESPONSES, OWNED_RESPONSES
@@ -24,7 +24,6 @@ from api.schemas import (
     RunOut,
     WorkflowOut,
 )
-from db.checkpointer import AsyncpgSaver
 from db.conversations import CURSOR_PATTERN, MAX_PAGE_SIZE, Conversation, Message
 
 router = APIRouter(prefix="/conversations", tags=["conversations"], responses=AUTH_RESPONSES)
@@ -104,10 +103,9 @@ async def conversation_workflow(conversation_id: uuid.UUID, user: CurrentUser,
 
 @router.delete("/{conversation_id}", status_code=status.HTTP_204_NO_CONTENT, responses=OWNED_RESPONSES)
 async def delete_conversation(conversation_id: uuid.UUID, user: CurrentUser, conversations: Conversations,
-                              request: Request) -> Response:
-    """Delete the conversation, its messages and runs, then its checkpoints."""
+) -> Response:
+    """Delete the conversation with its messages, runs and checkpoints (one transaction)."""
     await conversations.delete(conversation_id, user.id)
-    await AsyncpgSaver(request.app.state.pool).adelete_thread(str(conversation_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -82,6 +82,8 @@ async def test_history_export_workflow_and_delete(client: httpx.AsyncClient, app
     assert (await client.delete(f"/conversations/{cid}", headers=alice.headers)).status_code == 404
     assert await app.state.pool.fetchval("SELECT count(*) FROM conversation_messages WHERE conversation_id = $1",
                                          uuid.UUID(cid)) == 0
+    assert await app.state.pool.fetchval("SELECT count(*) FROM workflow_states WHERE conversation_id = $1",
+                                         cid) == 0
 
 
 async def test_other_users_conversation_is_404_and_untouched(client: httpx.AsyncClient, alice: Account,
