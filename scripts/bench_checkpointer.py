@@ -30,7 +30,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
-from urllib.parse import urlsplit, urlunsplit
 
 if __name__ == "__main__" and __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -47,6 +46,7 @@ from db.checkpointer import AsyncpgSaver
 from db.embedded import start_embedded
 from db.migrate import migrate_up
 from db.pool import create_pool
+from db.scratch import create_database
 from db.settings import Settings
 
 ORDER = ["AsyncpgSaver", "AsyncPostgresSaver", "InMemorySaver", "floor (raw asyncpg)"]
@@ -188,15 +188,6 @@ def settings_for(dsn: str) -> Settings:
     return Settings(_env_file=None, database_url=dsn, jwt_secret_key=secrets.token_urlsafe(48))  # type: ignore[call-arg]
 
 
-async def make_database(admin_dsn: str, name: str) -> str:
-    con = await asyncpg.connect(admin_dsn)
-    try:
-        await con.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await con.close()
-    return urlunsplit(urlsplit(admin_dsn)._replace(path="/" + name))
-
-
 async def bench(args: argparse.Namespace) -> None:
     from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
     from psycopg.rows import dict_row
@@ -204,9 +195,9 @@ async def bench(args: argparse.Namespace) -> None:
 
     tmp = tempfile.mkdtemp(prefix="bench-checkpointer-")
     admin_dsn = start_embedded(Path(tmp))
-    ours_dsn = await make_database(admin_dsn, "bench_asyncpg")
-    official_dsn = await make_database(admin_dsn, "bench_official")
-    floor_dsn = await make_database(admin_dsn, "bench_floor")
+    ours_dsn = await create_database(admin_dsn, name="bench_asyncpg")
+    official_dsn = await create_database(admin_dsn, name="bench_official")
+    floor_dsn = await create_database(admin_dsn, name="bench_floor")
     con = await asyncpg.connect(ours_dsn)
     await migrate_up(con)
     await con.close()

@@ -30,8 +30,8 @@ from api.app import create_app
 from api.security import create_access_token, hash_password
 from db.migrate import migrate_up
 from db.pool import resolve_dsn
+from db.scratch import create_database, drop_database
 from db.settings import Settings, load_settings
-from tests.utils.db import create_database, drop_database
 
 
 async def prepare(admin_dsn: str) -> tuple[str, uuid.UUID]:

@@ -14,7 +14,6 @@ import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
@@ -22,6 +21,7 @@ from db.embedded import start_embedded
 from db.migrate import migrate_up
 from db.pool import create_pool
 from db.runs import RunService
+from db.scratch import create_database
 from db.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,13 +42,7 @@ NODES = Counter(["guard", "navigator", "strategy", "communicator"])
 async def fresh_database(dsn: str | None) -> str:
     """A new migrated database on DATABASE_URL's server, or on an embedded server in a temp dir."""
     admin = dsn or start_embedded(Path(tempfile.mkdtemp(prefix="navigator-bench-")))
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    con = await asyncpg.connect(admin)
-    try:
-        await con.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await con.close()
-    target = urlunsplit(urlsplit(admin)._replace(path="/" + name))
+    target = await create_database(admin, "bench")
     con = await asyncpg.connect(target)
     try:
         await migrate_up(con)

@@ -16,8 +16,9 @@ import pytest
 from db.embedded import start_embedded
 from db.migrate import migrate_up
 from db.pool import create_pool
+from db.scratch import create_database, drop_database
 from db.settings import Settings
-from tests.utils.db import TEST_SECRET, create_database, drop_database
+from tests.utils.db import TEST_SECRET
 
 # Crash tests kill processes, not the OS: durability of fsync is not what they test.
 FAST_TEST_CONF = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}

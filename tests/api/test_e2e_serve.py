@@ -13,7 +13,8 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
-from tests.utils.db import ROOT, cli_env, create_database, drop_database, navigator_cmd
+from db.scratch import create_database, drop_database
+from tests.utils.db import ROOT, cli_env, navigator_cmd
 
 URL_LINE = re.compile(r"listening on (http://[0-9.]+:[0-9]+) .*open (http://\S+/docs)")
 START_TIMEOUT_SECONDS = 60

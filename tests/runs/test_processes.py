@@ -18,11 +18,11 @@ from db.embedded import PGDATA_DIRNAME, start_embedded
 from db.migrate import migrate_up
 from db.pool import create_pool
 from db.runs import RunService
+from db.scratch import create_database
 from tests.conftest import FAST_TEST_CONF, make_settings
 from tests.runs.conftest import insert_conversation, insert_user
 from tests.runs.graphs import ANSWERED, NODES
 from tests.runs.processes import node_counts, start_workers, wait_for, wait_settled
-from tests.utils.db import create_database
 
 pytestmark = pytest.mark.slow
 MESSAGES_PER_CONVERSATION = (

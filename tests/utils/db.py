@@ -4,39 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
-import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
-
-
-def with_database(dsn: str, database: str) -> str:
-    """The same server, another database."""
-    parts = urlsplit(dsn)
-    return urlunsplit(parts._replace(path="/" + database))
-
-
-async def create_database(admin_dsn: str, prefix: str = "test") -> str:
-    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    con = await asyncpg.connect(admin_dsn)
-    try:
-        await con.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await con.close()
-    return with_database(admin_dsn, name)
-
-
-async def drop_database(admin_dsn: str, dsn: str) -> None:
-    name = urlsplit(dsn).path.lstrip("/")
-    con = await asyncpg.connect(admin_dsn)
-    try:
-        await con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await con.close()
 
 
 def navigator_cmd() -> list[str]:
