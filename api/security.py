@@ -105,10 +105,7 @@ def decode_access_token(settings: Settings, token: str) -> AccessClaims:
         header = jwt.get_unverified_header(token)
         if header.get("alg") != settings.jwt_algorithm:
             raise InvalidAccessToken("unexpected algorithm")
-        claims = jwt.decode(
-            token,
-            settings.jwt_secret(),
-            algorithms=[settings.jwt_algorithm],
+        claims = jwt.decode(token, settings.jwt_secret(), algorithms=[settings.jwt_algorithm],
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
             options={"verify_signature": True, "verify_aud": True, "verify_iat": True, "verify_exp": True,

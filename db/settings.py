@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import parse_qs, urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIN_SECRET_LENGTH = 32
@@ -57,6 +57,8 @@ class Settings(BaseSettings):
 
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
+
+    _kept_secret: str | None = PrivateAttr(default=None)
 
     @field_validator("database_url", mode="before")
     @classmethod
@@ -102,7 +104,9 @@ class Settings(BaseSettings):
         if not self.embedded:
             raise ConfigError("JWT_SECRET_KEY", f"is required (at least {MIN_SECRET_LENGTH} characters) "
                               "when DATABASE_URL is set")
-        return load_or_create_secret(self.data_dir / JWT_SECRET_FILE)
+        if self._kept_secret is None:  # read once, not on every token check
+            self._kept_secret = load_or_create_secret(self.data_dir / JWT_SECRET_FILE)
+        return self._kept_secret
 
 
 class ConfigError(Exception):
