@@ -21,7 +21,7 @@ from typing import Any
 
 import asyncpg
 
-from db.conversations import get_owned
+from db.conversations import as_uuid, get_owned
 from db.errors import Conflict, NotFound
 from db.run_notify import RunEventNotifier
 
@@ -314,16 +314,6 @@ def to_run(row: asyncpg.Record | Mapping[str, Any] | None) -> Run:
 def to_event(row: asyncpg.Record | Mapping[str, Any]) -> RunEvent:
     return RunEvent(id=row["id"], run_id=row["run_id"], event=row["event"], data=row["data"],
                     attempt=row["attempt"], created_at=row["created_at"])
-
-
-def as_uuid(value: object, kind: str) -> uuid.UUID:
-    """A UUID from a UUID or its text; anything else names nothing, so NotFound."""
-    if isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise NotFound(kind, value) from None
 
 
 def message_input(value: str | Mapping[str, Any]) -> dict[str, Any]:
