@@ -14,7 +14,7 @@ from agents.graph import build_graph
 from agents.kb import shipped_documents
 from agents.models import build_model
 from agents.projection import project_step
-from db.checkpointer import AsyncpgSaver, StepHook
+from db.checkpointer import AsyncpgSaver, StepHook, WritesHook
 from db.knowledge import KnowledgeSearch, LoadResult, upsert_documents
 from db.risk import RiskLog
 from db.settings import Settings
@@ -38,11 +38,12 @@ async def build_orchestrator(
     settings: Settings,
     *,
     step_hook: StepHook | None = None,
+    writes_hook: WritesHook | None = None,
     model: BaseChatModel | None = None,
 ) -> CompiledStateGraph:
     """The compiled graph, checkpointed by `AsyncpgSaver` with the workflow/agent projection."""
     await ensure_shipped_knowledge(pool)
-    saver = AsyncpgSaver(pool, projection=project_step, step_hook=step_hook)
+    saver = AsyncpgSaver(pool, projection=project_step, step_hook=step_hook, writes_hook=writes_hook)
     return build_graph(
         checkpointer=saver,
         model=model if model is not None else model_from_settings(settings),

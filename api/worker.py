@@ -30,17 +30,26 @@ from langgraph.errors import GraphDrained
 from langgraph.runtime import RunControl
 
 from agents.graph import resume_input, user_input
+from db.checkpointer import StepHook, WritesHook
 from db.errors import Unavailable
 from db.pool import CONNECTION_ERRORS, connect
 from db.run_notify import RUNS_CHANNEL
-from db.run_queue import Event, append_events, claim_run, fence_step, finish_run, heartbeat, release_run
+from db.run_queue import (
+    Event,
+    append_events,
+    check_fence,
+    claim_run,
+    fence_step,
+    finish_run,
+    heartbeat,
+    release_run,
+)
 from db.runs import LeaseLost, Run
 from db.settings import Settings
 
 log = logging.getLogger(__name__)
 
-StepHook = Callable[[asyncpg.Connection, Any, Any, Any], Awaitable[None]]
-GraphFactory = Callable[[StepHook], Awaitable[Any]]
+GraphFactory = Callable[[StepHook, WritesHook], Awaitable[Any]]
 
 # What a lost database looks like from here (pool or dedicated connection).
 DATABASE_GONE: tuple[type[BaseException], ...] = CONNECTION_ERRORS + (Unavailable,)
@@ -145,10 +154,11 @@ def outcome(run: Run, values: Mapping[str, Any]) -> tuple[str, dict[str, Any], l
     return "success", output, [("message", {"content": text, "agent_name": agent}), ("done", {})], [said, answer]
 
 
-async def default_graph_factory(pool: asyncpg.Pool, settings: Settings, hook: StepHook) -> Any:
+async def default_graph_factory(pool: asyncpg.Pool, settings: Settings, step_hook: StepHook,
+                                writes_hook: WritesHook) -> Any:
     from api.orchestrator import build_orchestrator
 
-    return await build_orchestrator(pool, settings, step_hook=hook)
+    return await build_orchestrator(pool, settings, step_hook=step_hook, writes_hook=writes_hook)
 
 
 class WorkerPool:
@@ -167,7 +177,8 @@ class WorkerPool:
         self.max_attempts = settings.run_max_attempts
         self.poll_seconds = min(poll_seconds, self.lease_seconds / 3)
         self._dsn = dsn
-        self._graph_factory = graph_factory or (lambda hook: default_graph_factory(pool, settings, hook))
+        self._graph_factory = graph_factory or (
+            lambda step_hook, writes_hook: default_graph_factory(pool, settings, step_hook, writes_hook))
         self._graph: Any = None
         self._active: dict[uuid.UUID, ActiveRun] = {}
         self._wake = [asyncio.Event() for _ in range(self.concurrency)]
@@ -180,7 +191,7 @@ class WorkerPool:
 
     async def start(self) -> None:
         """Build the graph and start the executors and the LISTEN connection."""
-        self._graph = await self._graph_factory(self.step_hook)
+        self._graph = await self._graph_factory(self.step_hook, self.writes_hook)
         self._tasks = [asyncio.create_task(self._listen(), name="runs-listen")]
         self._tasks += [asyncio.create_task(self._executor(i), name=f"runs-executor-{i}")
                         for i in range(self.concurrency)]
@@ -230,6 +241,13 @@ class WorkerPool:
                 active.versions_seen = {node: dict(versions) for node, versions in seen.items()}
             if cancel_requested:
                 active.stop(HALT_CANCEL)
+
+    async def writes_hook(self, con: asyncpg.Connection, config: Any) -> None:
+        """Fence a task's pending writes by the run's attempt, like its checkpoints."""
+        configurable = config.get("configurable", {})
+        run_id = configurable.get("run_id")
+        if run_id is not None:
+            await check_fence(con, uuid.UUID(str(run_id)), int(configurable["attempt"]))
 
     # --- executors -------------------------------------------------------------------
 

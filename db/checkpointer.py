@@ -34,7 +34,7 @@ from langgraph.checkpoint.base import (
 )
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
-from db.checkpoint_batch import SYNC_COMMIT, StatementBatcher
+from db.checkpoint_batch import ASYNC_COMMIT, SYNC_COMMIT, StatementBatcher
 from db.checkpoint_rows import (
     EMPTY_PROJECTION,
     assemble_delta_history,
@@ -49,6 +49,8 @@ from db.checkpoint_sync import SyncBridge, SyncCallInEventLoop
 __all__ = ["AsyncpgSaver", "Projection", "StepHook", "SyncCallInEventLoop"]
 Projection = Callable[[RunnableConfig, Checkpoint, CheckpointMetadata], Mapping[str, Any] | None]
 StepHook = Callable[[asyncpg.Connection, RunnableConfig, Checkpoint, CheckpointMetadata], Awaitable[None]]
+# Awaited in the transaction of a task's writes, before them: raising stores nothing.
+WritesHook = Callable[[asyncpg.Connection, RunnableConfig], Awaitable[None]]
 PRUNE_STRATEGIES = ("keep_latest", "delete")
 
 # --- writes -------------------------------------------------------------------
@@ -284,6 +286,8 @@ class AsyncpgSaver(SyncBridge):
     `projection(config, checkpoint, metadata)` (root namespace only) returns the
     `workflow_states` / `agent_states` upserts of the step; `step_hook(con, ...)`
     runs inside the step's transaction. Either failing means nothing of the step commits.
+    `writes_hook(con, config)` does the same for a task's pending writes (the run
+    workers fence both by attempt). Without hooks, steps and writes are group-committed.
     """
 
     def __init__(
@@ -293,11 +297,13 @@ class AsyncpgSaver(SyncBridge):
         serde: SerializerProtocol | None = None,
         projection: Projection | None = None,
         step_hook: StepHook | None = None,
+        writes_hook: WritesHook | None = None,
     ) -> None:
         super().__init__(serde=serde)
         self.pool = pool
         self.projection = projection
         self.step_hook = step_hook
+        self.writes_hook = writes_hook
         self._checkpoints = StatementBatcher(pool, SAVE_CHECKPOINT)
         self._projected_checkpoints = StatementBatcher(pool, SAVE_CHECKPOINT_WITH_PROJECTION)
         self._writes = StatementBatcher(pool, SAVE_WRITES, WRITES_COMMIT_ARG)
@@ -363,7 +369,13 @@ class AsyncpgSaver(SyncBridge):
         # precede (LangGraph saves a step's DeltaChannel writes before its checkpoint),
         # and a crash before that checkpoint only makes the step's tasks run again.
         durable = special or any(w[0] in WRITES_IDX_MAP for w in writes)
-        await (self._special_writes if special else self._writes).submit(args, durable=durable)
+        if self.writes_hook is None:
+            await (self._special_writes if special else self._writes).submit(args, durable=durable)
+            return
+        args[WRITES_COMMIT_ARG] = SYNC_COMMIT if durable else ASYNC_COMMIT
+        async with self.pool.acquire() as con, con.transaction():
+            await self.writes_hook(cast(asyncpg.Connection, con), config)
+            await con.execute(SAVE_SPECIAL_WRITES if special else SAVE_WRITES, *args)
 
     # --- reads ----------------------------------------------------------------
 

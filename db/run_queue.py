@@ -19,6 +19,7 @@ from db.conversations import append_messages
 from db.errors import NotFound
 from db.runs import (
     APPEND_FENCED_EVENTS,
+    CHECK_FENCE,
     CLAIM_RUN,
     FENCE_STEP,
     FINISH_RUN,
@@ -81,6 +82,12 @@ async def fence_step(con: asyncpg.Connection, run_id: uuid.UUID, attempt: int, l
     if row is None:
         raise LeaseLost(run_id, attempt)
     return bool(row["cancel_requested"])
+
+
+async def check_fence(con: asyncpg.Connection, run_id: uuid.UUID, attempt: int) -> None:
+    """Inside a transaction: LeaseLost (rolling it back) unless this attempt still owns the run."""
+    if await con.fetchval(CHECK_FENCE, run_id, attempt) is None:
+        raise LeaseLost(run_id, attempt)
 
 
 async def append_events(con: asyncpg.Connection | asyncpg.Pool, run_id: uuid.UUID, attempt: int,

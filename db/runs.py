@@ -190,6 +190,10 @@ WITH fenced AS (
 SELECT cancel_requested FROM fenced
 """
 
+# Inside the transaction of a task's pending writes: this attempt still owns the run.
+# FOR SHARE holds off a new claim (an UPDATE) until the writes commit.
+CHECK_FENCE = "SELECT true FROM runs WHERE id = $1 AND attempt = $2 AND status = 'running' FOR SHARE"
+
 # Events outside a checkpoint (node started, released), fenced by the attempt.
 APPEND_FENCED_EVENTS = """
 WITH fenced AS (

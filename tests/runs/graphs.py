@@ -9,8 +9,8 @@ import asyncpg
 from agents.graph import build_graph
 from agents.models import build_model
 from agents.projection import project_step
-from api.worker import GraphFactory, StepHook
-from db.checkpointer import AsyncpgSaver
+from api.worker import GraphFactory
+from db.checkpointer import AsyncpgSaver, StepHook, WritesHook
 
 ANSWERED = "I need a prior authorization"  # guard -> navigator -> strategy -> communicator
 ASKS_A_QUESTION = "my MRI claim was denied, what now?"  # navigator interrupts for two facts
@@ -19,8 +19,8 @@ NODES = ["guard", "navigator", "strategy", "communicator"]
 
 
 def offline_graph_factory(pool: asyncpg.Pool, latency_ms: int = 0) -> GraphFactory:
-    async def factory(hook: StepHook) -> Any:
-        saver = AsyncpgSaver(pool, projection=project_step, step_hook=hook)
+    async def factory(step_hook: StepHook, writes_hook: WritesHook) -> Any:
+        saver = AsyncpgSaver(pool, projection=project_step, step_hook=step_hook, writes_hook=writes_hook)
         return build_graph(checkpointer=saver, model=build_model("offline", latency_ms=latency_ms))
 
     return factory

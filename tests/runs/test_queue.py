@@ -7,10 +7,14 @@ import uuid
 
 import asyncpg
 import pytest
+from langchain_core.runnables import RunnableConfig
 
+from api.worker import WorkerPool
+from db.checkpointer import AsyncpgSaver
 from db.errors import Conflict, NotFound
 from db.run_queue import append_events, claim_run, fence_step, finish_run, heartbeat, release_run
 from db.runs import LeaseLost, RunService
+from tests.conftest import make_settings
 from tests.runs.conftest import NewConversation, NewUser
 
 LEASE = 30.0
@@ -280,3 +284,31 @@ async def test_deleting_a_conversation_while_its_run_finishes_does_not_deadlock(
         await append_messages(worker, conversation, user, [{"role": "assistant", "content": "hi"}])
     await deleting  # neither side is chosen as a deadlock victim
     assert await pool.fetchval("SELECT count(*) FROM runs WHERE id = $1", run.id) == 0
+
+
+async def test_pending_writes_of_a_stale_attempt_are_refused(service: RunService, pool: asyncpg.Pool,
+                                                             new_user: NewUser,
+                                                             new_conversation: NewConversation) -> None:
+    """A frozen worker's task writes, saved between checkpoints, are fenced like its checkpoints."""
+    user = await new_user()
+    conversation = await new_conversation(user)
+    run = await service.create(user, conversation, "hello")
+    stale = await claim(pool, "frozen")
+    assert stale is not None
+    settings = make_settings("postgresql://unused@localhost/x", run_lease_seconds=LEASE)
+    saver = AsyncpgSaver(pool, writes_hook=WorkerPool(pool, settings).writes_hook)
+
+    def config(attempt: int) -> RunnableConfig:
+        return {"configurable": {"thread_id": str(conversation), "checkpoint_ns": "", "checkpoint_id": "c-1",
+                                 "run_id": str(run.id), "attempt": attempt}}
+
+    await saver.aput_writes(config(stale.attempt), [("answer", "from the first owner")], "task-a")
+    await pool.execute(EXPIRE_LEASE, run.id)
+    fresh = await claim(pool, "healthy")
+    assert fresh is not None and fresh.attempt == stale.attempt + 1
+    with pytest.raises(LeaseLost):
+        await saver.aput_writes(config(stale.attempt), [("answer", "late")], "task-b")
+    await saver.aput_writes(config(fresh.attempt), [("answer", "from the new owner")], "task-c")
+    tasks = await pool.fetch("SELECT task_id FROM checkpoint_writes WHERE thread_id = $1 ORDER BY task_id",
+                             str(conversation))
+    assert [t["task_id"] for t in tasks] == ["task-a", "task-c"]
