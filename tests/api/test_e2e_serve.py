@@ -15,6 +15,7 @@ import pytest
 
 from db.scratch import create_database, drop_database
 from tests.utils.db import ROOT, cli_env, navigator_cmd
+from tests.utils.sse import sse_events
 
 URL_LINE = re.compile(r"listening on (http://[0-9.]+:[0-9]+) .*open (http://\S+/docs)")
 START_TIMEOUT_SECONDS = 60
@@ -51,26 +52,6 @@ def server(serve_dsn: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     if process.poll() is None:
         process.kill()
         process.wait()
-
-
-def sse_events(lines: Iterator[str], limit: int | None = None) -> list[dict[str, str]]:
-    events: list[dict[str, str]] = []
-    fields: dict[str, str] = {}
-    for line in lines:
-        if line == "":
-            if "id" in fields:
-                events.append(fields)
-                if limit is not None and len(events) >= limit:
-                    return events
-            fields = {}
-            continue
-        if line.startswith(":") or ":" not in line:
-            continue
-        key, value = line.split(":", 1)
-        fields[key] = value.removeprefix(" ")
-    if "id" in fields:
-        events.append(fields)
-    return events
 
 
 def test_register_login_chat_interrupt_resume_replay_export(server: tuple[str, subprocess.Popen[str]]) -> None:

@@ -15,6 +15,7 @@ from api.app import create_app, start_in_process_workers
 from db.settings import Settings
 from tests.api.conftest import Account, register_and_login
 from tests.utils.db import tables_containing
+from tests.utils.sse import parse_sse
 
 DENIAL = "My MRI claim was denied, what now?"
 ANSWER = "The denial letter arrived on March 3 and it is an employer plan."
@@ -37,20 +38,6 @@ async def wclient(worker_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture(scope="module")
 async def carol(wclient: httpx.AsyncClient) -> Account:
     return await register_and_login(wclient)
-
-
-def parse_sse(text: str) -> list[dict[str, str]]:
-    events = []
-    for block in text.replace("\r\n", "\n").split("\n\n"):
-        fields: dict[str, str] = {}
-        for line in block.splitlines():
-            if line.startswith(":") or ":" not in line:
-                continue
-            key, value = line.split(":", 1)
-            fields[key] = value.removeprefix(" ")
-        if "id" in fields:
-            events.append(fields)
-    return events
 
 
 async def wait_settled(client: httpx.AsyncClient, account: Account, run_id: str) -> dict[str, object]:
