@@ -204,6 +204,8 @@ class RunResume(StrictModel):
 
 
 class RunOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # built straight from db.runs.Run
+
     id: uuid.UUID
     conversation_id: uuid.UUID
     kind: str
@@ -219,6 +221,8 @@ class RunOut(BaseModel):
 
 
 class RunEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # built straight from db.runs.RunEvent
+
     id: int
     event: str
     data: dict[str, Any]

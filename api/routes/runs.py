@@ -30,14 +30,11 @@ EVENT_STREAM_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def run_out(run: Run) -> RunOut:
-    return RunOut(id=run.id, conversation_id=run.conversation_id, kind=run.kind, resumes_run_id=run.resumes_run_id,
-                  status=run.status, input=run.input, output=run.output, error=run.error,  # type: ignore[arg-type]
-                  attempt=run.attempt, created_at=run.created_at, updated_at=run.updated_at,
-                  finished_at=run.finished_at)
+    return RunOut.model_validate(run)
 
 
 def event_out(event: RunEvent) -> RunEventOut:
-    return RunEventOut(id=event.id, event=event.event, data=event.data, created_at=event.created_at)
+    return RunEventOut.model_validate(event)
 
 
 def sse_message(event: RunEvent) -> dict[str, str]:
