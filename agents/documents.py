@@ -200,7 +200,7 @@ _SERVICE_PHRASE = re.compile(r"(?i)\b(?:claim|request|coverage|authorization|pay
                              r"([^\n.;]{3,120}?)(?=\s+(?:on|from|at|dated|received|provided|by|performed|because|"
                              r"was|is|has)\b|[.;(\n])")
 _REASON_LABEL = re.compile(r"(?i)\b(?:reason for (?:the |this |our )?(?:denial|decision|determination)|"
-                           r"denial reason|reason)\s*:\s*([^\n]+(?:\n(?!\s*\n)[^\n:]{0,200})?)")
+                           r"denial reason|reason)\s*:\s*([^\n]+(?:\n[^\n]+){0,3})")
 _REASON_BECAUSE = re.compile(r"(?i)\b(?:denied|declined|not (?:approved|covered))\b[^.\n]{0,80}?\bbecause\s+"
                              r"([^.\n]{5,250})")
 _REASON_PHRASES: list[tuple[str, re.Pattern[str]]] = [
@@ -288,8 +288,22 @@ def _service_and_drug(finder: _Finder) -> tuple[str | None, str | None]:
     return service, drug
 
 
+def _paragraph(text: str | None) -> str | None:
+    """The lines of a labelled paragraph up to the line that ends a sentence (PDFs break lines mid-sentence)."""
+    if text is None:
+        return None
+    kept: list[str] = []
+    for line in text.split("\n"):
+        if kept and re.match(r"\s*[A-Z][\w ]{0,40}:", line):  # the next labelled line
+            break
+        kept.append(line)
+        if line.rstrip().endswith((".", "!", "?")):
+            break
+    return " ".join(kept)
+
+
 def _reason(finder: _Finder) -> tuple[str | None, str | None]:
-    reason = finder.first("reason", _REASON_LABEL) or finder.first("reason", _REASON_BECAUSE)
+    reason = _paragraph(finder.first("reason", _REASON_LABEL)) or finder.first("reason", _REASON_BECAUSE)
     code = next((name for name, pattern in _REASON_PHRASES if pattern.search(reason or finder.text)), None)
     if reason is None and code is not None:
         pattern = dict(_REASON_PHRASES)[code]
@@ -299,7 +313,7 @@ def _reason(finder: _Finder) -> tuple[str | None, str | None]:
         end = finder.text.find(".", match.end())
         reason = finder.text[start:end if end != -1 else match.end() + 120]
         finder.pages.setdefault("reason", finder.page_of(match.start()))
-    return _clean(reason.split(". ")[0] if reason else None), code
+    return _clean(reason), code
 
 
 def _appeal_deadline(facts: dict[str, Any]) -> str | None:
