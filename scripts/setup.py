@@ -13,6 +13,7 @@ import importlib
 import json
 import sys
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ if __name__ == "__main__" and __package__ in (None, ""):
 
 import asyncpg
 
+from db.document_crypto import decrypt, encrypt, key_id
 from db.errors import DatabaseError
 from db.migrate import Migrator, load_migrations
 from db.pool import connect, redact_dsn, resolve_dsn
@@ -102,6 +104,37 @@ async def check_migrations(ctx: SetupContext) -> str:
     return f"at version {latest:03d} ({len(applied)} applied now)"
 
 
+COUNT_DOCUMENTS_BY_KEY = "SELECT key_id, count(*) AS n FROM documents GROUP BY key_id"
+
+
+async def check_document_key(ctx: SetupContext) -> str:
+    """The key of uploaded files: present (or generated in embedded mode), working, and the one every
+    stored document was encrypted with (a changed key would make their files unreadable)."""
+    assert ctx.settings is not None and ctx.dsn is not None
+    try:
+        key = ctx.settings.document_key()
+    except ConfigError as exc:
+        raise CheckFailed(str(exc)) from None
+    probe, owner = b"navigator setup", uuid.uuid4()
+    if decrypt(key, encrypt(key, probe, user_id=owner, document_id=owner), user_id=owner, document_id=owner,
+               stored_key_id=key_id(key)) != probe:
+        raise CheckFailed("DOCUMENT_ENCRYPTION_KEY does not round-trip through AES-GCM")
+    con = await connect(ctx.settings, ctx.dsn)
+    try:
+        counts = {row["key_id"]: row["n"] for row in await con.fetch(COUNT_DOCUMENTS_BY_KEY)}
+    finally:
+        await con.close()
+    ours = key_id(key)
+    others = {kid: n for kid, n in counts.items() if kid != ours}
+    if others:
+        raise CheckFailed(f"{sum(others.values())} stored document(s) were encrypted with another "
+                          f"DOCUMENT_ENCRYPTION_KEY (key id {', '.join(sorted(others))}; this one is {ours}): "
+                          "restore the key they were stored with")
+    source = "DOCUMENT_ENCRYPTION_KEY" if ctx.settings.document_encryption_key else \
+        "generated, kept in the data dir (0600)"
+    return f"{source}; key id {ours}; {counts.get(ours, 0)} document(s) stored with it"
+
+
 def service_check(module: str, function: str) -> CheckFn:
     """A check that runs `module.function(settings, dsn)`, imported only when it runs
     (so `navigator setup` does not pay for FastAPI or langgraph until it gets there)."""
@@ -121,6 +154,7 @@ CHECKS: list[tuple[str, CheckFn]] = [
     ("environment", check_environment),
     ("connectivity", check_connectivity),
     ("migrations", check_migrations),
+    ("document key", check_document_key),
     # Each rolls back what it writes; see the named functions.
     ("user service", service_check("scripts.cmd_serve", "user_service_check")),
     ("conversation service", service_check("scripts.cmd_serve", "conversation_service_check")),
