@@ -37,8 +37,8 @@ STATE_NAMES = {code: name.title() for name, code in STATES.items()}
 COST_INTENTS = ("coverage_check", "cost_estimate", "billing_dispute", "prescription_drugs", "find_provider",
                 "prior_authorization", "other")
 _ASKS_ABOUT_DOCUMENTS = re.compile(
-    r"(?i)\b(my|the|our|this)\s+(uploaded\s+)?(letters?|documents?|uploads?|files?|eobs?|notices?|policy|"
-    r"denial( letter)?|explanation of benefits|summary of benefits|sbc|plan documents?|paperwork)\b|"
+    r"(?i)\b(my|the|our|this)\s+(uploaded\s+)?(letters?|documents?|uploads?|files?|eobs?|notices?|"
+    r"policy|denial letter|explanation of benefits|summary of benefits|sbc|plan documents?|paperwork)\b|"
     r"\bi (uploaded|sent you|attached)\b")
 
 

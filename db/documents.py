@@ -250,6 +250,11 @@ async def delete_orphaned_documents(con: Connection, user_id: object) -> list[uu
     return [row["id"] for row in rows]
 
 
+async def count_documents_by_key(con: Connection | asyncpg.Pool) -> dict[str, int]:
+    """Documents per encryption key id, all users (the setup check: are they all readable with this key?)."""
+    return {row["key_id"]: row["n"] for row in await con.fetch(COUNT_DOCUMENTS_BY_KEY)}
+
+
 async def has_embeddings_table(con: Connection | asyncpg.Pool) -> bool:
     return bool(await con.fetchval(SELECT_EMBEDDINGS_TABLE))
 
@@ -435,7 +440,3 @@ class DocumentService:
         export (the files themselves are read with `read_file`)."""
         rows = await self.pool.fetch(EXPORT_OWNED_DOCUMENTS, as_uuid(user_id, "user"))
         return [{**to_document(row).__dict__, "text": row["text"]} for row in rows]
-
-    async def counts_by_key(self) -> dict[str, int]:
-        """Documents per encryption key id (for the setup check: are they all readable with this key?)."""
-        return {row["key_id"]: row["n"] for row in await self.pool.fetch(COUNT_DOCUMENTS_BY_KEY)}

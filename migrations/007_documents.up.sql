@@ -92,8 +92,8 @@ BEGIN
             -- Marked, so the down migration removes it only if this migration created it.
             COMMENT ON EXTENSION vector IS 'created by insurance-navigator migration documents';
         END IF;
-    EXCEPTION WHEN insufficient_privilege THEN
-        RAISE NOTICE 'pgvector is installed but this role cannot create it: documents use full-text search only';
+    EXCEPTION WHEN insufficient_privilege OR feature_not_supported OR undefined_file THEN
+        RAISE NOTICE 'pgvector is installed but cannot be created here: documents use full-text search only';
         RETURN;
     END;
     EXECUTE $sql$

@@ -24,6 +24,7 @@ if __name__ == "__main__" and __package__ in (None, ""):
 import asyncpg
 
 from db.document_crypto import decrypt, encrypt, key_id
+from db.documents import count_documents_by_key
 from db.errors import DatabaseError
 from db.migrate import Migrator, load_migrations
 from db.pool import connect, redact_dsn, resolve_dsn
@@ -104,9 +105,6 @@ async def check_migrations(ctx: SetupContext) -> str:
     return f"at version {latest:03d} ({len(applied)} applied now)"
 
 
-COUNT_DOCUMENTS_BY_KEY = "SELECT key_id, count(*) AS n FROM documents GROUP BY key_id"
-
-
 async def check_document_key(ctx: SetupContext) -> str:
     """The key of uploaded files: present (or generated in embedded mode), working, and the one every
     stored document was encrypted with (a changed key would make their files unreadable)."""
@@ -121,7 +119,7 @@ async def check_document_key(ctx: SetupContext) -> str:
         raise CheckFailed("DOCUMENT_ENCRYPTION_KEY does not round-trip through AES-GCM")
     con = await connect(ctx.settings, ctx.dsn)
     try:
-        counts = {row["key_id"]: row["n"] for row in await con.fetch(COUNT_DOCUMENTS_BY_KEY)}
+        counts = await count_documents_by_key(con)
     finally:
         await con.close()
     ours = key_id(key)
