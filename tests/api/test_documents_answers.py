@@ -2,31 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
-from fastapi import FastAPI
 
-from api.app import create_app, start_in_process_workers
-from db.settings import Settings
 from tests.api.conftest import Account, register_and_login
 from tests.utils import pdfs
-
-
-@pytest.fixture(scope="module")
-async def worker_app(settings: Settings, migrated_dsn: str) -> AsyncIterator[FastAPI]:
-    application = create_app(settings, dsn=migrated_dsn, workers=start_in_process_workers, chat_wait_seconds=30)
-    async with application.router.lifespan_context(application):
-        yield application
-
-
-@pytest.fixture(scope="module")
-async def wclient(worker_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=worker_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=60) as http:
-        yield http
 
 
 async def conversation_with(client: httpx.AsyncClient, account: Account, letter: bytes) -> str:
