@@ -16,7 +16,7 @@ from api.security import AccessClaims, InvalidAccessToken, decode_access_token
 from db.analytics import AnalyticsService
 from db.conversations import ConversationService
 from db.errors import NotFound
-from db.runs import RunService
+from db.runs.service import RunService
 from db.settings import Settings
 from db.throttle import LoginThrottle
 from db.tokens import TokenService

@@ -1,6 +1,6 @@
 """Schemathesis over the whole API (in-process ASGI): no server errors, no response that
 disagrees with the OpenAPI document. A modest example count keeps the suite fast;
-scripts/fuzz_api.py runs the same checks with thousands of examples per operation."""
+scripts/dev/fuzz_api.py runs the same checks with thousands of examples per operation."""
 
 from __future__ import annotations
 
