@@ -30,7 +30,7 @@ from db.documents import DocumentService
 from db.errors import Unavailable
 from db.pool import CONNECTION_ERRORS, create_pool, resolve_dsn
 from db.profiles import ProfileService
-from db.runs import RunService
+from db.runs.service import RunService
 from db.settings import Settings, load_settings
 from db.throttle import LoginThrottle
 from db.tokens import TokenService
@@ -50,10 +50,9 @@ UPLOAD_ENVELOPE_BYTES = 64 * 1024
 
 async def start_in_process_workers(pool: asyncpg.Pool, settings: Settings,
                                    dsn: str) -> Callable[[], Awaitable[None]]:
-    from api.worker import WorkerPool  # imported late: tests of the API alone need no graph
+    from api.graph_runner import start_workers  # imported late: tests of the API alone need no graph
 
-    workers = WorkerPool(pool, settings, dsn=dsn)
-    await workers.start()
+    workers = await start_workers(pool, settings, dsn=dsn)
     log.info("in-process workers started (%d executors)", workers.concurrency)
 
     async def stop() -> None:

@@ -19,7 +19,7 @@ from db.conversations import ConversationService
 from db.documents import DocumentService
 from db.errors import NotFound
 from db.profiles import ProfileService
-from db.runs import RunService
+from db.runs.service import RunService
 from db.settings import Settings
 from db.throttle import LoginThrottle
 from db.tokens import TokenService

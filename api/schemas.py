@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from agents.guard import mask_sensitive
+from db.runs.model import RunStatus
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 256
@@ -190,9 +191,6 @@ class ConversationExport(BaseModel):
 
 
 # --- runs and chat --------------------------------------------------------------
-
-RunStatus = Literal["pending", "running", "interrupted", "success", "error", "cancelled"]
-
 
 class RunCreate(StrictModel):
     message: MessageText

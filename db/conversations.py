@@ -8,7 +8,7 @@ before any cleanup deletes it). The connection-level functions (`get_owned`,
 
 The conversation id is the graph's `thread_id`; the workflow view reads the
 checkpointer's projection (`workflow_states` / `agent_states`, written by
-db/checkpointer.py) read-only, joined to the owned conversation.
+db/checkpoint/) read-only, joined to the owned conversation.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any, TypeAlias
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from db.checkpointer import DELETE_THREAD
+from db.checkpoint.sql import DELETE_THREAD
 from db.errors import NotFound
 
 # A plain connection or one borrowed from the pool: both work for every helper here.

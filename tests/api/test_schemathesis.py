@@ -1,6 +1,6 @@
 """Schemathesis over the whole API (in-process ASGI): no server errors, no response that
 disagrees with the OpenAPI document. A modest example count keeps the suite fast;
-scripts/fuzz_api.py runs the same checks with thousands of examples per operation."""
+scripts/dev/fuzz_api.py runs the same checks with thousands of examples per operation."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from schemathesis.python.asgi import shutdown_lifespans
 from api.app import create_app
 from api.security import create_access_token, hash_password
 from db.settings import Settings
-from scripts.fuzz_api import EXCLUDED_CHECKS
+from scripts.dev.fuzz_api import EXCLUDED_CHECKS
 from tests.conftest import make_settings
 
 EXAMPLES_PER_OPERATION = 8

@@ -17,9 +17,9 @@ from db.documents import DocumentSearch, DocumentService, NewDocument
 from db.errors import NotFound, Undecryptable
 from db.settings import decode_document_key
 from tests.agents.fake_openai import EMBEDDING_DIMENSIONS, FakeOpenAI
-from tests.runs.conftest import insert_user
 from tests.utils import pdfs
 from tests.utils.db import TEST_DOCUMENT_KEY
+from tests.utils.factories import insert_user
 
 KEY = decode_document_key(TEST_DOCUMENT_KEY)
 OTHER_KEY = bytes(range(32))

@@ -9,13 +9,13 @@ import asyncpg
 import pytest
 from langchain_core.runnables import RunnableConfig
 
-from api.worker import WorkerPool
-from db.checkpointer import AsyncpgSaver
+from db.checkpoint import AsyncpgSaver
 from db.errors import Conflict, NotFound
-from db.run_queue import append_events, claim_run, fence_step, finish_run, heartbeat, release_run
-from db.runs import LeaseLost, RunService
-from tests.conftest import make_settings
-from tests.runs.conftest import NewConversation, NewUser
+from db.runs.fence import RunFence
+from db.runs.model import LeaseLost
+from db.runs.queue import append_events, claim_run, fence_step, finish_run, heartbeat, release_run
+from db.runs.service import RunService
+from tests.utils.factories import NewConversation, NewUser
 
 LEASE = 30.0
 MAX_ATTEMPTS = 3
@@ -268,7 +268,7 @@ async def test_a_run_created_while_its_conversation_is_deleted_is_not_found(
 async def test_deleting_a_conversation_while_its_run_finishes_does_not_deadlock(
         service: RunService, pool: asyncpg.Pool, new_user: NewUser, new_conversation: NewConversation) -> None:
     from db.conversations import ConversationService, append_messages
-    from db.runs import FINISH_RUN
+    from db.runs.sql import FINISH_RUN
 
     user = await new_user()
     conversation = await new_conversation(user)
@@ -295,8 +295,7 @@ async def test_pending_writes_of_a_stale_attempt_are_refused(service: RunService
     run = await service.create(user, conversation, "hello")
     stale = await claim(pool, "frozen")
     assert stale is not None
-    settings = make_settings("postgresql://unused@localhost/x", run_lease_seconds=LEASE)
-    saver = AsyncpgSaver(pool, writes_hook=WorkerPool(pool, settings).writes_hook)
+    saver = AsyncpgSaver(pool, fence=RunFence(LEASE))
 
     def config(attempt: int) -> RunnableConfig:
         return {"configurable": {"thread_id": str(conversation), "checkpoint_ns": "", "checkpoint_id": "c-1",

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Long schemathesis run over the whole API: `python scripts/fuzz_api.py --examples 1000`.
+"""Long schemathesis run over the whole API: `python scripts/dev/fuzz_api.py --examples 1000`.
 
 The app runs in-process (schemathesis' ASGI transport) with in-process workers
 on a database of its own, created on DATABASE_URL's server (or the embedded
@@ -18,7 +18,7 @@ import uuid
 from pathlib import Path
 
 if __name__ == "__main__" and __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import asyncpg
 import schemathesis

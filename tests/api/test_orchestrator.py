@@ -38,7 +38,7 @@ async def test_interrupt_and_resume_run_each_step_once(graph: Any, pool: asyncpg
     thread = config["configurable"]["thread_id"]
     await graph.ainvoke(user_input("My claim for an MRI was denied. How do I appeal?"), config, durability="sync")
     waiting = await read_outcome(graph, config)
-    assert waiting["status"] == "needs_input" and waiting["intent"] == "claim_denial_appeal"
+    assert waiting.status == "needs_input" and waiting.intent == "claim_denial_appeal"
     row = await pool.fetchrow("SELECT current_step, state_data, user_id FROM workflow_states "
                               "WHERE conversation_id = $1", thread)
     assert row["current_step"] == "navigator"
@@ -49,7 +49,7 @@ async def test_interrupt_and_resume_run_each_step_once(graph: Any, pool: asyncpg
     await graph.ainvoke(resume_input("The letter came on June 2. Marketplace plan from healthcare.gov."), config,
                         durability="sync")
     done = await read_outcome(graph, config)
-    assert done["status"] == "answered" and "External review" in done["answer"]
+    assert done.status == "answered" and "External review" in done.reply
 
     snapshots = await history(graph, config)
     ran = [s.next for s in snapshots]
@@ -62,7 +62,7 @@ async def test_interrupt_and_resume_run_each_step_once(graph: Any, pool: asyncpg
     assert agents["navigator"]["workflow_step"] == "clarify"
     assert agents["navigator"]["state_data"]["facts"]["plan_type"] == "marketplace"
     assert "body" not in agents["navigator"]["state_data"]["documents"][0]
-    assert agents["strategy"]["state_data"]["steps"] == done["steps"]
+    assert agents["strategy"]["state_data"]["steps"] == done.steps
     final = await pool.fetchrow("SELECT current_step, state_data FROM workflow_states WHERE conversation_id = $1",
                                 thread)
     assert final["current_step"] == "communicator" and final["state_data"]["status"] == "answered"
@@ -73,7 +73,7 @@ async def test_emergency_is_answered_at_once_and_recorded_once(graph: Any, pool:
     thread = config["configurable"]["thread_id"]
     await graph.ainvoke(user_input("My dad is having chest pain right now, what do I do?"), config, durability="sync")
     outcome = await read_outcome(graph, config)
-    assert outcome["status"] == "urgent" and "911" in outcome["answer"]
+    assert outcome.status == "urgent" and "911" in outcome.reply
     assert [s.next for s in await history(graph, config)] == [("__start__",), ("guard",), ()]
     rows = await pool.fetch("SELECT category, severity FROM risk_detections WHERE conversation_id = $1", thread)
     assert [tuple(r) for r in rows] == [("medical_emergency", "urgent")]
@@ -91,7 +91,7 @@ async def test_ssns_and_card_numbers_never_reach_the_database(graph: Any, pool: 
     await graph.ainvoke(user_input("my claim was denied, appeal?"), config3, durability="sync")
     await graph.ainvoke(resume_input(f"employer plan, letter May 1, SSN {SSN.replace('-', ' ')}"), config3,
                         durability="sync")
-    assert (await read_outcome(graph, config3))["status"] == "answered"
+    assert (await read_outcome(graph, config3)).status == "answered"
     tables = {r["tablename"] for r in await pool.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
     assert {"checkpoints", "checkpoint_blobs", "checkpoint_writes", "risk_detections"} <= tables
     assert await tables_containing(pool, [SSN, SSN.replace("-", " "), CARD, CARD.replace(" ", "")]) == []
@@ -106,7 +106,7 @@ async def test_median_time_of_one_offline_question_end_to_end(graph: Any, capsys
         await graph.ainvoke(user_input("My MRI claim was denied on March 3; I have an employer plan. Appeal?"),
                             config, durability="sync")
         timings.append((time.perf_counter() - started) * 1000)
-        assert (await read_outcome(graph, config))["status"] == "answered"
+        assert (await read_outcome(graph, config)).status == "answered"
     median = statistics.median(timings)
     with capsys.disabled():
         print(f"\noffline question end to end on PostgreSQL: median {median:.1f} ms over {len(timings)} runs")

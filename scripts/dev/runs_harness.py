@@ -20,11 +20,11 @@ import asyncpg
 from db.embedded import start_embedded
 from db.migrate import migrate_up
 from db.pool import create_pool
-from db.runs import RunService
+from db.runs.service import RunService
 from db.scratch import create_database
 from db.settings import Settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SECRET = "bench-secret-key-that-is-long-enough-0123456789"
 INSERT_USER = "INSERT INTO users (email, password_hash) VALUES ($1, 'x') RETURNING id"
 INSERT_CONVERSATIONS = ("INSERT INTO conversations (user_id, expires_at) SELECT $1, now() + interval '1 day' "

@@ -1,4 +1,5 @@
-"""WorkerPool in-process on the real graph and database: results, interrupts, cancel, order, recovery, drain."""
+"""The run executor in-process with the graph runner, on the real graph and database: results,
+interrupts, cancel, order, recovery, drain."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from api.worker import WorkerPool
-from db.runs import RunService
+from api.graph_runner import start_workers
+from db.runs.executor import RunExecutor
+from db.runs.service import RunService
 from db.settings import Settings
 from tests.conftest import make_settings
-from tests.runs.conftest import NewConversation, NewUser
-from tests.runs.graphs import ANSWER, ANSWERED, ASKS_A_QUESTION, NODES, offline_graph_factory
+from tests.utils.factories import NewConversation, NewUser
+from tests.utils.graphs import ANSWER, ANSWERED, ASKS_A_QUESTION, NODES, offline_graph_factory
 
 MESSAGES = "SELECT role, content FROM conversation_messages WHERE conversation_id = $1 ORDER BY id"
 EXPIRE_LEASE = "UPDATE runs SET lease_expires_at = now() - interval '1 second' WHERE id = $1"
@@ -33,9 +35,8 @@ async def service(pool: asyncpg.Pool) -> RunService:
 
 
 @pytest.fixture
-async def workers(pool: asyncpg.Pool, worker_settings: Settings) -> AsyncIterator[WorkerPool]:
-    worker = WorkerPool(pool, worker_settings, graph_factory=offline_graph_factory(pool))
-    await worker.start()
+async def workers(pool: asyncpg.Pool, worker_settings: Settings) -> AsyncIterator[RunExecutor]:
+    worker = await start_workers(pool, worker_settings, graph_factory=offline_graph_factory(pool))
     yield worker
     await worker.stop(drain_seconds=5)
 
@@ -53,7 +54,7 @@ async def wait_for_event(service: RunService, run_id: uuid.UUID, user: uuid.UUID
     raise AssertionError(f"no {count} x {name} event")
 
 
-async def test_run_answers_and_records_everything(service: RunService, workers: WorkerPool, pool: asyncpg.Pool,
+async def test_run_answers_and_records_everything(service: RunService, workers: RunExecutor, pool: asyncpg.Pool,
                                                   new_user: NewUser, new_conversation: NewConversation) -> None:
     user = await new_user()
     conversation = await new_conversation(user)
@@ -73,7 +74,7 @@ async def test_run_answers_and_records_everything(service: RunService, workers: 
     assert state is not None and state["current_step"] == "communicator"
 
 
-async def test_interrupt_then_resume(service: RunService, workers: WorkerPool, new_user: NewUser,
+async def test_interrupt_then_resume(service: RunService, workers: RunExecutor, new_user: NewUser,
                                      new_conversation: NewConversation) -> None:
     user = await new_user()
     conversation = await new_conversation(user)
@@ -90,8 +91,7 @@ async def test_interrupt_then_resume(service: RunService, workers: WorkerPool, n
 async def test_cancel_running_stops_at_a_step_boundary(service: RunService, pool: asyncpg.Pool,
                                                       worker_settings: Settings, new_user: NewUser,
                                                       new_conversation: NewConversation) -> None:
-    worker = WorkerPool(pool, worker_settings, graph_factory=offline_graph_factory(pool, latency_ms=300))
-    await worker.start()
+    worker = await start_workers(pool, worker_settings, graph_factory=offline_graph_factory(pool, latency_ms=300))
     try:
         user = await new_user()
         conversation = await new_conversation(user)
@@ -108,7 +108,7 @@ async def test_cancel_running_stops_at_a_step_boundary(service: RunService, pool
         await worker.stop(drain_seconds=5)
 
 
-async def test_runs_of_one_conversation_complete_in_order(service: RunService, workers: WorkerPool,
+async def test_runs_of_one_conversation_complete_in_order(service: RunService, workers: RunExecutor,
                                                           pool: asyncpg.Pool, new_user: NewUser,
                                                           new_conversation: NewConversation) -> None:
     user = await new_user()
@@ -129,16 +129,14 @@ async def test_crashed_run_recovers_without_repeating_steps(service: RunService,
                                                            new_conversation: NewConversation) -> None:
     user = await new_user()
     conversation = await new_conversation(user)
-    crashing = WorkerPool(pool, worker_settings, graph_factory=offline_graph_factory(pool, latency_ms=200))
-    await crashing.start()
+    crashing = await start_workers(pool, worker_settings, graph_factory=offline_graph_factory(pool, latency_ms=200))
     run = await service.create(user, conversation, ANSWERED)
     await wait_for_event(service, run.id, user, "node_finished", 2)
-    for task in crashing._tasks:  # die without releasing anything, like SIGKILL
+    for task in crashing.tasks:  # die without releasing anything, like SIGKILL
         task.cancel()
-    await asyncio.gather(*crashing._tasks, return_exceptions=True)
+    await asyncio.gather(*crashing.tasks, return_exceptions=True)
     await pool.execute(EXPIRE_LEASE, run.id)
-    recovering = WorkerPool(pool, worker_settings, graph_factory=offline_graph_factory(pool))
-    await recovering.start()
+    recovering = await start_workers(pool, worker_settings, graph_factory=offline_graph_factory(pool))
     try:
         final = await service.wait(run.id, user, timeout=20)
     finally:
@@ -155,16 +153,14 @@ async def test_stop_releases_the_run_at_a_step_boundary(service: RunService, poo
                                                         new_conversation: NewConversation) -> None:
     user = await new_user()
     conversation = await new_conversation(user)
-    draining = WorkerPool(pool, worker_settings, graph_factory=offline_graph_factory(pool, latency_ms=300))
-    await draining.start()
+    draining = await start_workers(pool, worker_settings, graph_factory=offline_graph_factory(pool, latency_ms=300))
     run = await service.create(user, conversation, ANSWERED)
     await wait_for_event(service, run.id, user, "node_started", 2)
     await draining.stop(drain_seconds=10)
     released = await service.get(run.id, user)
     assert (released.status, released.steps >= 3) == ("pending", True)
     assert (await events_of(service, run.id, user))[-1][0] == "released"
-    finishing = WorkerPool(pool, worker_settings, graph_factory=offline_graph_factory(pool))
-    await finishing.start()
+    finishing = await start_workers(pool, worker_settings, graph_factory=offline_graph_factory(pool))
     try:
         final = await service.wait(run.id, user, timeout=20)
     finally:
@@ -179,8 +175,7 @@ async def test_a_conversation_expiring_mid_run_neither_kills_the_executor_nor_st
         service: RunService, pool: asyncpg.Pool, migrated_dsn: str, new_user: NewUser,
         new_conversation: NewConversation) -> None:
     single = make_settings(migrated_dsn, run_lease_seconds=3.0, worker_concurrency=1)
-    worker = WorkerPool(pool, single, graph_factory=offline_graph_factory(pool, latency_ms=200))
-    await worker.start()
+    worker = await start_workers(pool, single, graph_factory=offline_graph_factory(pool, latency_ms=200))
     try:
         user = await new_user()
         expiring = await new_conversation(user)
@@ -201,7 +196,7 @@ async def test_a_conversation_expiring_mid_run_neither_kills_the_executor_nor_st
         await worker.stop(drain_seconds=5)
 
 
-async def test_executors_survive_a_failing_claim(service: RunService, workers: WorkerPool, pool: asyncpg.Pool,
+async def test_executors_survive_a_failing_claim(service: RunService, workers: RunExecutor, pool: asyncpg.Pool,
                                                  new_user: NewUser, new_conversation: NewConversation) -> None:
     """A claim that fails for another reason than a lost connection backs off instead of ending the executor."""
     await pool.execute("ALTER TABLE runs RENAME TO runs_moved_away")
@@ -209,7 +204,7 @@ async def test_executors_survive_a_failing_claim(service: RunService, workers: W
         await asyncio.sleep(1.5)  # every executor polls (poll <= lease / 3) and its claim fails
     finally:
         await pool.execute("ALTER TABLE runs_moved_away RENAME TO runs")
-    assert all(not task.done() for task in workers._tasks), "an executor ended"
+    assert all(not task.done() for task in workers.tasks), "an executor ended"
     user = await new_user()
     run = await service.create(user, await new_conversation(user), ANSWERED)
     finished = await service.wait(run.id, user, timeout=20)

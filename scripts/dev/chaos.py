@@ -1,7 +1,7 @@
 """Chaos: runs on several worker processes while a random worker is SIGKILLed every few seconds.
 
-    python -m scripts.chaos                 # 1,000 runs, 4 workers, >= 50 kills every 2-5 s
-    python -m scripts.chaos --short         # the suite's version: 40 runs, 2 workers, 3 kills
+    python -m scripts.dev.chaos                 # 1,000 runs, 4 workers, >= 50 kills every 2-5 s
+    python -m scripts.dev.chaos --short         # the suite's version: 40 runs, 2 workers, 3 kills
 
 Prints lost runs (must be 0), runs with a wrong final state (must be 0),
 repeated node executions per kill, and the time from the last kill until
@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 
 if __name__ == "__main__" and __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from scripts.runs_harness import Harness, Worker, fresh_database
+from scripts.dev.runs_harness import Harness, Worker, fresh_database
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

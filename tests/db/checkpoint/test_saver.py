@@ -17,8 +17,9 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import _messages_delta_reducer
 
-from db.checkpointer import AsyncpgSaver, SyncCallInEventLoop
+from db.checkpoint import AsyncpgSaver, SyncCallInEventLoop
 from db.pool import create_pool
+from db.runs.fence import RunFence
 from db.settings import Settings
 
 TABLES_BY_THREAD_COLUMN = {
@@ -126,7 +127,7 @@ async def test_failing_projection_statement_commits_nothing_of_the_step(pool: as
     assert (await count_rows(pool, thread_id))["workflow_states"] == 0
 
 
-async def test_raising_projection_or_hook_commits_nothing(pool: asyncpg.Pool) -> None:
+async def test_raising_projection_or_fence_commits_nothing(pool: asyncpg.Pool) -> None:
     def broken_projection(config: Any, checkpoint: Any, metadata: Any) -> dict[str, Any]:
         raise RuntimeError("projection bug")
 
@@ -140,18 +141,19 @@ async def test_raising_projection_or_hook_commits_nothing(pool: asyncpg.Pool) ->
 
     seen_in_transaction: list[bool] = []
 
-    async def fencing_hook(con: asyncpg.Connection, config: Any, checkpoint: Any, metadata: Any) -> None:
-        seen_in_transaction.append(con.is_in_transaction())
-        if metadata.get("step") == 1:
-            raise LookupError("stale attempt")
+    class FailingFence(RunFence):
+        async def step(self, con: asyncpg.Connection, config: Any, checkpoint: Any, metadata: Any) -> None:
+            seen_in_transaction.append(con.is_in_transaction())
+            if metadata.get("step") == 1:
+                raise LookupError("stale attempt")
 
     thread_id = str(uuid.uuid4())
-    saver = AsyncpgSaver(pool, projection=project, step_hook=fencing_hook)
+    saver = AsyncpgSaver(pool, projection=project, fence=FailingFence(lease_seconds=30))
     with pytest.raises(LookupError, match="stale attempt"):
         await build_graph(saver).ainvoke(human(), {"configurable": {"thread_id": thread_id}}, durability="sync")
     assert all(seen_in_transaction) and len(seen_in_transaction) == 3
     steps = [t.metadata["step"] async for t in saver.alist({"configurable": {"thread_id": thread_id}})]
-    assert steps == [0, -1]  # the step whose hook failed did not commit
+    assert steps == [0, -1]  # the step whose fence failed did not commit
     workflow = await pool.fetchrow("SELECT state_data FROM workflow_states WHERE conversation_id = $1", thread_id)
     assert workflow["state_data"]["step"] == 0  # the projection agrees with the last committed checkpoint
 
@@ -192,17 +194,18 @@ async def test_64_concurrent_workflows_do_not_serialise(settings: Settings, migr
     pool = await create_pool(settings, migrated_dsn, min_size=16, max_size=16)
     active = peak = 0
 
-    async def slow_hook(con: asyncpg.Connection, config: Any, checkpoint: Any, metadata: Any) -> None:
-        nonlocal active, peak
-        active += 1
-        peak = max(peak, active)
-        try:
-            await con.execute("SELECT pg_sleep(0.05)")
-        finally:
-            active -= 1
+    class SlowFence(RunFence):
+        async def step(self, con: asyncpg.Connection, config: Any, checkpoint: Any, metadata: Any) -> None:
+            nonlocal active, peak
+            active += 1
+            peak = max(peak, active)
+            try:
+                await con.execute("SELECT pg_sleep(0.05)")
+            finally:
+                active -= 1
 
     try:
-        saver = AsyncpgSaver(pool, step_hook=slow_hook)
+        saver = AsyncpgSaver(pool, fence=SlowFence(lease_seconds=30))
         assert not any(isinstance(v, asyncio.Lock) for v in vars(saver).values())
         graph = build_graph(saver)
         started = time.perf_counter()
@@ -211,7 +214,7 @@ async def test_64_concurrent_workflows_do_not_serialise(settings: Settings, migr
         elapsed = time.perf_counter() - started
     finally:
         await pool.close()
-    serial = 64 * 4 * 0.05  # 4 checkpointed steps each, one sleeping hook per step
+    serial = 64 * 4 * 0.05  # 4 checkpointed steps each, one sleeping fence per step
     assert peak >= 12, f"at most {peak} steps ran at once on a 16-connection pool"
     assert elapsed < serial / 2, f"{elapsed:.1f}s for work that takes {serial:.1f}s one step at a time"
 

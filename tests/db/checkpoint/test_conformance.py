@@ -8,7 +8,7 @@ import asyncpg
 from langgraph.checkpoint.conformance import checkpointer_test, validate
 from langgraph.checkpoint.conformance.capabilities import ALL_CAPABILITIES
 
-from db.checkpointer import AsyncpgSaver
+from db.checkpoint import AsyncpgSaver
 
 
 async def test_conformance_suite_passes_in_full(pool: asyncpg.Pool) -> None:

@@ -1,4 +1,4 @@
-"""The real agents graph on the real checkpointer, for in-process worker tests."""
+"""The real agents graph on the real checkpointer, for in-process executor tests."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import asyncpg
 from agents.graph import build_graph
 from agents.models import build_model
 from agents.projection import project_step
-from api.worker import GraphFactory
-from db.checkpointer import AsyncpgSaver, StepHook, WritesHook
+from api.graph_runner import GraphFactory
+from db.checkpoint import AsyncpgSaver
+from db.runs.fence import RunFence
 
 ANSWERED = "I need a prior authorization"  # guard -> navigator -> strategy -> communicator
 ASKS_A_QUESTION = "my MRI claim was denied, what now?"  # navigator interrupts for two facts
@@ -19,8 +20,8 @@ NODES = ["guard", "navigator", "strategy", "communicator"]
 
 
 def offline_graph_factory(pool: asyncpg.Pool, latency_ms: int = 0) -> GraphFactory:
-    async def factory(step_hook: StepHook, writes_hook: WritesHook) -> Any:
-        saver = AsyncpgSaver(pool, projection=project_step, step_hook=step_hook, writes_hook=writes_hook)
+    async def factory(fence: RunFence) -> Any:
+        saver = AsyncpgSaver(pool, projection=project_step, fence=fence)
         return build_graph(checkpointer=saver, model=build_model("offline", latency_ms=latency_ms))
 
     return factory

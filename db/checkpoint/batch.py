@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 
 # Passed as the statement's synchronous_commit setting: a batch of regular task
-# writes only may commit without waiting for the WAL flush (see db/checkpointer.py).
+# writes only may commit without waiting for the WAL flush (see db/checkpoint/saver.py).
 SYNC_COMMIT = "on"
 ASYNC_COMMIT = "off"
 

@@ -3,7 +3,7 @@
 Every write after the claim names the attempt it belongs to; when another
 worker has claimed the run since (this one froze or lost its lease), the write
 matches no row and `LeaseLost` is raised, so a late worker cannot overwrite the
-new owner's work. The statements live in `db.runs`, which owns the tables.
+new owner's work. The statements live in `db.runs.sql`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import asyncpg
 
 from db.conversations import append_messages
 from db.errors import NotFound
-from db.runs import (
+from db.runs.model import Event, FinalStatus, LeaseLost, Run, RunStatus, as_status, to_run
+from db.runs.sql import (
     APPEND_FENCED_EVENTS,
     CHECK_FENCE,
     CLAIM_RUN,
@@ -26,12 +27,7 @@ from db.runs import (
     HEARTBEAT_RUN,
     RELEASE_RUN,
     SELECT_RUNS_TABLE_EXISTS,
-    LeaseLost,
-    Run,
-    to_run,
 )
-
-Event = tuple[str, Mapping[str, Any]]
 
 
 def _event_columns(events: Sequence[Event]) -> tuple[list[str], list[str]]:
@@ -98,9 +94,9 @@ async def append_events(con: asyncpg.Connection | asyncpg.Pool, run_id: uuid.UUI
         raise LeaseLost(run_id, attempt)
 
 
-async def finish_run(pool: asyncpg.Pool, run: Run, status: str, *, output: Mapping[str, Any] | None = None,
-                     error: str | None = None, events: Sequence[Event] = (),
-                     messages: Sequence[Mapping[str, Any]] = ()) -> str:
+async def finish_run(pool: asyncpg.Pool, run: Run, status: FinalStatus, *,
+                     output: Mapping[str, Any] | None = None, error: str | None = None,
+                     events: Sequence[Event] = (), messages: Sequence[Mapping[str, Any]] = ()) -> RunStatus:
     """End the run (`success`, `interrupted` or `error`) with its final events and, in the same
     transaction, its conversation messages. Returns the stored status, which is `cancelled`
     when a cancel arrived after the last step (then nothing else is written)."""
@@ -118,7 +114,7 @@ async def finish_run(pool: asyncpg.Pool, run: Run, status: str, *, output: Mappi
                 # so its messages go nowhere; raising would leave the run `running` until its lease
                 # expired, then fail the same way on every attempt.
                 pass
-    return str(stored)
+    return as_status(stored)
 
 
 async def release_run(con: asyncpg.Connection | asyncpg.Pool, run: Run) -> bool:

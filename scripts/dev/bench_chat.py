@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """POST /chat latency under concurrent clients, over a real `navigator serve` process.
 
-    python scripts/bench_chat.py --clients 32 --requests 10
+    python scripts/dev/bench_chat.py --clients 32 --requests 10
 
 Starts `navigator serve --port 0` on a throw-away embedded PostgreSQL (or on
 DATABASE_URL when set: it then writes users and conversations there), with the
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 URL = re.compile(r"listening on (http://\S+) ")
 QUESTIONS = ["What is a deductible?", "How do I read my explanation of benefits?",
              "What is the difference between a copay and coinsurance?", "Can I keep my coverage after I quit?"]

@@ -20,9 +20,9 @@ from db.pool import create_pool
 from db.runs import RunService
 from db.scratch import create_database
 from tests.conftest import FAST_TEST_CONF, make_settings
-from tests.runs.conftest import insert_conversation, insert_user
-from tests.runs.graphs import ANSWERED, NODES
-from tests.runs.processes import node_counts, start_workers, wait_for, wait_settled
+from tests.utils.factories import insert_conversation, insert_user
+from tests.utils.graphs import ANSWERED, NODES
+from tests.utils.processes import node_counts, start_workers, wait_for, wait_settled
 
 pytestmark = pytest.mark.slow
 MESSAGES_PER_CONVERSATION = (

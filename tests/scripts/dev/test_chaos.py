@@ -1,4 +1,4 @@
-"""scripts/chaos.py in its short mode: random SIGKILLs of worker processes lose nothing."""
+"""scripts/dev/chaos.py in its short mode: random SIGKILLs of worker processes lose nothing."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_chaos_short_mode_loses_nothing(admin_dsn: str) -> None:
-    done = subprocess.run([sys.executable, "-m", "scripts.chaos", "--short", "--json", "--dsn", admin_dsn],
+    done = subprocess.run([sys.executable, "-m", "scripts.dev.chaos", "--short", "--json", "--dsn", admin_dsn],
                           cwd=ROOT, env=cli_env(None), capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])

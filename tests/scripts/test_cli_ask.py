@@ -15,7 +15,8 @@ import asyncpg
 import pytest
 
 from scripts.cli import main
-from scripts.cmd_ask import EXIT_QUESTION, orchestrator_check
+from scripts.cmd_ask import EXIT_QUESTION
+from scripts.setup import orchestrator_check
 from tests.conftest import make_settings
 from tests.utils.db import ROOT, cli_env, navigator_cmd
 

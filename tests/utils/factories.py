@@ -1,4 +1,4 @@
-"""Factories for run tests: users and conversations inserted straight into the test database."""
+"""Users and conversations inserted straight into a test database (no password hashing, no API)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 import asyncpg
-import pytest
 
 INSERT_TEST_USER = "INSERT INTO users (email, password_hash) VALUES ($1, 'not-a-real-hash') RETURNING id"
 INSERT_TEST_CONVERSATION = (
@@ -23,13 +22,3 @@ async def insert_user(con: asyncpg.Connection | asyncpg.Pool) -> uuid.UUID:
 
 async def insert_conversation(con: asyncpg.Connection | asyncpg.Pool, user_id: uuid.UUID) -> uuid.UUID:
     return await con.fetchval(INSERT_TEST_CONVERSATION, user_id)
-
-
-@pytest.fixture
-def new_user(pool: asyncpg.Pool) -> NewUser:
-    return lambda: insert_user(pool)
-
-
-@pytest.fixture
-def new_conversation(pool: asyncpg.Pool) -> NewConversation:
-    return lambda user_id: insert_conversation(pool, user_id)

@@ -1,6 +1,6 @@
 """Durable-run throughput and latency with the offline model.
 
-    python -m scripts.bench_runs [--processes 1 4] [--in-flight 32 256] [--concurrency 8] [--latency-ms 0]
+    python -m scripts.dev.bench_runs [--processes 1 4] [--in-flight 32 256] [--concurrency 8] [--latency-ms 0]
 
 For each (worker processes, runs in flight): queue that many runs at once on
 fresh conversations, and report runs completed per second and p50/p99 of the
@@ -18,9 +18,9 @@ import time
 from pathlib import Path
 
 if __name__ == "__main__" and __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from scripts.runs_harness import Harness, Worker, fresh_database
+from scripts.dev.runs_harness import Harness, Worker, fresh_database
 
 
 def percentile(values: list[float], pct: float) -> float:

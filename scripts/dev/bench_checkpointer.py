@@ -1,6 +1,6 @@
 """Benchmark AsyncpgSaver against AsyncPostgresSaver, InMemorySaver and a raw asyncpg floor.
 
-    .venv/bin/python scripts/bench_checkpointer.py [--workflows 300] [--concurrency 32] [--long-steps 1000]
+    .venv/bin/python scripts/dev/bench_checkpointer.py [--workflows 300] [--concurrency 32] [--long-steps 1000]
 
 A fresh embedded PostgreSQL (fsync on, the server's defaults) in a temporary
 directory; each Postgres contestant gets its own database. The workload is a
@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
 if __name__ == "__main__" and __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import asyncpg
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
@@ -42,7 +42,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import _messages_delta_reducer
 
-from db.checkpointer import AsyncpgSaver
+from db.checkpoint import AsyncpgSaver
 from db.embedded import start_embedded
 from db.migrate import migrate_up
 from db.pool import create_pool
