@@ -10,7 +10,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from agents.document_reader import read_document
 from agents.documents import extract_document_facts
 from agents.graph import build_graph, resume_input, user_input
-from agents.outcome import read_outcome
+from agents.outcome import RunOutcome, read_outcome
 from agents.personal import asks_about_documents, known_facts, rank_together
 from tests.utils import pdfs
 
@@ -41,13 +41,13 @@ class InMemoryPersonal:
                  "body": "passage", "rank": 0.9} for d in self.documents if d["attached"]][:limit]
 
 
-async def converse(personal: InMemoryPersonal, *messages: str) -> list[dict[str, Any]]:
+async def converse(personal: InMemoryPersonal, *messages: str) -> list[RunOutcome]:
     graph = build_graph(checkpointer=InMemorySaver(), personal=personal)
     config: Any = {"configurable": {"thread_id": str(uuid.uuid4()), "user_id": str(uuid.uuid4())}}
     outcomes = []
     for message in messages:
         outcome = await read_outcome(graph, config)
-        payload = resume_input(message) if outcome["status"] == "needs_input" else user_input(message)
+        payload = resume_input(message) if outcome.status == "needs_input" else user_input(message)
         await graph.ainvoke(payload, config, durability="sync")
         outcomes.append(await read_outcome(graph, config))
     return outcomes
@@ -56,8 +56,8 @@ async def converse(personal: InMemoryPersonal, *messages: str) -> list[dict[str,
 async def test_profile_plan_type_is_known_and_never_asked() -> None:
     personal = InMemoryPersonal({"plan_type": "marketplace", "state": "TX"}, [])
     [outcome] = await converse(personal, "My claim for physical therapy was denied on April 2. What can I do?")
-    assert outcome["status"] == "answered" and outcome["question"] is None
-    assert "On your Marketplace plan in Texas (from your profile)." in outcome["answer"]
+    assert outcome.status == "answered" and outcome.question is None
+    assert "On your Marketplace plan in Texas (from your profile)." in str(outcome.reply)
     assert personal.calls[0]["user_id"] and personal.calls[0]["conversation_id"]
 
 
@@ -65,18 +65,18 @@ async def test_what_the_person_says_overrides_the_profile_across_turns() -> None
     personal = InMemoryPersonal({"plan_type": "marketplace"}, [])
     first, second = await converse(personal, "My MRI claim was denied on March 3. It is a plan through my job.",
                                    "And how do I appeal the denial of my CT scan from May 2?")
-    assert first["status"] == "answered" and "your employer plan" in first["answer"]
-    assert second["status"] == "answered" and "your employer plan" in second["answer"]
-    assert "Marketplace plan" not in first["answer"] + second["answer"]
+    assert first.status == "answered" and "your employer plan" in str(first.reply)
+    assert second.status == "answered" and "your employer plan" in str(second.reply)
+    assert "Marketplace plan" not in (first.reply or "") + (second.reply or "")
 
 
 async def test_a_letter_counts_where_it_is_attached_or_when_asked_about() -> None:
     elsewhere = document(pdfs.denial_letter_pdf(), attached=False)
     personal = InMemoryPersonal({}, [elsewhere])
     [plain] = await converse(personal, "How do I appeal?")
-    assert plain["status"] == "needs_input"  # the letter belongs to another conversation
+    assert plain.status == "needs_input"  # the letter belongs to another conversation
     [asked] = await converse(personal, "How do I appeal the denial in my letter?")
-    assert asked["status"] == "answered" and "August 30, 2026" in asked["answer"]
+    assert asked.status == "answered" and "August 30, 2026" in str(asked.reply)
     assert personal.calls[-1]["every"] is True
 
 
@@ -85,8 +85,8 @@ async def test_a_summary_of_benefits_for_the_account_informs_cost_questions() ->
     personal = InMemoryPersonal({}, [summary])
     [outcome] = await converse(personal, "How much will a specialist visit cost me?")
     assert "Your summary of benefits (page 1): PPO plan; deductible $1,500; out-of-pocket maximum $6,000" \
-        in outcome["answer"]
-    assert "specialist $50 copay" in outcome["answer"]
+        in str(outcome.reply)
+    assert "specialist $50 copay" in str(outcome.reply)
 
 
 def test_known_facts_precedence_and_ranking() -> None:

@@ -9,7 +9,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from api.app import create_app
 from tests.api.conftest import Account, register_and_login
+from tests.conftest import make_settings
 from tests.utils import pdfs
 
 MIB = 1024 * 1024
@@ -153,3 +155,22 @@ async def test_profile_round_trip_and_validation(client: httpx.AsyncClient) -> N
         assert response.status_code == 422, bad
     assert (await client.get("/me/profile", headers=gail.headers)).json()["plan_type"] == "marketplace"
     assert (await client.get("/me/profile")).status_code == 401
+
+
+async def test_a_server_with_another_key_says_so_instead_of_serving_garbage(
+        client: httpx.AsyncClient, alice: Account, migrated_dsn: str) -> None:
+    created = await upload(client, alice, pdfs.denial_letter_pdf(pdfs.Letter(claim_number="CLM-KEY-1")))
+    document_id = created.json()["id"]
+    other_key = "b3RoZXIta2V5LW90aGVyLWtleS1vdGhlci1rZXktMzI="
+    rekeyed = create_app(make_settings(migrated_dsn, document_encryption_key=other_key), dsn=migrated_dsn,
+                         workers=None)
+    async with rekeyed.router.lifespan_context(rekeyed):
+        transport = httpx.ASGITransport(app=rekeyed)
+        async with httpx.AsyncClient(transport=transport, base_url="http://rekeyed") as other:
+            download = await other.get(f"/documents/{document_id}/file", headers=alice.headers)
+            assert download.status_code == 500
+            assert "another DOCUMENT_ENCRYPTION_KEY" in download.json()["detail"]
+            assert other_key not in download.text and "%PDF" not in download.text
+            # The facts were not encrypted: they still read.
+            facts = await other.get(f"/documents/{document_id}", headers=alice.headers)
+            assert facts.status_code == 200 and facts.json()["facts"]["claim_number"] == "CLM-KEY-1"
