@@ -16,15 +16,20 @@ from typing import Any
 
 import asyncpg
 from fastapi import FastAPI
+from langchain_core.language_models import BaseChatModel
 from starlette.middleware import Middleware
 
+from api.document_intake import DocumentIntake
 from api.errors import COMMON_RESPONSES, install_error_handlers
 from api.middleware import BodySizeLimit, RequestContext
-from api.routes import auth, chat, conversations, health, runs, stats
+from api.personal_context import document_search
+from api.routes import auth, chat, conversations, documents, health, profile, runs, stats
 from db.analytics import AnalyticsService
 from db.conversations import ConversationService
+from db.documents import DocumentService
 from db.errors import Unavailable
 from db.pool import CONNECTION_ERRORS, create_pool, resolve_dsn
+from db.profiles import ProfileService
 from db.runs.service import RunService
 from db.settings import Settings, load_settings
 from db.throttle import LoginThrottle
@@ -39,6 +44,8 @@ WorkerStarter = Callable[[asyncpg.Pool, Settings, str], Awaitable[Callable[[], A
 WORKER_DRAIN_SECONDS = 20.0
 # Connections the API itself wants besides the workers' (each executor may hold two).
 API_CONNECTIONS = 10
+# Room for the multipart envelope around an upload of DOCUMENT_MAX_BYTES (boundaries, headers, form fields).
+UPLOAD_ENVELOPE_BYTES = 64 * 1024
 
 
 async def start_in_process_workers(pool: asyncpg.Pool, settings: Settings,
@@ -52,6 +59,15 @@ async def start_in_process_workers(pool: asyncpg.Pool, settings: Settings,
         await workers.stop(drain_seconds=WORKER_DRAIN_SECONDS)
 
     return stop
+
+
+def document_model(settings: Settings) -> BaseChatModel | None:
+    """The model that reads facts from documents: the OpenAI-compatible one when configured, else rules."""
+    if settings.llm_provider != "openai":
+        return None
+    from api.orchestrator import model_from_settings  # imported late: tests of the API alone need no graph
+
+    return model_from_settings(settings)
 
 
 async def open_pool(settings: Settings, dsn: str, max_size: int) -> asyncpg.Pool:
@@ -78,6 +94,7 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
     """The app. `workers=None` serves without in-process workers (another process runs them)."""
     settings = settings or load_settings()
     settings.jwt_secret()  # fail at start, naming the key, rather than at the first login
+    settings.document_key()  # likewise for the key of uploaded files
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -93,6 +110,9 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
         app.state.conversations = ConversationService(pool, ttl_hours=settings.conversation_ttl_hours)
         app.state.runs = RunService(pool)
         app.state.analytics = AnalyticsService(pool)
+        app.state.profiles = ProfileService(pool)
+        app.state.documents = DocumentService(pool, settings.document_key(), search=document_search(pool, settings))
+        app.state.intake = DocumentIntake(app.state.documents, document_model(settings))
         await purge_expired_credentials(app)
         try:
             stop_workers = await workers(pool, settings, resolved) if workers is not None else None
@@ -115,13 +135,15 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
                     "Authorize with your email and password (OAuth2 password flow) to try the routes.",
         lifespan=lifespan,
         responses=COMMON_RESPONSES,
-        middleware=[Middleware(RequestContext), Middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)],
+        middleware=[Middleware(RequestContext),
+                    Middleware(BodySizeLimit, max_bytes=settings.max_request_bytes,
+                               route_limits={"POST /documents": settings.document_max_bytes + UPLOAD_ENVELOPE_BYTES})],
     )
     app.state.settings = settings
     if chat_wait_seconds is not None:
         app.state.chat_wait_seconds = chat_wait_seconds
     install_error_handlers(app)
-    for module in (auth, conversations, runs, chat, health, stats):
+    for module in (auth, conversations, runs, chat, documents, profile, health, stats):
         app.include_router(module.router)
     return app
 
