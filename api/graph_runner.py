@@ -10,7 +10,8 @@ guessing from `get_state().next`); a run that committed no step yet replays
 its input. Cancel and SIGTERM stop the graph at a step boundary through
 LangGraph's `RunControl` drain; the executor then ends or releases the run.
 
-`start_workers` composes the two: fence, graph, runner and executor.
+`start_workers` composes the two: fence, graph, runner and executor (and routes the runs of
+case threads to the case graph: api/case_runner.py).
 """
 
 from __future__ import annotations
@@ -140,8 +141,12 @@ async def start_workers(pool: asyncpg.Pool, settings: Settings, *, dsn: str | No
     """Build the fence, the graph on it and the runner, and start an executor that drives them."""
     fence = RunFence(settings.run_lease_seconds)
     graph = await (graph_factory(fence) if graph_factory is not None else default_graph(pool, settings, fence))
+    from api.case_runner import route_threads  # imported late: it imports this module
+
+    # Conversations run on `graph`, case threads on the case graph (same queue, fence and executors).
+    runner = await route_threads(pool, settings, fence, GraphRunner(graph))
     extra = {"poll_seconds": poll_seconds} if poll_seconds is not None else {}
-    executor = RunExecutor(pool, settings, GraphRunner(graph), fence, concurrency=concurrency,
+    executor = RunExecutor(pool, settings, runner, fence, concurrency=concurrency,
                            worker_id=worker_id, dsn=dsn, **extra)
     await executor.start()
     return executor

@@ -46,7 +46,7 @@ SELECT id, user_id, title, metadata, created_at, updated_at, expires_at
 LIST_OWNED_CONVERSATIONS = """
 SELECT id, user_id, title, metadata, created_at, updated_at, expires_at
   FROM conversations
- WHERE user_id = $1 AND expires_at > now()
+ WHERE user_id = $1 AND expires_at > now() AND graph_id = 'navigator'
    AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3::uuid))
  ORDER BY created_at DESC, id DESC
  LIMIT $4
@@ -110,6 +110,8 @@ SELECT a.agent_name, a.state_data, a.workflow_step, a.updated_at
  WHERE a.conversation_id = $1::text AND c.user_id = $2 AND c.expires_at > now()
  ORDER BY a.agent_name
 """
+# Which graph drives a thread: 'navigator' (a conversation) or 'case' (db/cases.py).
+SELECT_THREAD_GRAPH = "SELECT graph_id FROM conversations WHERE id = $1"
 COUNT_CONVERSATIONS = "SELECT count(*) FROM conversations WHERE expires_at > now()"
 COUNT_MESSAGES = "SELECT count(*) FROM conversation_messages"
 
@@ -207,6 +209,12 @@ async def get_owned(con: Connection, conversation_id: object, user_id: object) -
     if row is None:
         raise NotFound("conversation", conversation_id)
     return row
+
+
+async def thread_graph(con: Connection | asyncpg.Pool, thread_id: uuid.UUID) -> str | None:
+    """The graph that drives the thread, or None when it does not exist (any more)."""
+    graph: str | None = await con.fetchval(SELECT_THREAD_GRAPH, thread_id)
+    return graph
 
 
 async def append_messages(con: Connection, conversation_id: object, user_id: object,
