@@ -8,7 +8,7 @@ import re
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from api.case_schemas import (
     CaseCreate,
@@ -27,6 +27,7 @@ from api.case_schemas import (
 from api.deps import Cases, Conversations, CurrentUser, Runs
 from api.errors import AUTH_RESPONSES, OWNED_RESPONSES
 from api.pdf import render_pdf
+from api.routes.chat import DEFAULT_CHAT_WAIT_SECONDS
 from api.routes.documents import content_disposition
 from db.cases import KIND_OF_INTENT, Case
 from db.conversations import CURSOR_PATTERN, MAX_PAGE_SIZE
@@ -36,7 +37,8 @@ router = APIRouter(prefix="/cases", tags=["cases"], responses=AUTH_RESPONSES)
 
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
 Wait = Annotated[float, Query(ge=0, le=30, description="seconds to wait for the case to process it (0: answer "
-                                                       "at once; `processing` says it is still under way)")]
+                                                       "at once; `processing` says it is still under way); "
+                                                       "at most the server's wait for a run (as POST /chat)")]
 IdempotencyKey = Annotated[str, Header(min_length=1, max_length=255, pattern=r"^[!-~]+$")]
 LETTER_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "The drafted letter: a PDF, or plain text with `format=text`",
@@ -47,6 +49,11 @@ LETTER_RESPONSES: dict[int | str, dict[str, Any]] = {
 # Scalar facts a conversation concluded that a case reads (lists of mentioned dates and amounts stay there).
 CONVERSATION_FACTS = ("service", "denial_date", "plan_type", "insurer", "plan_name", "claim_number", "state",
                       "denial_reason", "appeal_deadline", "appeal_address", "drug", "medicare_advantage")
+
+
+def run_wait(request: Request, asked: float) -> float:
+    """The wait asked for, capped by the server's own wait for a run (POST /chat's)."""
+    return min(asked, getattr(request.app.state, "chat_wait_seconds", DEFAULT_CHAT_WAIT_SECONDS))
 
 
 def _timeline(entries: list[dict[str, Any]]) -> list[TimelineEntryOut]:
@@ -86,7 +93,7 @@ def case_out(case: Case) -> CaseOut:
              responses={**OWNED_RESPONSES, 200: {"model": CaseOpenedOut, "description": "Opened before with this "
                                                                                           "Idempotency-Key"}})
 async def open_case(body: CaseCreate, user: CurrentUser, cases: Cases, conversations: Conversations, runs: Runs,
-                    response: Response, wait: Wait = 0,
+                    request: Request, response: Response, wait: Wait = 0,
                     idempotency_key: IdempotencyKey = None,  # type: ignore[assignment]  # optional, no null
                     ) -> CaseOpenedOut:
     """Open a case for an appeal, a prior authorization or a billing dispute. From a conversation
@@ -107,7 +114,7 @@ async def open_case(body: CaseCreate, user: CurrentUser, cases: Cases, conversat
                               idempotency_key=idempotency_key)
     case = opened.case
     if wait and opened.run is not None:
-        await runs.wait(opened.run.id, user.id, wait)
+        await runs.wait(opened.run.id, user.id, run_wait(request, wait))
         case = await cases.get(case.id, user.id)
     if not opened.created:
         response.status_code = status.HTTP_200_OK
@@ -133,7 +140,7 @@ async def get_case(case_id: uuid.UUID, user: CurrentUser, cases: Cases) -> CaseO
              responses={**OWNED_RESPONSES, 409: {"description": "The case is closed, or the Idempotency-Key was "
                                                                 "used for another event"}})
 async def tell_case(case_id: uuid.UUID, body: CaseEventIn, user: CurrentUser, cases: Cases, runs: Runs,
-                    wait: Wait = 0,
+                    request: Request, wait: Wait = 0,
                     idempotency_key: IdempotencyKey = None,  # type: ignore[assignment]  # optional, no null
                     ) -> CaseEventOut:
     """Tell the case what happened: you `filed` (when, how), a `decision` arrived (approved or denied,
@@ -145,7 +152,7 @@ async def tell_case(case_id: uuid.UUID, body: CaseEventIn, user: CurrentUser, ca
     out = CaseEventOut(id=event.id, case_id=event.case_id, type=event.type, data=event.data,
                        occurred_at=event.occurred_at, run_id=event.run_id)
     if wait and event.run_id is not None:
-        await runs.wait(event.run_id, user.id, wait)
+        await runs.wait(event.run_id, user.id, run_wait(request, wait))
         out.case = case_out(await cases.get(case_id, user.id))
     return out
 

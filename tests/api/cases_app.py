@@ -19,7 +19,7 @@ from db.clock import Clock
 from db.settings import Settings
 from tests.api.conftest import Account
 from tests.conftest import make_settings
-from tests.utils.receivers import SmtpReceiver
+from scripts.dev.receivers import SmtpReceiver
 
 START = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 NOTIFY_MAX_ATTEMPTS = 3

@@ -26,7 +26,7 @@ from tests.api.cases_app import (  # noqa: F401 (fixtures)
     smtp,
 )
 from tests.api.conftest import register_and_login
-from tests.utils.receivers import SmtpReceiver, WebhookReceiver
+from scripts.dev.receivers import SmtpReceiver, WebhookReceiver
 
 FACTS = {"service": "MRI of the lumbar spine", "denial_date": "2026-03-03", "plan_type": "employer",
          "claim_number": "CLM-2026-0042117", "insurer": "Acme Health", "member_name": "Ann Example"}

@@ -1,5 +1,6 @@
-"""Real receivers for notification tests: an HTTP webhook receiver and an SMTP server (aiosmtpd),
-both on 127.0.0.1 in threads of the test process, counting what arrives.
+"""Real receivers for the notification tests and scripts/dev/case_chaos.py: an HTTP webhook
+receiver and an SMTP server (aiosmtpd), both on 127.0.0.1 in threads of the calling process,
+counting what arrives.
 
 The webhook receiver verifies signatures with its own few lines (what the README tells a
 receiver to do), fails the first `fail_first` requests (or all of them), and counts deliveries
@@ -44,6 +45,7 @@ class Received:
 class WebhookReceiver:
     fail_first: int = 0
     always_fail: bool = False
+    delay: float = 0.0  # seconds before answering
     secret: str | None = None
     received: list[Received] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -73,6 +75,8 @@ class WebhookReceiver:
         key = request.headers.get("Idempotency-Key", "")
         signed = bool(self.secret) and signature_valid(self.secret or "", request.headers.get("Navigator-Signature", ""),
                                                        body)
+        if self.delay:
+            time.sleep(self.delay)
         with self._lock:
             failing = self.always_fail or len(self.received) < self.fail_first
             status = 500 if failing or not signed else 200
