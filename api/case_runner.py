@@ -113,9 +113,10 @@ class ThreadRouter:
 
     async def __call__(self, lease: RunLease) -> None:
         graph = await self.graph_of(lease.run)
-        # A thread deleted since the claim: the navigator's runner ends the run as it always has.
-        runner = self.runners.get(graph or NAVIGATOR_GRAPH) or self.runners[NAVIGATOR_GRAPH]
-        await runner(lease)
+        if graph is None:
+            log.info("run %s: its thread was deleted after the claim (the run went with it)", lease.run.id)
+            return
+        await (self.runners.get(graph) or self.runners[NAVIGATOR_GRAPH])(lease)
 
 
 async def case_graph(pool: asyncpg.Pool, settings: Settings, fence: RunFence | None) -> Any:

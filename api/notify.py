@@ -15,13 +15,13 @@ a mail system (or a person) sees a resent notification as the same message.
 from __future__ import annotations
 
 import asyncio
+import email.policy
+import email.utils
 import hashlib
 import hmac
 import ipaddress
 import json
 import time
-import email.policy
-import email.utils
 from email.message import EmailMessage
 from urllib.parse import urlsplit
 

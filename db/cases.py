@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -169,7 +169,7 @@ async def _queue_event(con: Connection, case_id: uuid.UUID, user_id: uuid.UUID, 
                                  f"case-event:{event.id}")
     run = to_run(run_row)
     await con.execute(SET_EVENT_RUN, event.id, run.id)
-    return CaseEvent(**{**event.__dict__, "run_id": run.id}), run
+    return replace(event, run_id=run.id), run
 
 
 class CaseService:

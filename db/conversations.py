@@ -37,10 +37,12 @@ INSERT INTO conversations (user_id, title, metadata, expires_at)
 VALUES ($1, $2, $3, now() + make_interval(hours => $4))
 RETURNING id, user_id, title, metadata, created_at, updated_at, expires_at
 """
+# A case's thread (graph_id 'case', db/cases.py) is not a conversation of the person: the case's
+# routes reach it, these do not (extending or deleting it here would break its case).
 SELECT_OWNED_CONVERSATION = """
 SELECT id, user_id, title, metadata, created_at, updated_at, expires_at
   FROM conversations
- WHERE id = $1 AND user_id = $2 AND expires_at > now()
+ WHERE id = $1 AND user_id = $2 AND expires_at > now() AND graph_id = 'navigator'
 """
 # Keyset pagination, newest first; the cursor is the last row's (created_at, id).
 LIST_OWNED_CONVERSATIONS = """
@@ -54,7 +56,7 @@ SELECT id, user_id, title, metadata, created_at, updated_at, expires_at
 EXTEND_OWNED_CONVERSATION = """
 UPDATE conversations
    SET expires_at = now() + make_interval(hours => $3), updated_at = now()
- WHERE id = $1 AND user_id = $2 AND expires_at > now()
+ WHERE id = $1 AND user_id = $2 AND expires_at > now() AND graph_id = 'navigator'
 RETURNING id, user_id, title, metadata, created_at, updated_at, expires_at
 """
 # Before a delete: lock the conversation's runs, so the delete takes its locks in the order a
@@ -67,7 +69,8 @@ SELECT r.id FROM runs r
    FOR UPDATE
 """
 DELETE_OWNED_CONVERSATION = """
-DELETE FROM conversations WHERE id = $1 AND user_id = $2 AND expires_at > now() RETURNING id
+DELETE FROM conversations WHERE id = $1 AND user_id = $2 AND expires_at > now() AND graph_id = 'navigator'
+RETURNING id
 """
 # One round trip: touch the owned (unexpired) conversation and insert every message.
 APPEND_MESSAGES = """
@@ -100,19 +103,19 @@ SELECT_WORKFLOW_STATE = """
 SELECT w.workflow_type, w.current_step, w.state_data, w.updated_at
   FROM workflow_states w
   JOIN conversations c ON c.id::text = w.conversation_id
- WHERE w.conversation_id = $1::text AND c.user_id = $2 AND c.expires_at > now()
+ WHERE w.conversation_id = $1::text AND c.user_id = $2 AND c.expires_at > now() AND c.graph_id = 'navigator'
    AND (w.user_id IS NULL OR w.user_id = $2)
 """
 SELECT_AGENT_STATES = """
 SELECT a.agent_name, a.state_data, a.workflow_step, a.updated_at
   FROM agent_states a
   JOIN conversations c ON c.id::text = a.conversation_id
- WHERE a.conversation_id = $1::text AND c.user_id = $2 AND c.expires_at > now()
+ WHERE a.conversation_id = $1::text AND c.user_id = $2 AND c.expires_at > now() AND c.graph_id = 'navigator'
  ORDER BY a.agent_name
 """
 # Which graph drives a thread: 'navigator' (a conversation) or 'case' (db/cases.py).
 SELECT_THREAD_GRAPH = "SELECT graph_id FROM conversations WHERE id = $1"
-COUNT_CONVERSATIONS = "SELECT count(*) FROM conversations WHERE expires_at > now()"
+COUNT_CONVERSATIONS = "SELECT count(*) FROM conversations WHERE expires_at > now() AND graph_id = 'navigator'"
 COUNT_MESSAGES = "SELECT count(*) FROM conversation_messages"
 
 MESSAGE_ROLES = ("user", "assistant", "system")

@@ -8,7 +8,7 @@ names the case and the timer: a timer fires once, so the person is told once.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
@@ -127,6 +127,20 @@ def _on_timer(state: dict[str, Any], signal: dict[str, Any], now: datetime, case
     return {"timeline": [entry(purpose, now, title, **common)], "notify": [note]}
 
 
+DATE_FACTS = ("denial_date", "appeal_deadline", "service_date")
+
+
+def dated(facts: dict[str, Any], today: date) -> dict[str, Any]:
+    """Facts with their dates as calendar dates: "yesterday" means the day before it was said,
+    on every later pass too."""
+    out = dict(facts)
+    for name in DATE_FACTS:
+        found = resolve_date(out.get(name), today)
+        if found is not None:
+            out[name] = found.isoformat()
+    return out
+
+
 def _describe_facts(facts: dict[str, Any]) -> str:
     shown = [f"{name.replace('_', ' ')}: {value}" for name, value in facts.items() if value not in (None, "", [])]
     return "; ".join(shown) if shown else "nothing new"
@@ -147,8 +161,8 @@ def make_case_manager_node(personal: PersonalContext | None = None) -> Any:
             current |= {"kind": signal.get("kind") or "appeal",
                         "source_conversation_id": signal.get("source_conversation_id"),
                         "documents": [str(d) for d in signal.get("documents") or []]}
-            facts = merge_facts(await context_facts(personal, user_id, current, current["documents"]),
-                                signal.get("facts") or {})
+            facts = dated(merge_facts(await context_facts(personal, user_id, current, current["documents"]),
+                                      signal.get("facts") or {}), now.date())
             update |= {"kind": current["kind"], "title": signal.get("title") or "Case", "facts": facts,
                        "documents": current["documents"], "source_conversation_id": current["source_conversation_id"],
                        "opened_at": now.isoformat(), "level": 0, "filings": [], "decisions": [], "closed": None,
@@ -164,7 +178,7 @@ def make_case_manager_node(personal: PersonalContext | None = None) -> Any:
                                         f"The case is closed; a {kind} event changes nothing." if ignored else text,
                                         event_id=signal.get("event_id"))]
         elif kind == "facts":
-            told = {k: v for k, v in (signal.get("facts") or {}).items() if v not in (None, "")}
+            told = dated({k: v for k, v in (signal.get("facts") or {}).items() if v not in (None, "")}, now.date())
             update |= {"facts": merge_facts(current.get("facts") or {}, told),
                        "timeline": [entry("facts", now, f"You told us {_describe_facts(told)}.",
                                           event_id=signal.get("event_id"))]}
@@ -198,7 +212,7 @@ async def _on_document(personal: PersonalContext | None, user_id: str | None, st
                                    event_id=signal.get("event_id"))]}
     documents = list(dict.fromkeys([*(state.get("documents") or []), document_id]))
     # What the person said stays on top; the document fills in what is missing.
-    facts = merge_facts(document_facts(found[0]), state.get("facts") or {})
+    facts = dated(merge_facts(document_facts(found[0]), state.get("facts") or {}), now.date())
     label = KIND_LABELS.get(str(found[0].get("kind")), "Your document")
     return {"documents": documents, "facts": facts,
             "timeline": [entry("document", now, f"Added {label[0].lower() + label[1:]} ({found[0].get('filename')}).",

@@ -49,8 +49,11 @@ def latest_message(messages: list[AnyMessage]) -> str:
     return ""
 
 
-def tracking_reply(opened: dict[str, Any] | None, facts: dict[str, Any]) -> str:
+def tracking_reply(opened: dict[str, Any] | None, facts: dict[str, Any], intent: str | None = None) -> str:
     """What the person reads: the case, its deadline and reminders, or why nothing was opened."""
+    if opened is None and intent in TRACKABLE_INTENTS:
+        return ("I can't open a case from here: cases belong to conversations of the service (the web client or "
+                f"POST /cases).\n\n{DISCLAIMER}")
     if opened is None:
         return ("I can keep track of an appeal, a prior authorization or a billing dispute. Tell me about the denial "
                 "or the bill first (what was denied, when the notice came, the kind of plan), then ask me to track "
@@ -104,7 +107,7 @@ def make_track_node(model: BaseChatModel, tracker: CaseTracker) -> Any:
                                   None) or uuid.uuid4())
             opened = await tracker.track(user_id=str(user_id), conversation_id=str(thread_id), intent=intent,
                                          facts=facts, request_id=request)
-        reply = tracking_reply(opened, facts)
+        reply = tracking_reply(opened, facts, intent)
         return {"current_step": TRACK, "intent": intent,
                 "messages": [AIMessage(content=reply, id=str(uuid.uuid4()), name="case_manager")]}
 

@@ -146,8 +146,6 @@ async def tell_case(case_id: uuid.UUID, body: CaseEventIn, user: CurrentUser, ca
     """Tell the case what happened: you `filed` (when, how), a `decision` arrived (approved or denied,
     with the decision letter you uploaded), it is `closed`, new `facts`, a `document`, a `note`."""
     data = body.model_dump(mode="json", exclude={"type"}, exclude_none=True)
-    if body.type == "facts":
-        data = {"facts": body.facts.given()}  # type: ignore[union-attr]
     event, run = await cases.tell(case_id, user.id, body.type, data, idempotency_key=idempotency_key)
     out = CaseEventOut(id=event.id, case_id=event.case_id, type=event.type, data=event.data,
                        occurred_at=event.occurred_at, run_id=event.run_id)

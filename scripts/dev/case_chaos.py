@@ -43,6 +43,7 @@ from scripts.dev.receivers import WebhookReceiver
 from scripts.dev.runs_harness import INSERT_USER, ROOT, SECRET, fresh_database
 
 DOCUMENT_KEY = "Y2FzZS1jaGFvcy1kb2N1bWVudC1rZXktMzItYnl0ZXM="
+UNFINISHED_RUNS = "SELECT count(*) FROM runs WHERE conversation_id = ANY($1::uuid[]) AND status <> 'success'"
 RUNNING_ON = "SELECT count(*) FROM runs WHERE status = 'running' AND worker_id LIKE $1"
 
 
@@ -101,8 +102,9 @@ async def process_openings(pool: asyncpg.Pool, settings: Settings, dsn: str, cas
     """Run the cases' openings here, with no timer loop: their reminders stay armed, not fired."""
     executor = await start_workers(pool, settings, dsn=dsn, concurrency=4)
     try:
-        while await pool.fetchval("SELECT count(*) FROM runs WHERE conversation_id = ANY($1::uuid[]) AND status "
-                                  "<> 'success'", case_ids):
+        while True:
+            if not await pool.fetchval(UNFINISHED_RUNS, case_ids):
+                return
             await asyncio.sleep(0.2)
     finally:
         await executor.stop(drain_seconds=10)
@@ -129,7 +131,9 @@ async def case_chaos(args: argparse.Namespace) -> dict[str, Any]:
         kills = kills_in_flight = 0
         try:
             # Kills start once firing has: each lands on work in flight (runs, sends), not on start-up.
-            while (await audit(pool, case_ids))["fired"] == 0 and time.monotonic() - due_at_once < 120:
+            while True:
+                if (await audit(pool, case_ids))["fired"] or time.monotonic() - due_at_once > 120:
+                    break
                 await asyncio.sleep(0.05)
             while kills < args.kills and (await audit(pool, case_ids))["delivered"] < args.cases:
                 await asyncio.sleep(rng.uniform(args.min_interval, args.max_interval))

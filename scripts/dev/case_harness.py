@@ -31,7 +31,8 @@ def opened_long_ago(now: datetime) -> tuple[dict[str, Any], Clock]:
     """Facts, and a clock 10 days back, for a case opened then whose filing deadline is tomorrow:
     its 3-day reminder came due two days ago (while no worker ran) and fires as soon as one does."""
     deadline = (now + timedelta(days=1)).date()
-    return {**REMINDER_FACTS, "denial_date": (deadline - timedelta(days=180)).isoformat()}, Clock(now - timedelta(days=10))
+    facts = {**REMINDER_FACTS, "denial_date": (deadline - timedelta(days=180)).isoformat()}
+    return facts, Clock(now - timedelta(days=10))
 
 
 async def open_overdue_cases(pool: asyncpg.Pool, user_id: Any, count: int) -> list[Any]:

@@ -73,8 +73,8 @@ class WebhookReceiver:
 
     def handle(self, request: BaseHTTPRequestHandler, body: bytes) -> None:
         key = request.headers.get("Idempotency-Key", "")
-        signed = bool(self.secret) and signature_valid(self.secret or "", request.headers.get("Navigator-Signature", ""),
-                                                       body)
+        header = request.headers.get("Navigator-Signature", "")
+        signed = bool(self.secret) and signature_valid(self.secret or "", header, body)
         if self.delay:
             time.sleep(self.delay)
         with self._lock:

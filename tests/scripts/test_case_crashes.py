@@ -18,10 +18,10 @@ from api.graph_runner import start_workers
 from db.clock import Clock
 from db.settings import Settings
 from scripts.dev.case_harness import audit, open_overdue_cases, register_webhook
+from scripts.dev.receivers import WebhookReceiver
 from tests.conftest import make_settings
 from tests.utils.db import ROOT, cli_env
 from tests.utils.factories import insert_user
-from scripts.dev.receivers import WebhookReceiver
 
 pytestmark = pytest.mark.slow
 FAST = {"RUN_LEASE_SECONDS": "1", "TIMER_POLL_SECONDS": "0.1", "NOTIFY_POLL_SECONDS": "0.1",

@@ -12,19 +12,9 @@ import httpx
 from fastapi import FastAPI
 
 from db.clock import Clock
-from tests.api.cases_app import (  # noqa: F401 (fixtures)
-    NOTIFY_MAX_ATTEMPTS,
-    advance,
-    case_app,
-    case_settings,
-    clock,
-    eventually,
-    http,
-    notifications,
-    smtp,
-)
-from tests.api.conftest import Account, register_and_login
 from scripts.dev.receivers import SmtpReceiver, WebhookReceiver
+from tests.api.cases.helpers import NOTIFY_MAX_ATTEMPTS, advance, eventually, notifications
+from tests.api.conftest import Account, register_and_login
 
 
 async def remind_soon(app: FastAPI, http: httpx.AsyncClient, clock: Clock, account: Account) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import httpx
 
 from agents.case.dates import display_date
 from agents.case.track import asks_to_track
-from tests.api.cases_app import eventually
+from tests.api.cases.helpers import eventually
 from tests.api.conftest import register_and_login
 
 
@@ -51,9 +51,14 @@ async def test_track_this_for_me_opens_one_case(wclient: httpx.AsyncClient) -> N
                                json={"message": "track this for me", "conversation_id": conversation_id})
     assert f"I'm already tracking this appeal: case {case['id']}" in again.json()["reply"]
     assert len((await wclient.get("/cases", headers=ann.headers)).json()["items"]) == 1
-    # A case thread is not a conversation in the person's list.
+    # A case's thread is not one of the person's conversations: the case's routes reach it, theirs do not.
     listed = (await wclient.get("/conversations", headers=ann.headers)).json()["items"]
     assert [c["id"] for c in listed] == [conversation_id]
+    for method, path, body in (("GET", "", None), ("POST", "/extend", {}), ("POST", "/runs", {"message": "hi"}),
+                               ("GET", "/workflow", None), ("DELETE", "", None)):
+        answer = await wclient.request(method, f"/conversations/{case['id']}{path}", headers=ann.headers, json=body)
+        assert answer.status_code == 404, (method, path)
+    assert (await wclient.get(f"/cases/{case['id']}", headers=ann.headers)).status_code == 200
 
     explicit = await wclient.post("/cases", params={"wait": 15}, headers=ann.headers,
                                   json={"conversation_id": conversation_id, "facts": {"claim_number": "CLM-9"}})

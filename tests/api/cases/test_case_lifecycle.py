@@ -13,20 +13,9 @@ from fastapi import FastAPI
 from pypdf import PdfReader
 
 from db.clock import Clock
-from tests.api.cases_app import (  # noqa: F401 (fixtures)
-    START,
-    advance,
-    case_app,
-    case_settings,
-    clock,
-    eventually,
-    http,
-    notifications,
-    settled_case,
-    smtp,
-)
-from tests.api.conftest import register_and_login
 from scripts.dev.receivers import SmtpReceiver, WebhookReceiver
+from tests.api.cases.helpers import START, advance, eventually, notifications, settled_case
+from tests.api.conftest import register_and_login
 
 FACTS = {"service": "MRI of the lumbar spine", "denial_date": "2026-03-03", "plan_type": "employer",
          "claim_number": "CLM-2026-0042117", "insurer": "Acme Health", "member_name": "Ann Example"}

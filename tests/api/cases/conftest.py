@@ -1,14 +1,10 @@
 """A case-ready app for the case tests: in-process workers with the timer and outbox loops, one
 clock that starts on a fixed day and that tests advance, fast polling and retries, a real SMTP
-server. Helpers to wait for what the loops do."""
+server (helpers.py waits for what the loops do)."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from datetime import UTC, datetime
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
@@ -17,13 +13,9 @@ from fastapi import FastAPI
 from api.app import create_app, start_in_process_workers
 from db.clock import Clock
 from db.settings import Settings
-from tests.api.conftest import Account
-from tests.conftest import make_settings
 from scripts.dev.receivers import SmtpReceiver
-
-START = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
-NOTIFY_MAX_ATTEMPTS = 3
-T = TypeVar("T")
+from tests.api.cases.helpers import NOTIFY_MAX_ATTEMPTS, START
+from tests.conftest import make_settings
 
 
 @pytest.fixture(scope="module")
@@ -59,35 +51,3 @@ async def http(case_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=case_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=60) as client:
         yield client
-
-
-def advance(app: FastAPI, clock: Clock, to: datetime) -> None:
-    """Move the clock to `to` and let the loops look at once."""
-    clock.advance_to(to)
-    app.state.case_loops.wake()
-
-
-async def eventually(check: Callable[[], Awaitable[T | None]], timeout: float = 20.0, what: str = "") -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = await check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or check}")
-        await asyncio.sleep(0.05)
-
-
-async def notifications(http: httpx.AsyncClient, account: Account) -> list[dict[str, Any]]:
-    response = await http.get("/me/notifications", params={"limit": 100}, headers=account.headers)
-    assert response.status_code == 200, response.text
-    return list(reversed(response.json()["items"]))  # oldest first
-
-
-async def settled_case(http: httpx.AsyncClient, account: Account, case_id: str) -> dict[str, Any]:
-    """The case once nothing of it is queued or running."""
-    async def check() -> dict[str, Any] | None:
-        body = (await http.get(f"/cases/{case_id}", headers=account.headers)).json()
-        return None if body["processing"] else body
-
-    return await eventually(check, what=f"case {case_id} to settle")
