@@ -7,6 +7,7 @@ It lives in the bottom layer (`db`) so that every layer above can read it;
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from functools import cached_property
 from pathlib import Path
@@ -55,6 +56,11 @@ class Settings(BaseSettings):
     run_max_attempts: int = Field(default=3, ge=1)
     worker_concurrency: int = Field(default=4, ge=1)
 
+    # Browser clients (Agent Chat UI, a web app on another origin): the origins allowed to call
+    # the API, comma-separated (`https://chat.example.com,http://localhost:3000`); empty: none.
+    # `*` alone allows any origin, without credentials.
+    cors_origins: str = ""
+
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
 
@@ -87,6 +93,16 @@ class Settings(BaseSettings):
         if value is not None:
             check_secret(value.get_secret_value())
         return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_cors_origins(cls, value: str) -> str:
+        parse_origins(value)
+        return value
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return parse_origins(self.cors_origins)
 
     @property
     def embedded(self) -> bool:
@@ -131,6 +147,22 @@ def check_database_url(url: str) -> None:
         raise ValueError("has no host (expected postgresql://user:password@host:port/dbname)")
     if port is not None and not 0 < port < 65536:
         raise ValueError("has a port out of range")
+
+
+ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
+
+
+def parse_origins(value: str) -> list[str]:
+    """`scheme://host[:port]` entries (no path, no trailing slash), or `*` alone."""
+    origins = [part.strip() for part in value.split(",") if part.strip()]
+    if "*" in origins:
+        if len(origins) > 1:
+            raise ValueError("'*' allows every origin and cannot be combined with listed origins")
+        return origins
+    for origin in origins:
+        if not ORIGIN.match(origin):
+            raise ValueError(f"{origin!r} is not an origin (expected scheme://host[:port], no path)")
+    return origins
 
 
 def check_secret(secret: str) -> None:
