@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from api.deps import CurrentUser
 from api.protocol.assistants import ASSISTANTS, Assistant, find_assistant
@@ -16,6 +16,9 @@ from api.routes.lg.schemas import AssistantCount, AssistantSearch
 from db.errors import NotFound
 
 router = APIRouter(tags=["agent protocol"], responses=LG_RESPONSES)
+
+AssistantId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$",
+                                  description="an assistant id, or its graph id (navigator)")]
 
 
 
@@ -47,12 +50,12 @@ async def count_assistants(body: AssistantCount, user: CurrentUser) -> int:
 
 
 @router.get("/assistants/{assistant_id}", response_model=dict[str, Any])
-async def get_assistant(assistant_id: str, user: CurrentUser) -> dict[str, Any]:
+async def get_assistant(assistant_id: AssistantId, user: CurrentUser) -> dict[str, Any]:
     return assistant_or_404(assistant_id).as_json()
 
 
 @router.get("/assistants/{assistant_id}/graph", response_model=dict[str, Any])
-async def get_assistant_graph(assistant_id: str, user: CurrentUser, protocol: Protocol,
+async def get_assistant_graph(assistant_id: AssistantId, user: CurrentUser, protocol: Protocol,
                               xray: Annotated[bool | int, Query()] = False) -> dict[str, Any]:
     """Nodes and edges of the assistant's graph (it has no subgraphs, so xray changes nothing)."""
     assistant_or_404(assistant_id)
@@ -61,11 +64,11 @@ async def get_assistant_graph(assistant_id: str, user: CurrentUser, protocol: Pr
 
 
 @router.get("/assistants/{assistant_id}/schemas", response_model=dict[str, Any])
-async def get_assistant_schemas(assistant_id: str, user: CurrentUser) -> dict[str, Any]:
+async def get_assistant_schemas(assistant_id: AssistantId, user: CurrentUser) -> dict[str, Any]:
     return assistant_or_404(assistant_id).schemas()
 
 
 @router.get("/assistants/{assistant_id}/subgraphs", response_model=dict[str, Any])
-async def get_assistant_subgraphs(assistant_id: str, user: CurrentUser) -> dict[str, Any]:
+async def get_assistant_subgraphs(assistant_id: AssistantId, user: CurrentUser) -> dict[str, Any]:
     assistant_or_404(assistant_id)
     return {}

@@ -38,20 +38,15 @@ _CANCELLING: set[asyncio.Task[Any]] = set()
 
 
 def run_request(body: RunCreate) -> RunRequest:
-    """The run asked for, or 422 naming the part this server does not offer."""
-    refuse_if(body.interrupt_before or body.interrupt_after,
-              "interrupt_before/interrupt_after are not supported: the graph asks the person itself when it "
-              "needs an answer")
-    refuse_if(body.checkpoint or body.checkpoint_id,
-              "starting a run from an earlier checkpoint is not supported; copy the thread or start a new one")
-    refuse_if(body.webhook, "webhooks are not supported; stream the run or join it")
-    refuse_if(body.after_seconds, "delayed runs (after_seconds) are not supported")
+    """The run asked for: 404 for an unknown assistant, else 422 for input it cannot run."""
     return RunRequest.parse(assistant_or_404(body.assistant_id), input=body.input, command=body.command,
                             metadata=body.metadata, stream_mode=body.stream_mode,
                             multitask_strategy=body.multitask_strategy)
 
 
 async def start(protocol: AgentProtocol, user: User, thread_id: uuid.UUID | None, body: RunCreate) -> Run:
+    if thread_id is not None and body.if_not_exists != "create":
+        await protocol.conversations.get(thread_id, user.id)  # another user's thread: 404 before anything else
     return await protocol.start_run(user.id, thread_id, run_request(body),
                                     create_thread=body.if_not_exists == "create")
 

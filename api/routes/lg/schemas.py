@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
 from api.schemas import NO_NUL, Metadata
 
@@ -19,6 +19,47 @@ Offset = Annotated[int, Field(ge=0, le=100_000)]
 Fields = Annotated[list[Annotated[str, Field(max_length=100, pattern=NO_NUL)]], Field(max_length=50)]
 TtlMinutes = Annotated[int, Field(ge=1, le=525_600, description="minutes from now until the thread expires")]
 CheckpointId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z-]+$")]
+
+
+Empty = Literal["array", "object"] | None
+
+SUPERSTEPS = "supersteps are not supported: a thread's state comes from its runs"
+BY_VALUES = "searching threads by values is not supported; search by metadata or status"
+EXTRACT = "extract is not supported; read values with select or get_state"
+INTERRUPT_AT = "interrupt_before/interrupt_after are not supported: the graph asks the person itself when it needs one"
+FROM_CHECKPOINT = "starting a run from an earlier checkpoint is not supported; copy the thread or start a new one"
+WEBHOOK = "webhooks are not supported; stream the run or join it"
+AFTER_SECONDS = "delayed runs (after_seconds) are not supported"
+
+
+def refuse(reason: str, empty: Empty = None) -> AfterValidator:
+    """A protocol field this server does not offer: only null (or an empty array/object, which
+    SDKs send for "none") passes; anything else is refused with `reason` (422)."""
+    def check(value: Any) -> Any:
+        if value is None or (empty is not None and isinstance(value, list | dict) and not value):
+            return value
+        raise ValueError(reason)
+    return AfterValidator(check)
+
+
+def refused_schema(reason: str, empty: Empty = None) -> WithJsonSchema:
+    """The same, said in the schema, so a client (or a fuzzer) can know it before sending."""
+    allowed: list[dict[str, Any]] = [{"type": "null"}]
+    if empty == "array":
+        allowed.insert(0, {"type": "array", "maxItems": 0})
+    elif empty == "object":
+        allowed.insert(0, {"type": "object", "maxProperties": 0})
+    return WithJsonSchema({"anyOf": allowed, "description": reason})
+
+
+Supersteps = Annotated[Any, refuse(SUPERSTEPS, "array"), refused_schema(SUPERSTEPS, "array")]
+SearchValues = Annotated[Any, refuse(BY_VALUES, "object"), refused_schema(BY_VALUES, "object")]
+Extract = Annotated[Any, refuse(EXTRACT, "object"), refused_schema(EXTRACT, "object")]
+InterruptAt = Annotated[Any, refuse(INTERRUPT_AT, "array"), refused_schema(INTERRUPT_AT, "array")]
+FromCheckpoint = Annotated[Any, refuse(FROM_CHECKPOINT, "object"), refused_schema(FROM_CHECKPOINT, "object")]
+FromCheckpointId = Annotated[Any, refuse(FROM_CHECKPOINT), refused_schema(FROM_CHECKPOINT)]
+Webhook = Annotated[Any, refuse(WEBHOOK), refused_schema(WEBHOOK)]
+AfterSeconds = Annotated[Any, refuse(AFTER_SECONDS), refused_schema(AFTER_SECONDS)]
 
 
 class LgModel(BaseModel):
@@ -35,7 +76,7 @@ class ThreadCreate(LgModel):
     metadata: Metadata | None = None
     if_exists: Literal["raise", "do_nothing"] | None = None
     ttl: TtlMinutes | Ttl | None = None
-    supersteps: list[Any] | None = Field(default=None, description="not supported (422 when not empty)")
+    supersteps: Supersteps = None
     graph_id: Name | None = None
 
 
@@ -46,7 +87,7 @@ class ThreadPatch(LgModel):
 
 class ThreadSearch(LgModel):
     metadata: Metadata | None = None
-    values: dict[str, Any] | None = Field(default=None, description="not supported (422 when not empty)")
+    values: SearchValues = None
     ids: Annotated[list[uuid.UUID], Field(max_length=100)] | None = None
     status: Literal["idle", "busy", "interrupted", "error"] | None = None
     limit: Limit = 10
@@ -54,18 +95,18 @@ class ThreadSearch(LgModel):
     sort_by: Literal["thread_id", "status", "created_at", "updated_at", "state_updated_at"] | None = None
     sort_order: Literal["asc", "desc"] | None = None
     select: Fields | None = None
-    extract: dict[str, Any] | None = Field(default=None, description="not supported (422 when not empty)")
+    extract: Extract = None
 
 
 class ThreadCount(LgModel):
     metadata: Metadata | None = None
-    values: dict[str, Any] | None = None
+    values: SearchValues = None
     status: Literal["idle", "busy", "interrupted", "error"] | None = None
 
 
 class CheckpointRef(LgModel):
     checkpoint_id: CheckpointId | None = None
-    checkpoint_ns: Annotated[str, Field(max_length=200, pattern=NO_NUL)] | None = None
+    checkpoint_ns: Literal[""] | None = Field(default=None, description="the graph has no subgraphs: always empty")
 
 
 class StateAt(LgModel):
@@ -91,16 +132,16 @@ class RunCreate(LgModel):
     stream_mode: StreamModes | None = None
     stream_subgraphs: bool | None = None
     stream_resumable: bool | None = None
-    interrupt_before: Literal["*"] | list[str] | None = None
-    interrupt_after: Literal["*"] | list[str] | None = None
-    webhook: Annotated[str, Field(max_length=2000)] | None = None
-    checkpoint: dict[str, Any] | None = None
-    checkpoint_id: Annotated[str, Field(max_length=64)] | None = None
+    interrupt_before: InterruptAt = None
+    interrupt_after: InterruptAt = None
+    webhook: Webhook = None
+    checkpoint: FromCheckpoint = None
+    checkpoint_id: FromCheckpointId = None
     multitask_strategy: Literal["reject", "interrupt", "rollback", "enqueue"] | None = None
     if_not_exists: Literal["create", "reject"] | None = None
     on_disconnect: Literal["cancel", "continue"] | None = None
     on_completion: Literal["delete", "keep"] | None = None
-    after_seconds: float | None = None
+    after_seconds: AfterSeconds = None
 
 
 class AssistantSearch(LgModel):

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 
 from api.deps import Conversations, CurrentUser
-from api.routes.lg.common import LG_RESPONSES, Protocol, refuse_if
+from api.routes.lg.common import LG_RESPONSES, Protocol
 from api.routes.lg.schemas import (
     CheckpointRef,
     HistoryQuery,
@@ -35,7 +35,6 @@ def minutes(ttl: int | Ttl | None) -> int | None:
 async def create_thread(body: ThreadCreate, user: CurrentUser, protocol: Protocol) -> dict[str, Any]:
     """A new thread (a conversation). With `thread_id` and `if_exists="do_nothing"`, your existing
     thread of that id is returned; `ttl` (minutes) sets when it expires."""
-    refuse_if(body.supersteps, "supersteps are not supported: a thread's state comes from its runs")
     metadata = dict(body.metadata or {})
     if body.graph_id:
         metadata["graph_id"] = body.graph_id
@@ -46,8 +45,6 @@ async def create_thread(body: ThreadCreate, user: CurrentUser, protocol: Protoco
 @router.post("/threads/search", response_model=list[dict[str, Any]])
 async def search_threads(body: ThreadSearch, user: CurrentUser, protocol: Protocol) -> list[dict[str, Any]]:
     """Your threads whose metadata contains `metadata`, by status, newest first unless sorted."""
-    refuse_if(body.values, "searching threads by values is not supported; search by metadata or status")
-    refuse_if(body.extract, "extract is not supported; read values with select or get_state")
     return await protocol.search_threads(user.id, metadata=body.metadata, ids=body.ids, status=body.status,
                                          sort_by=body.sort_by or "created_at", sort_order=body.sort_order or "desc",
                                          limit=body.limit, offset=body.offset, select=body.select)
@@ -55,7 +52,6 @@ async def search_threads(body: ThreadSearch, user: CurrentUser, protocol: Protoc
 
 @router.post("/threads/count", response_model=int)
 async def count_threads(body: ThreadCount, user: CurrentUser, protocol: Protocol) -> int:
-    refuse_if(body.values, "counting threads by values is not supported; count by metadata or status")
     return await protocol.store.count_threads(user.id, metadata=body.metadata, status=body.status)
 
 
@@ -100,7 +96,6 @@ async def get_state_at(thread_id: uuid.UUID, checkpoint_id: uuid.UUID, user: Cur
 @router.post("/threads/{thread_id}/state/checkpoint", response_model=dict[str, Any])
 async def get_state_at_checkpoint(thread_id: uuid.UUID, body: StateAt, user: CurrentUser,
                                   protocol: Protocol) -> dict[str, Any]:
-    refuse_if(body.checkpoint.checkpoint_ns, "the graph has no subgraphs: checkpoint_ns must be empty")
     return await protocol.state(user.id, thread_id, body.checkpoint.checkpoint_id)
 
 
