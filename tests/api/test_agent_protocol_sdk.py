@@ -130,6 +130,15 @@ async def test_a_whole_conversation_with_a_question_and_its_answer(client: LangG
     assert (await client.threads.get_state(copied["thread_id"]))["values"]["messages"] == messages
 
 
+async def test_the_readme_three_lines(client: LangGraphClient) -> None:
+    from uuid import uuid4
+
+    asked = await client.runs.wait(thread := str(uuid4()), "navigator", if_not_exists="create", input={"messages": [{"role": "user", "content": "My MRI claim was denied, what now?"}]})  # noqa: E501
+    answer = await client.runs.wait(thread, "navigator", command={"resume": "The letter came March 3; it is an employer plan."})  # noqa: E501
+    assert "plan" in asked["__interrupt__"][0]["value"]["question"]
+    assert "appeal" in answer["messages"][-1]["content"].lower() and "__interrupt__" not in answer
+
+
 async def test_wait_on_new_threads_and_multitask(client: LangGraphClient) -> None:
     values = await client.runs.wait(None, "navigator", input=user("I need a prior authorization"))
     assert values["messages"][-1]["type"] == "ai"
