@@ -307,9 +307,14 @@ class ConversationService:
         return to_conversation(row)
 
     async def delete(self, conversation_id: object, user_id: object) -> None:
+        from db.documents import delete_conversation_documents  # db.documents imports this module
+
         cid, uid = as_uuid(conversation_id), as_uuid(user_id, "user")
         async with self.pool.acquire() as con, con.transaction():
             await con.execute(LOCK_OWNED_CONVERSATION_RUNS, cid, uid)
+            # Documents attached only to this conversation go with it (their links alone would cascade);
+            # NotFound below rolls this back too.
+            await delete_conversation_documents(con, cid, uid)
             deleted = await con.fetchval(DELETE_OWNED_CONVERSATION, cid, uid)
             if deleted is None:
                 raise NotFound("conversation", conversation_id)

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from db.documents import NewDocument
 from tests.api.conftest import Account
 
 PATH_PARAM = re.compile(r"\{(\w+)\}")
@@ -83,8 +84,13 @@ async def test_every_path_id_route_is_404_for_another_user(app: FastAPI, client:
         {"configurable": {"thread_id": str(thread.id)}}, {"summary": "private"}, as_node="communicator")
     run = await app.state.runs.create(alice.id, thread.id, "alice's question")
     key = await app.state.api_keys.create(alice.id, "alice's key")
+    letter, _ = await app.state.documents.store(alice.id, NewDocument(
+        kind="denial_letter", filename="alice's letter.txt", media_type="text/plain",
+        data=b"private letter: your claim was denied", pages=1, text="private letter: your claim was denied",
+        chunks=[(1, "private letter: your claim was denied")]))
     ids = {"conversation_id": str(conversation.id), "run_id": str(run.id), "thread_id": str(thread.id),
-           "checkpoint_id": checkpoint["configurable"]["checkpoint_id"], "key_id": str(key.key.id)}
+           "checkpoint_id": checkpoint["configurable"]["checkpoint_id"], "key_id": str(key.key.id),
+           "document_id": str(letter.id)}
 
     # Assistants are the server's, the same read-only ones for every user: nothing of Alice's to hide.
     operations = [op for op in operations_with_path_ids(document) if "{assistant_id}" not in op[1]]
@@ -101,6 +107,7 @@ async def test_every_path_id_route_is_404_for_another_user(app: FastAPI, client:
     # Nothing of Alice's changed, and her own calls do find the objects (so the 404s were about ownership).
     assert (await app.state.conversations.get(conversation.id, alice.id)).title == "alice's"
     assert (await app.state.runs.get(run.id, alice.id)).status == "pending"
+    assert (await app.state.documents.get(letter.id, alice.id)).filename == "alice's letter.txt"
     await client.post(f"/runs/{run.id}/cancel", headers=alice.headers)  # settles the run: its stream ends
     # Deletes last, the deepest paths first (a thread's run before the thread).
     for method, path, operation in sorted(operations, key=lambda op: (op[0] == "DELETE", -op[1].count("/"))):
