@@ -20,7 +20,8 @@ from langgraph_sdk.errors import AuthenticationError, ConflictError, NotFoundErr
 
 from db.scratch import create_database, drop_database
 from tests.utils.db import ROOT
-from tests.utils.graphs import ANSWER, ASKS_A_QUESTION
+from tests.utils.graphs import ANSWER, ANSWERED, ASKS_A_QUESTION
+from tests.utils.processes import fetch_retrying
 from tests.utils.serve import ServeProcess
 
 PASSWORD = "sdk password 123"
@@ -37,7 +38,7 @@ async def serve_dsn(admin_dsn: str) -> AsyncIterator[str]:
 @pytest.fixture(scope="module")
 def server(serve_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
     # A little model latency, so a run is still going when the server restarts under it.
-    process = ServeProcess(serve_dsn, tmp_path_factory.mktemp("serve"), OFFLINE_MODEL_LATENCY_MS="150")
+    process = ServeProcess(serve_dsn, tmp_path_factory.mktemp("serve"), OFFLINE_MODEL_LATENCY_MS="300")
     process.start()
     yield process
     process.kill()
@@ -188,6 +189,34 @@ async def test_join_a_stream_after_the_server_restarted(client: LangGraphClient,
     assert rest[-1].event == "end"
     assert [(p.id, p.event, p.data) for p in seen + rest] == [(p.id, p.event, p.data) for p in everything]
     assert (await client.runs.get(thread["thread_id"], run["run_id"]))["status"] == "interrupted"
+
+
+async def test_a_stream_cut_by_a_restart_carries_on_by_itself(client: LangGraphClient, server: ServeProcess,
+                                                              serve_dsn: str) -> None:
+    """The SDK follows the Location header with Last-Event-ID when the server goes away mid-stream."""
+    thread = await client.threads.create()
+    parts = []
+    restart: asyncio.Task[None] | None = None
+
+    def restart_server() -> None:
+        assert server.stop() == 0
+        server.start()
+
+    async for part in client.runs.stream(thread["thread_id"], "navigator", input=user(ANSWERED),
+                                         stream_mode=["values", "updates"]):
+        parts.append(part)
+        if len(parts) == 1:  # the run has started: restart the server under it
+            restart = asyncio.create_task(asyncio.to_thread(restart_server))
+    assert restart is not None
+    await restart
+    run_id = parts[0].data["run_id"]
+    # The old server handed the run back mid-flight; the new one finished it.
+    events = [row["event"] for row in await fetch_retrying(
+        serve_dsn, "SELECT event FROM run_events WHERE run_id = $1 ORDER BY id", uuid.UUID(run_id))]
+    assert "released" in events and events[-1] == "done", events
+    assert parts[-1].event == "end"
+    everything = [part async for part in client.runs.join_stream(thread["thread_id"], run_id)]
+    assert [(p.id, p.event, p.data) for p in parts] == [(p.id, p.event, p.data) for p in everything]
 
 
 async def test_revoked_api_key_is_401(server: ServeProcess, api_key: str) -> None:

@@ -144,9 +144,9 @@ async def cancel_run(thread_id: uuid.UUID, run_id: uuid.UUID, user: CurrentUser,
                      wait: Annotated[bool, Query()] = False,
                      action: Literal["interrupt", "rollback"] = "interrupt") -> Response:
     """Cancel now if pending or waiting, at the next step boundary if running; `wait` until it has stopped."""
+    run = await protocol.owned_run(user.id, thread_id, run_id)
     refuse_if(action == "rollback", "action='rollback' is not supported: the steps a run completed are the "
                                     "thread's history; cancel with action='interrupt'")
-    run = await protocol.owned_run(user.id, thread_id, run_id)
     await protocol.runs.cancel(run.id, user.id)
     if wait:
         await protocol.runs.wait(run.id, user.id, WAIT_SECONDS)
