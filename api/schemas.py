@@ -315,3 +315,26 @@ class DocumentOut(BaseModel):
 class DocumentPage(BaseModel):
     items: list[DocumentOut]
     next_cursor: str | None
+
+
+# --- API keys -------------------------------------------------------------------
+
+KeyName = Annotated[str, Field(min_length=1, max_length=100, pattern=NOT_BLANK_NO_NUL), AfterValidator(clean_text)]
+
+
+class ApiKeyCreate(StrictModel):
+    name: KeyName
+
+
+class ApiKeyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # built straight from db.api_keys.ApiKey
+
+    id: uuid.UUID
+    name: str
+    prefix: str = Field(description="the key's first characters, to tell keys apart")
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyOut):
+    key: str = Field(description="the key itself: shown only in this response; send it as `x-api-key`")
