@@ -35,25 +35,35 @@ def _after_navigator(state: NavigatorState) -> str:
     return CLARIFY if (state.get("navigator") or {}).get("missing") else STRATEGY
 
 
+def _after_clarify(state: NavigatorState) -> str:
+    # The answer to the question can itself be a call for help: then the safety reply was the answer.
+    return END if (state.get("guard") or {}).get("status") == "urgent" else STRATEGY
+
+
 def build_graph(
     checkpointer: BaseCheckpointSaver | None = None,
     model: BaseChatModel | None = None,
     retriever: Retriever | None = None,
     risk_recorder: RiskRecorder | None = None,
 ) -> CompiledStateGraph:
-    """The compiled graph; defaults: offline model, in-memory knowledge search, no risk log."""
+    """The compiled graph; defaults: offline model, in-memory knowledge search, no risk log.
+
+    A remote model also judges every message for urgent risk, added to the guard's rules; the
+    offline model is not asked, since its judgement would be those same rules.
+    """
     model = model if model is not None else OfflineChatModel()
     retriever = retriever if retriever is not None else InMemoryRetriever()
+    judge = None if isinstance(model, OfflineChatModel) else model
     graph = StateGraph(NavigatorState)
-    graph.add_node(GUARD, make_guard_node(risk_recorder))
+    graph.add_node(GUARD, make_guard_node(risk_recorder, judge))
     graph.add_node(NAVIGATOR, make_navigator_node(model, retriever))
-    graph.add_node(CLARIFY, make_clarify_node(model))
+    graph.add_node(CLARIFY, make_clarify_node(model, risk_recorder, judge))
     graph.add_node(STRATEGY, make_strategy_node(model))
     graph.add_node(COMMUNICATOR, make_communicator_node(model))
     graph.add_edge(START, GUARD)
     graph.add_conditional_edges(GUARD, _after_guard, [NAVIGATOR, END])
     graph.add_conditional_edges(NAVIGATOR, _after_navigator, [CLARIFY, STRATEGY])
-    graph.add_edge(CLARIFY, STRATEGY)
+    graph.add_conditional_edges(CLARIFY, _after_clarify, [STRATEGY, END])
     graph.add_edge(STRATEGY, COMMUNICATOR)
     graph.add_edge(COMMUNICATOR, END)
     return graph.compile(checkpointer=checkpointer)

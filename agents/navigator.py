@@ -14,15 +14,16 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
+from langchain_core.runnables import RunnableConfig
 from langgraph.types import interrupt
 
-from agents.guard import mask_sensitive
+from agents.guard import assess_risk, mask_sensitive, urgent_update
 from agents.models import invoke_structured
-from agents.ports import Retriever
+from agents.ports import Retriever, RiskRecorder
 from agents.prompts import FACTS_PROMPT, NAVIGATOR_PROMPT
 from agents.rules import merge_facts, missing_facts, question_for
 from agents.schemas import Facts, NavigatorAnalysis
-from agents.state import CLARIFY, NAVIGATOR, NavigatorState
+from agents.state import CLARIFY, GUARD, NAVIGATOR, NavigatorState
 
 RETRIEVE_LIMIT = 4
 # Facts that describe one question, not the person; they do not carry over to the next question.
@@ -71,14 +72,24 @@ def make_navigator_node(model: BaseChatModel, retriever: Retriever) -> Any:
     return navigator
 
 
-def make_clarify_node(model: BaseChatModel) -> Any:
-    async def clarify(state: NavigatorState) -> dict[str, Any]:
+def make_clarify_node(model: BaseChatModel, risk_recorder: RiskRecorder | None = None,
+                      judge: BaseChatModel | None = None) -> Any:
+    """Asks the question and reads the answer; an answer that signals danger gets the safety reply
+    (the guard's check, since an answer to a question does not pass through the guard)."""
+
+    async def clarify(state: NavigatorState, config: RunnableConfig) -> dict[str, Any]:
         found = dict(state.get("navigator") or {})
         question = str(found.get("question") or "Could you tell me more?")
         answer = interrupt({"question": question, "missing": found.get("missing", []), "intent": state.get("intent")})
         if isinstance(answer, dict):
             answer = answer.get("answer") or answer.get("input") or json.dumps(answer)
         answer_text = mask_sensitive(str(answer))
+        asked = AIMessage(content=question, id=str(uuid.uuid4()), name=NAVIGATOR)
+        said = HumanMessage(content=answer_text, id=str(uuid.uuid4()))
+        finding = await assess_risk(answer_text, judge)
+        if finding is not None:
+            urgent = await urgent_update(finding, answer_text, said, config, risk_recorder)
+            return {"current_step": CLARIFY, GUARD: urgent[GUARD], "messages": [asked, said, *urgent["messages"]]}
         payload = {"question": question, "answer": answer_text}
         extracted = await invoke_structured(model, Facts, FACTS_PROMPT, json.dumps(payload))
         intent = str(state.get("intent") or "other")
@@ -87,8 +98,7 @@ def make_clarify_node(model: BaseChatModel) -> Any:
         return {
             "current_step": CLARIFY,
             NAVIGATOR: found,
-            "messages": [AIMessage(content=question, id=str(uuid.uuid4()), name=NAVIGATOR),
-                         HumanMessage(content=answer_text, id=str(uuid.uuid4()))],
+            "messages": [asked, said],
         }
 
     return clarify

@@ -22,6 +22,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable, RunnableLambda
 from pydantic import BaseModel
 
+from agents.crisis import detect_risk
 from agents.playbooks import build_plan
 from agents.prompts import task_of
 from agents.replies import compose_reply
@@ -68,6 +69,10 @@ def _navigator(payload: dict[str, Any]) -> dict[str, Any]:
 
 def respond(task: str, payload: dict[str, Any]) -> str:
     """The offline model's answer to one task, as the text a remote model would return."""
+    if task == "risk":
+        finding = detect_risk(str(payload.get("message", "")))
+        return json.dumps({"urgent": finding is not None, "kind": finding.kind if finding else "none",
+                           "reason": "rules"})
     if task == "navigator":
         return json.dumps(_navigator(payload))
     if task == "facts":

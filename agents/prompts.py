@@ -4,6 +4,15 @@ from __future__ import annotations
 
 TASK_PREFIX = "# task: "
 
+RISK_PROMPT = TASK_PREFIX + """risk
+You screen each message sent to a health-insurance help service for a person in danger now (JSON field "message").
+Urgent: a medical emergency happening now (chest pain, stroke signs, not breathing, unresponsive, severe bleeding,
+a pregnancy emergency, poisoning or an overdose, a seizure), suicidal thoughts however indirectly said ("no point
+going on", "better off without me", "disappear forever"), self-harm, or violence at home. Not urgent: figures of
+speech ("the bill is killing me"), denials ("I'm not suicidal"), past events being billed, and questions about
+what a plan covers. Return urgent, the kind, and a few words of reason. When unsure whether someone may be in
+danger now, answer urgent."""
+
 NAVIGATOR_PROMPT = TASK_PREFIX + """navigator
 You are a patient navigator for US health insurance. Read the person's message (JSON field "question",
 with the running conversation summary and facts already known) and return: the intent (one of

@@ -6,9 +6,23 @@ With `LLM_PROVIDER=openai` these are the JSON schemas the model must fill
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 from agents.state import Intent
+
+RiskKind = Literal["none", "not_breathing", "heart_attack", "stroke", "bleeding", "pregnancy", "overdose", "medical",
+                   "violence", "suicidal", "self_harm"]
+
+
+class RiskJudgement(BaseModel):
+    """A model's reading of one message for danger now; added to the rules' reading, never instead of it."""
+
+    urgent: bool = Field(description="true when someone may be in danger now: a medical emergency, poisoning or "
+                                     "overdose, suicidal thoughts (also said indirectly), self-harm, violence at home")
+    kind: RiskKind = Field(description="the kind of danger, or none")
+    reason: str = Field(default="", description="a few words on why")
 
 
 class Facts(BaseModel):
