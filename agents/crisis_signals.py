@@ -139,7 +139,8 @@ SIGNALS: tuple[Signal, ...] = (
     # --- severe bleeding ------------------------------------------------------------------------------
     _s("bleeding", near(BLOOD, BLOOD_SEVERE, 4)),
     _s("bleeding", r"\b(throwing up|vomiting|coughing up|spitting up|puking) (blood|bright red)\b"),
-    _s("bleeding", r"\b(stabbed|shot|gunshot|gun shot)\b"),
+    _s("bleeding", r"\b(stabbed|gunshot|gun shot|(was|got|been|is|am|were|just) shot|shot (me|him|her|them|"
+                   r"himself|herself|myself))\b"),
     _s("bleeding", r"\b(bleeding|bleeds)\b", weak=True),
     _s("bleeding", r"\b(deep|bad|big|huge) (cut|wound|gash|laceration)\b", weak=True),
     _s("bleeding", r"\b(cut|sliced|chopped|split) (off |open )?(my|his|her|their) \w+( open| off)?\b", weak=True),
@@ -207,10 +208,10 @@ SIGNALS: tuple[Signal, ...] = (
     _s("suicidal", r"\b(better off|happier|easier|fine|better) (dead|without me|if i (was|were|am) (not|gone|dead|"
                    r"never))\b"),
     _s("suicidal", r"\b(would|will) (all )?be (better off|happier|fine) (if|without)\b"),
-    _s("suicidal", r"\b(no|not any|not a|do not see the|do not see any|what is the) (point|reason|use|purpose) "
-                   r"(in |to |of )?(going on|go on|living|to live|being alive|being here|carrying on|keep going|"
-                   r"waking up|wake up|anything anymore|trying anymore|of it all|life|anything|in life|any ?more)\b",
-       negation_inside=True),
+    _s("suicidal", r"\b(no|not any|not a|do not see the|do not see any|what is the|what is even the|what is the "
+                   r"whole) (point|reason|use|purpose)\b.{0,25}\b(going on|go on|living|to live|being alive|being here|"
+                   r"carrying on|keep going|keep living|waking up|wake up|anything anymore|trying anymore|it all|life|"
+                   r"anything|any ?more|existing)\b", negation_inside=True),
     _s("suicidal", r"\bnothing (left )?to live for\b", negation_inside=True),
     _s("suicidal", r"\b(life|living) (is not|is no longer|not) worth (it|living)\b", negation_inside=True),
     _s("suicidal", r"\b(do not|never|did not) want to (live|be alive|be here|exist|wake up|go on)\b",
@@ -227,8 +228,27 @@ SIGNALS: tuple[Signal, ...] = (
        negation_inside=True, weak=True),
     _s("suicidal", r"\b(nobody|no one|none of them) (would|will) (even )?(notice|care|miss me)\b",
        negation_inside=True),
-    _s("suicidal", r"\b(will not|would not|am not going to) be (here|around) (much longer|tomorrow|anymore|"
-                   r"for long|next week)\b", negation_inside=True),
+    # Not being here: "I won't be around much longer", "I'm not going to be here to pay", "when I'm gone";
+    # not a trip or a job ending ("I won't be around next week, I'm traveling", "won't be on the plan").
+    _s("suicidal", r"\b(will not|would not|am not going to|not going to) be (here|around|alive|a (problem|burden) "
+                   r"(for|to) (anyone|anybody|you|them))\b(?! (next|this|on|for (a|the|two|\d)|during|until|at|over|"
+                   r"while|because i am (traveling|moving|working|away)))", negation_inside=True),
+    _s("suicidal", r"\b(sorry|miss me|notice|happy|happier|relieved) when i am gone\b|\bafter i am gone\b"),
+    _s("suicidal", r"\b(stop|to stop|not) (existing|exist)\b|\bnot exist anymore\b", negation_inside=True),
+    _s("suicidal", r"\b(ways|how) to (die|kill myself|end (it|my life)|overdose)\b"),
+    _s("suicidal", r"\b(want|need|wish) (the |this |my |all the )?(pain|hurt|suffering) to (stop|end|go away) "
+                   r"(forever|for good|permanently)\b"),
+    _s("suicidal", r"\bbetter off\b.{0,50}\bthan (with )?me\b"),
+    _s("suicidal", r"\b(said|saying|say) (my )?goodbyes?( to (everyone|everybody|my))?\b"),
+    _s("suicidal", r"\b(my last (night|day|goodbye|message|day alive|day on earth)\b(?! (at|of|on) (work|the job|"
+                   r"my job|school))|(tonight|today|this weekend) is (my|the) last)"),
+    _s("suicidal", r"\b(made up my mind|decided|i am ready)\b.{0,50}\b(tonight|end (it|things|my life)|die|last "
+                   r"(night|day)|say goodbye|not (going to )?be (here|around))\b", negation_inside=True),
+    _s("suicidal", r"\b(bought|got|have|buying|getting) a (gun|rope|firearm)\b.{0,60}\b(myself|end it|die|use it)\b|"
+                   r"\buse it on myself\b"),
+    _s("suicidal", r"\b(take|taking|swallow|going to take) all (of )?my (pills|meds|medications?|medicine)\b"),
+    _s("suicidal", r"\b(written|wrote|writing) (my|a) (will|note|suicide note|goodbye)\b", weak=True),
+    _s("suicidal", r"^\s*i am done\b|\bi am done with (it all|everything|life)\b", weak=True),
     _s("suicidal", r"\b(goodbye|suicide|farewell) (letters?|notes?|messages?)\b"),
     _s("suicidal", r"\b(giving|gave) away (all )?(my|of my) (things|stuff|belongings)\b"),
     _s("suicidal", r"\b(have|made|got) a plan to (die|end|kill|do it)\b"),

@@ -69,9 +69,18 @@ def build_graph(
     return graph.compile(checkpointer=checkpointer)
 
 
-def user_input(text: str, message_id: str | None = None) -> dict[str, Any]:
-    """Graph input for one user message: masked, with an id (the delta channel needs ids)."""
-    return {"messages": [HumanMessage(content=mask_sensitive(text), id=message_id or str(uuid.uuid4()))]}
+def user_input(text: str, message_id: str | None = None,
+               known_facts: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Graph input for one user message: masked, with an id (the delta channel needs ids).
+
+    `known_facts`: facts known from outside the conversation (a profile, documents; keys of
+    agents.facts.FACT_KEYS); they are used and never asked for, and what the person says wins.
+    """
+    graph_input: dict[str, Any] = {
+        "messages": [HumanMessage(content=mask_sensitive(text), id=message_id or str(uuid.uuid4()))]}
+    if known_facts is not None:
+        graph_input["known_facts"] = dict(known_facts)
+    return graph_input
 
 
 def resume_input(answer: str) -> Command:
