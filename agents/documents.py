@@ -18,11 +18,12 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field
 
+from agents.extract import extract_facts
 from agents.guard import mask_sensitive
 from agents.models import ModelUnavailable, invoke_structured
 from agents.offline import OfflineChatModel
 from agents.prompts import TASK_PREFIX
-from agents.rules import PLAN_TYPES, extract_facts
+from agents.vocabulary import PLAN_TYPES
 
 log = logging.getLogger(__name__)
 
@@ -108,17 +109,6 @@ def _to_date(match: re.Match[str]) -> date | None:
 def _month(name: str) -> int:
     prefix = name.lower().rstrip(".")[:3]
     return next(i for i, full in enumerate(_MONTH_NAMES, start=1) if full.startswith(prefix))
-
-
-def display_date(iso: str | None) -> str | None:
-    """2026-03-03 -> "March 3, 2026" (what the answer shows)."""
-    if not iso:
-        return None
-    try:
-        day = date.fromisoformat(iso)
-    except ValueError:
-        return None
-    return f"{_MONTH_NAMES[day.month - 1].capitalize()} {day.day}, {day.year}"
 
 
 def _iso(value: str | None) -> str | None:
