@@ -18,6 +18,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field
 
+from agents.dates import MONTHS
 from agents.extract import extract_facts
 from agents.guard import mask_sensitive
 from agents.models import ModelUnavailable, invoke_structured
@@ -75,8 +76,6 @@ class DocumentFacts(BaseModel):
 
 # ---------------------------------------------------------------- dates and amounts
 
-_MONTH_NAMES = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-                "november", "december"]
 _MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _FULL_DATE = re.compile(
     r"(?i)\b(?:" + _MONTH + r"\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})"
@@ -87,7 +86,10 @@ _AMOUNT = r"\$\s?\d[\d,]*(?:\.\d{2})?"
 
 
 def parse_date(text: str) -> date | None:
-    """The first full date in the text (Month D, YYYY; D Month YYYY; MM/DD/YYYY; YYYY-MM-DD)."""
+    """The first full date in the text (Month D, YYYY; D Month YYYY; MM/DD/YYYY; YYYY-MM-DD).
+
+    Not `agents.dates.find_dates`: a document's date is printed with its year (a date without one is
+    not the letter's), and PDF text breaks lines and spaces inside dates, which this allows."""
     match = _FULL_DATE.search(text)
     return _to_date(match) if match else None
 
@@ -107,8 +109,7 @@ def _to_date(match: re.Match[str]) -> date | None:
 
 
 def _month(name: str) -> int:
-    prefix = name.lower().rstrip(".")[:3]
-    return next(i for i, full in enumerate(_MONTH_NAMES, start=1) if full.startswith(prefix))
+    return MONTHS[name.lower()[:3]]
 
 
 def _iso(value: str | None) -> str | None:

@@ -16,6 +16,7 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 
 from agents.dates import date_words
+from agents.deadlines import PLAN_LABELS
 from agents.extract import money_value, plan_through
 from agents.facts import merge_facts
 from agents.ports import PersonalContext
@@ -32,9 +33,6 @@ PLAN_KINDS = ("summary_of_benefits", "policy")
 # Profile plan types the navigator's facts name otherwise: (plan_type, plan_detail).
 PROFILE_PLANS: dict[str, tuple[str, str | None]] = {"medicare_advantage": ("medicare", "medicare_advantage"),
                                                     "none": ("uninsured", None)}
-PLAN_LABELS = {"employer": "employer plan", "marketplace": "Marketplace plan", "medicare": "Medicare plan",
-               "medicare_advantage": "Medicare Advantage plan", "medicaid": "Medicaid", "chip": "CHIP",
-               "tricare": "TRICARE", "va": "VA health care", "none": "no insurance"}
 # Intents whose answer depends on the plan's cost sharing (summary of benefits, EOB lines).
 COST_INTENTS = ("coverage_check", "cost_estimate", "billing_dispute", "prescription_drugs", "find_provider",
                 "prior_authorization", "other")
@@ -221,6 +219,12 @@ def eob_lines(document: dict[str, Any]) -> list[str]:
     return [f"{label} (page {_page(facts, 'billed', 'owed')}){claim}: " + ", ".join(amounts) + "."]
 
 
+def _plan_label(plan_type: str | None, detail: str | None) -> str:
+    if plan_type == "medicare":
+        return "Medicare Advantage plan" if detail == "medicare_advantage" else "Medicare plan"
+    return PLAN_LABELS.get(str(plan_type), "plan")
+
+
 def profile_line(profile: dict[str, Any], facts: dict[str, Any]) -> str | None:
     """"On your employer plan in Ohio (from your profile)", when the conversation did not say otherwise."""
     plan_type = profile.get("plan_type")
@@ -230,7 +234,7 @@ def profile_line(profile: dict[str, Any], facts: dict[str, Any]) -> str | None:
         return None
     words = ["On your"]
     if plan_matches:
-        words.append(PLAN_LABELS.get(str(plan_type), "plan"))
+        words.append(_plan_label(*_plan_of(profile)))
         if profile.get("insurer"):
             words.append(f"with {profile['insurer']}")
     else:
