@@ -251,10 +251,13 @@ def costs(facts: dict[str, Any]) -> list[Computed]:
                                       "the deductible is met (more before it is)."))
     elif deductible and not price:
         left = max(deductible - met, 0.0)
-        found.append(Computed("cost", f"With a {_money(deductible)} deductible ({_money(met)} met so far) you pay the "
-                                      f"plan's full allowed amount for the next {_money(left)} of covered care, then "
-                                      "your copay or coinsurance until the out-of-pocket maximum; preventive care is "
-                                      "covered before the deductible."))
+        # A deductible read from a summary of benefits comes without what is met: no "$0 met" is assumed.
+        paid = f" ({_money(met)} met so far)" if facts.get("deductible_met") is not None else ""
+        upto = f"the next {_money(left)} of covered care" if paid else \
+            f"the first {_money(deductible)} of covered care in the plan year"
+        found.append(Computed("cost", f"With a {_money(deductible)} deductible{paid} you pay the plan's full allowed "
+                                      f"amount for {upto}, then your copay or coinsurance until the out-of-pocket "
+                                      "maximum; preventive care is covered before the deductible."))
     elif pct is not None and not price:
         found.append(Computed("cost", f"With {pct:g}% coinsurance you pay {pct:g}% of the allowed amount once the "
                                       "deductible is met (all of it before), up to your out-of-pocket maximum."))
