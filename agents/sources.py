@@ -1,7 +1,8 @@
 """Which retrieved documents belong to the answer: its intent, and the person's kind of plan.
 
 A Marketplace answer does not cite the Medicare Part D page; an answer cites
-at most three documents.
+at most three documents, the person's own among them when their search found
+a passage.
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ def relevant_documents(documents: list[dict[str, Any]], intent: str, facts: dict
     preferred = {slug for topic in topics or [] for slug in TOPIC_DOCS.get(topic, ())}
     own = [doc for doc in kept if doc.get("slug") in preferred]
     on_topic = [doc for doc in kept if doc not in own and (not doc.get("intents") or intent in doc["intents"])]
-    # With the topic's own documents found, only those: sources that belong to the answer.
-    chosen = own or on_topic
+    # With the topic's own documents found, only those, and the passages of the person's own documents found
+    # for the question (agents.personal), in the order they were ranked: sources that belong to the answer.
+    chosen = [doc for doc in kept if doc in own or doc.get("personal")] if own else on_topic
     return (chosen or kept[:1])[:limit]

@@ -13,6 +13,7 @@ from agents.facts import FACT_KEYS
 from agents.graph import build_graph, resume_input, user_input
 from agents.outcome import RunOutcome, read_outcome
 from agents.personal import asks_about_documents, known_facts, rank_together
+from agents.sources import relevant_documents
 from tests.utils import pdfs
 
 
@@ -136,3 +137,14 @@ async def test_profile_letter_and_conversation_are_one_set_of_facts_in_one_form(
     assert "Texas" in told and "employer" not in told and "March 3" not in told  # the letter's are cited apart
     assert "Your denial letter (page 1)" in reply
 
+
+def test_a_passage_of_the_persons_own_document_stays_among_the_sources() -> None:
+    knowledge = [{"slug": "external-review", "title": "E", "source": "s", "intents": ["claim_denial_appeal"],
+                  "rank": 0.9},
+                 {"slug": "internal-appeals", "title": "I", "source": "s", "intents": ["claim_denial_appeal"],
+                  "rank": 0.7}]
+    passage = {"document_id": str(uuid.uuid4()), "kind": "denial_letter", "filename": "x.pdf", "page": 1,
+               "body": "b", "rank": 0.8}
+    ranked = rank_together(knowledge, [passage])
+    kept = relevant_documents(ranked, "claim_denial_appeal", {"plan_type": "employer"}, ["external_review"])
+    assert [hit["slug"][:8] for hit in kept] == ["external", "document"]
