@@ -10,7 +10,7 @@ import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
 from agents.dates import add_months, find_dates
-from agents.deadlines import appeal_deadlines, enrollment_windows, waiting_verdicts
+from agents.deadlines import appeal_deadlines, costs, enrollment_windows, waiting_verdicts
 from agents.facts import FACT_KEYS, merge_facts
 from agents.graph import build_graph, resume_input, user_input
 from agents.outcome import RunOutcome, read_outcome
@@ -99,6 +99,14 @@ def test_external_review_runs_four_months_from_the_final_denial_even_at_a_month_
     lines = appeal_deadlines({"plan_type": "employer", "denial_date": "2026-10-31"}, date(2026, 11, 2),
                              {"external_review"})
     assert lines[0].text.startswith("Ask for the external review by February 28, 2027")
+
+
+def test_a_deductible_without_what_is_met_assumes_nothing_met() -> None:
+    # A summary of benefits gives the deductible alone; what is met comes only from the person.
+    [read] = costs({"deductible": 1500.0})
+    assert "met so far" not in read.text and "the first $1,500 of covered care in the plan year" in read.text
+    [told] = costs({"deductible": 1500.0, "deductible_met": 600.0})
+    assert "($600 met so far)" in told.text and "the next $900 of covered care" in told.text
 
 
 def test_waits_are_compared_with_the_limit_that_applies() -> None:
