@@ -3,6 +3,7 @@ not valid Unicode (lone surrogates) with 422, before anything is hashed or store
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -10,11 +11,11 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from agents.guard import mask_sensitive
+from agents.limits import MAX_MESSAGE_CHARS
 from db.runs.model import RunStatus
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 256
-MAX_MESSAGE_CHARS = 32_000
 
 
 # JSON Schema can say "no NUL" (PostgreSQL text and jsonb refuse it); lone surrogates
@@ -76,10 +77,23 @@ MetadataValue = Annotated[str, Field(max_length=2000, pattern=NO_NUL), masked_wi
 # pydantic states key constraints as patternProperties, which do not forbid other keys: say it.
 KEY_NAMES = {"propertyNames": {"minLength": 1, "maxLength": 100, "pattern": NO_NUL}}
 Metadata = Annotated[dict[MetadataKey, MetadataValue], Field(max_length=50, json_schema_extra=KEY_NAMES)]
+
+
+def json_within(limit: int) -> AfterValidator:
+    """An answer given as named facts is one message too: its JSON text (what the run stores and the
+    agents read) obeys the same cap."""
+    def check(value: dict[str, Any]) -> dict[str, Any]:
+        if len(json.dumps(value)) > limit:
+            raise ValueError(f"must be at most {limit} characters as JSON")
+        return value
+    return AfterValidator(check)
+
+
 ResumeAnswer = Annotated[str, Field(min_length=1, max_length=MAX_MESSAGE_CHARS, pattern=NOT_BLANK_NO_NUL),
                          masked_within(MAX_MESSAGE_CHARS)] | Annotated[dict[MetadataKey, MetadataValue],
                                                                  Field(min_length=1, max_length=50,
-                                                                       json_schema_extra=KEY_NAMES)]
+                                                                       json_schema_extra=KEY_NAMES),
+                                                                 json_within(MAX_MESSAGE_CHARS)]
 
 
 class StrictModel(BaseModel):
