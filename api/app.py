@@ -19,8 +19,9 @@ from fastapi import FastAPI
 from starlette.middleware import Middleware
 
 from api.errors import COMMON_RESPONSES, install_error_handlers
-from api.middleware import BodySizeLimit, RequestContext
+from api.middleware import BodySizeLimit, RequestContext, SecurityHeaders
 from api.routes import auth, chat, conversations, health, runs, stats
+from api.routes.web import DOCS_CSP, STATIC_PREFIX, install_web
 from db.analytics import AnalyticsService
 from db.conversations import ConversationService
 from db.errors import Unavailable
@@ -116,7 +117,12 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
                     "Authorize with your email and password (OAuth2 password flow) to try the routes.",
         lifespan=lifespan,
         responses=COMMON_RESPONSES,
-        middleware=[Middleware(RequestContext), Middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)],
+        # /docs and /redoc are served from files in the package (api/routes/web.py), not a CDN.
+        docs_url=None,
+        redoc_url=None,
+        middleware=[Middleware(RequestContext), Middleware(SecurityHeaders, html_csp=DOCS_CSP,
+                                                           revalidate_prefix=STATIC_PREFIX + "/"),
+                    Middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)],
     )
     app.state.settings = settings
     if chat_wait_seconds is not None:
@@ -124,6 +130,7 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
     install_error_handlers(app)
     for module in (auth, conversations, runs, chat, health, stats):
         app.include_router(module.router)
+    install_web(app)
     return app
 
 
