@@ -1,0 +1,119 @@
+// The conversation list (the nav labelled "Conversations"): pinned ones first, then the
+// rest newest first, each with its last activity and when it expires.
+
+import { request } from "./api.js";
+
+const PAGE = 50;
+const RELATIVE = new Intl.RelativeTimeFormat("en", { numeric: "auto" });
+const ABSOLUTE = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+const UNITS = [["day", 86400], ["hour", 3600], ["minute", 60]];
+
+export function relative(date, now = Date.now()) {
+  const seconds = (new Date(date).getTime() - now) / 1000;
+  for (const [unit, size] of UNITS) {
+    if (Math.abs(seconds) >= size) return RELATIVE.format(Math.round(seconds / size), unit);
+  }
+  return seconds < 0 ? "just now" : "in less than a minute";
+}
+
+export const absolute = (date) => ABSOLUTE.format(new Date(date));
+
+export function titleOf(conversation) {
+  return conversation?.title?.trim() || "Untitled conversation";
+}
+
+export function expired(conversation) {
+  return new Date(conversation.expires_at).getTime() <= Date.now();
+}
+
+/** "Active 5 minutes ago · Expires in 23 hours" */
+export function describeTimes(conversation) {
+  return `Active ${relative(conversation.updated_at)} · Expires ${relative(conversation.expires_at)}`;
+}
+
+export class Sidebar {
+  constructor() {
+    this.items = new Map();
+    this.currentId = null;
+    this.nextCursor = null;
+    this.pinnedList = document.getElementById("pinned-list");
+    this.recentList = document.getElementById("recent-list");
+    this.more = document.getElementById("more-conversations");
+    this.more.addEventListener("click", () => this.loadMore());
+  }
+
+  get(id) { return this.items.get(id) || null; }
+
+  clear() {
+    this.items.clear();
+    this.currentId = null;
+    this.nextCursor = null;
+    this.render();
+  }
+
+  /** Every pinned conversation, and the first page of the others. */
+  async load() {
+    const [pinned, recent] = await Promise.all([
+      request("GET", "/conversations?pinned=true&limit=100"),
+      request("GET", `/conversations?pinned=false&limit=${PAGE}`),
+    ]);
+    this.items.clear();
+    for (const conversation of [...pinned.items, ...recent.items]) this.items.set(conversation.id, conversation);
+    this.nextCursor = recent.next_cursor;
+    this.render();
+  }
+
+  async loadMore() {
+    if (!this.nextCursor) return;
+    const page = await request("GET", `/conversations?pinned=false&limit=${PAGE}&cursor=${encodeURIComponent(this.nextCursor)}`);
+    for (const conversation of page.items) this.items.set(conversation.id, conversation);
+    this.nextCursor = page.next_cursor;
+    this.render();
+  }
+
+  upsert(conversation) {
+    this.items.set(conversation.id, conversation);
+    this.render();
+  }
+
+  remove(id) {
+    this.items.delete(id);
+    this.render();
+  }
+
+  setCurrent(id) {
+    this.currentId = id;
+    this.render();
+  }
+
+  render() {
+    const all = [...this.items.values()].filter((c) => !expired(c));
+    // Newest first, as the API lists them (a new conversation is the newest).
+    all.sort((a, b) => b.created_at.localeCompare(a.created_at));
+    const pinned = all.filter((c) => c.pinned);
+    const recent = all.filter((c) => !c.pinned);
+    this.pinnedList.replaceChildren(...pinned.map((c) => this.entry(c)));
+    this.recentList.replaceChildren(...recent.map((c) => this.entry(c)));
+    document.getElementById("pinned-section").hidden = pinned.length === 0;
+    document.getElementById("no-conversations").hidden = recent.length > 0 || pinned.length > 0;
+    this.more.hidden = !this.nextCursor;
+  }
+
+  entry(conversation) {
+    const item = document.createElement("li");
+    const link = document.createElement("a");
+    link.href = `#/c/${conversation.id}`;
+    link.className = "conversation-link";
+    if (conversation.id === this.currentId) link.setAttribute("aria-current", "page");
+    const title = document.createElement("span");
+    title.className = "title";
+    title.textContent = titleOf(conversation);
+    const meta = document.createElement("span");
+    meta.className = "meta";
+    meta.textContent = describeTimes(conversation);
+    meta.title = `Last activity ${absolute(conversation.updated_at)}; expires ${absolute(conversation.expires_at)}`;
+    link.append(title, meta);
+    item.append(link);
+    return item;
+  }
+}
