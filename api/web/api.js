@@ -24,6 +24,23 @@ let accessToken = null;
 let refreshTimer = null;
 let refreshing = null;
 const hooks = { status: () => {}, signedOut: () => {} };
+// Requests now waiting to retry, and what each would say: the status shows while any waits,
+// so a request that succeeds meanwhile does not hide another's "retrying".
+const waiting = new Map();
+
+async function waitToRetry(key, seconds, text) {
+  waiting.set(key, text);
+  hooks.status(text);
+  try {
+    await sleep(seconds * 1000);
+  } finally {
+    waiting.delete(key);
+  }
+}
+
+function settledStatus() {
+  hooks.status(waiting.size ? [...waiting.values()].at(-1) : null);
+}
 
 /** fn(text | null): what to tell the person while the service is unreachable. */
 export function onServiceStatus(fn) { hooks.status = fn; }
@@ -85,6 +102,7 @@ const capitalize = (text) => text.charAt(0).toUpperCase() + text.slice(1);
  */
 async function send(method, path, { json, headers = {}, auth = true, signal, retryNetwork } = {}) {
   const repeatable = retryNetwork ?? (method !== "POST" || "Idempotency-Key" in headers);
+  const key = Symbol(path);
   let refreshed = false;
   for (let attempt = 1; ; attempt += 1) {
     const init = { method, headers: { ...headers }, credentials: "same-origin", cache: "no-store", signal };
@@ -97,23 +115,24 @@ async function send(method, path, { json, headers = {}, auth = true, signal, ret
     try {
       response = await fetch(path, init);
     } catch (error) {
-      if (signal?.aborted) throw error;
+      if (signal?.aborted) {
+        settledStatus();
+        throw error;
+      }
       if (!repeatable || attempt >= MAX_TRIES) {
-        hooks.status(null);
+        settledStatus();
         throw new ApiError(0, "The service cannot be reached. Check your connection, then try again.");
       }
       const wait = Math.min(2 ** attempt, MAX_WAIT_SECONDS);
-      hooks.status(`Cannot reach the service. Retrying in ${duration(wait)}…`);
-      await sleep(wait * 1000);
+      await waitToRetry(key, wait, `Cannot reach the service. Retrying in ${duration(wait)}…`);
       continue;
     }
     if (response.status === 503 && attempt < MAX_TRIES) {
       const wait = Math.min(retryAfter(response) ?? 2 ** attempt, MAX_WAIT_SECONDS);
-      hooks.status(`The service is unavailable right now. Retrying in ${duration(wait)}…`);
-      await sleep(wait * 1000);
+      await waitToRetry(key, wait, `The service is unavailable right now. Retrying in ${duration(wait)}…`);
       continue;
     }
-    hooks.status(null);
+    settledStatus();
     if (response.status === 401 && auth && accessToken && !refreshed) {
       refreshed = true;
       if (await refreshSession()) continue;

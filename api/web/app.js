@@ -120,6 +120,10 @@ function wire() {
     setSidebarOpen(open);
     if (open) byId("new-conversation").focus();
   });
+  byId("sidebar").addEventListener("click", (event) => {
+    // Choosing a conversation (even the one already open) closes the list on a narrow screen.
+    if (event.target.closest("a") && NARROW.matches) setSidebarOpen(false);
+  });
   window.addEventListener("hashchange", () => route());
   onServiceStatus(showServiceStatus);
   onSignedOut((reason) => { if (user) showSignIn(reason); });

@@ -127,7 +127,9 @@ export function messageElement(message) {
   const who = message.role === "user" ? "You" : question ? "Navigator asks" : "Navigator";
   const article = el("article", `message ${message.role}${question ? " question" : ""}${urgent ? " urgent" : ""}`);
   if (message.id !== undefined) article.dataset.messageId = String(message.id);
-  const header = el("p", "who", who);
+  // A heading per message (h2 under the conversation's h1), so screen readers can jump
+  // from message to message; the answer's sections are h3 under it.
+  const header = el("h2", "who", who);
   if (message.created_at) {
     const time = el("time", "when", TIME.format(new Date(message.created_at)));
     time.dateTime = message.created_at;
@@ -156,6 +158,6 @@ export function pendingElement(text) {
 /** A line from the client itself in the transcript (an error, say). */
 export function noticeElement(text) {
   const article = el("article", "message system");
-  article.append(el("p", "who", "Notice"), plainBody(text));
+  article.append(el("h2", "who", "Notice"), plainBody(text));
   return article;
 }

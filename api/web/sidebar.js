@@ -6,14 +6,15 @@ import { request } from "./api.js";
 const PAGE = 50;
 const RELATIVE = new Intl.RelativeTimeFormat("en", { numeric: "auto" });
 const ABSOLUTE = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
-const UNITS = [["day", 86400], ["hour", 3600], ["minute", 60]];
 
+/** "in 24 hours", "5 minutes ago": hours up to two days, so a day's TTL reads exactly. */
 export function relative(date, now = Date.now()) {
-  const seconds = (new Date(date).getTime() - now) / 1000;
-  for (const [unit, size] of UNITS) {
-    if (Math.abs(seconds) >= size) return RELATIVE.format(Math.round(seconds / size), unit);
-  }
-  return seconds < 0 ? "just now" : "in less than a minute";
+  const minutes = Math.round((new Date(date).getTime() - now) / 60000);
+  if (minutes === 0) return now > new Date(date).getTime() ? "just now" : "in less than a minute";
+  const hours = Math.round(minutes / 60);
+  if (Math.abs(minutes) < 60) return RELATIVE.format(minutes, "minute");
+  if (Math.abs(hours) < 48) return RELATIVE.format(hours, "hour");
+  return RELATIVE.format(Math.round(hours / 24), "day");
 }
 
 export const absolute = (date) => ABSOLUTE.format(new Date(date));

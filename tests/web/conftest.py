@@ -1,6 +1,7 @@
-"""Browser tests: one chromium per test session, one server per module (the real
-app with its in-process run workers, served by uvicorn on a free port of
-127.0.0.1, on a database of its own), and a fresh browser context per test.
+"""Browser tests: one chromium per test session, one server for the package (the
+real app with its in-process run workers, served by uvicorn on a free port of
+127.0.0.1, on a database of its own; a module that needs other settings starts
+its own), and a fresh browser context per test.
 
 After every test the page must have asked nothing of any other host and logged
 no console error (a failed response the client expects, such as the 401 of a
@@ -80,7 +81,7 @@ async def browser() -> AsyncIterator[Browser]:
         await chromium.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 async def server(admin_dsn: str) -> AsyncIterator[WebServer]:
     async with web_server(admin_dsn) as running:
         yield running
@@ -95,8 +96,10 @@ class Visit:
         self.records: list[PageRecord] = []
         self.allowed_statuses: set[int] = set()
 
-    async def page(self, path: str = "/") -> Page:
+    async def page(self, path: str = "/", *, width: int | None = None, height: int = 812) -> Page:
         page = await self.context.new_page()
+        if width is not None:
+            await page.set_viewport_size({"width": width, "height": height})
         record = PageRecord(self.base, allowed_statuses=self.allowed_statuses)
         record.attach(page)
         self.records.append(record)

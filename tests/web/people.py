@@ -33,14 +33,14 @@ async def sign_up(page: Page, email: str | None = None, password: str = PASSWORD
     email = email or new_email()
     await fill_credentials(page, email, password)
     await page.get_by_role("button", name="Create account", exact=True).click()
-    await expect(conversations(page)).to_be_visible()
+    await expect(page.get_by_role("button", name="Sign out", exact=True)).to_be_visible()
     return email
 
 
 async def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
     await fill_credentials(page, email, password)
     await page.get_by_role("button", name="Sign in", exact=True).click()
-    await expect(conversations(page)).to_be_visible()
+    await expect(page.get_by_role("button", name="Sign out", exact=True)).to_be_visible()
 
 
 async def send(page: Page, text: str) -> None:
