@@ -121,12 +121,13 @@ async def login(body: LoginRequest, request: Request, response: Response, settin
 async def refresh(request: Request, response: Response, settings: SettingsDep, users: Users, tokens: Tokens,
                   cookie_mode: CookieMode = None, body: RefreshRequest | None = None) -> TokenResponse:
     """Spend the refresh token for a new pair. Presenting a spent one revokes its whole family.
-    The token comes from the body, or, with no body and `X-Refresh-Cookie: 1`, from the cookie
-    set at login (the new one then replaces it there)."""
+    The token comes from the body (the new one is then in the body), or, with no body and
+    `X-Refresh-Cookie: 1`, from the cookie set at login (the new one then replaces it there)."""
     token: str | None = None
+    from_cookie = body is None and cookie_mode is not None
     if body is not None:
         token = body.refresh_token
-    elif cookie_mode is not None:
+    elif from_cookie:
         require_same_origin(request)
         token = cookie_token(request)
     if token is None:
@@ -137,7 +138,7 @@ async def refresh(request: Request, response: Response, settings: SettingsDep, u
         raise HTTPException(401, "account disabled", headers=UNAUTHORIZED_HEADERS)
     access = create_access_token(settings, user.id, session_id=issued.family_id)
     pair = TokenResponse(access_token=access.token, expires_in=access.expires_in, refresh_token=issued.token)
-    return deliver(pair, response, settings, cookie_mode)
+    return deliver(pair, response, settings, cookie_mode if from_cookie else None)
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=AUTH_RESPONSES)
