@@ -16,7 +16,7 @@ preflight this API never grants; and a browser's `Sec-Fetch-Site` other than
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import Header, HTTPException, Request, Response
 
@@ -29,8 +29,10 @@ REFRESH_COOKIE_PATH = "/auth/refresh"
 COOKIE_HEADER = "X-Refresh-Cookie"
 CROSS_SITE = "refresh from the cookie is refused for a cross-site request"
 
-CookieMode = Annotated[Literal["1"] | None, Header(
-    alias=COOKIE_HEADER,
+# Declared as a plain string with a default of None (see the routes): a null in the schema
+# would have schema-based clients send the text "null".
+CookieMode = Annotated[str, Header(
+    alias=COOKIE_HEADER, pattern="^1$",
     description="`1`: the refresh token goes in an HttpOnly cookie (path /auth/refresh), "
                 "not in the body; required to refresh from that cookie")]
 

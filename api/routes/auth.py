@@ -105,7 +105,8 @@ async def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], settings:
 @router.post("/login", response_model=TokenResponse, responses=LOGIN_RESPONSES)
 async def login(body: LoginRequest, request: Request, response: Response, settings: SettingsDep, users: Users,
                 tokens: Tokens, throttle: Throttle, analytics: Analytics,
-                cookie_mode: CookieMode = None) -> TokenResponse:
+                cookie_mode: CookieMode = None,  # type: ignore[assignment]  # optional without a null in the schema
+                ) -> TokenResponse:
     """JSON login: same answers as /auth/token. With `X-Refresh-Cookie: 1` (the web client) the
     refresh token is set as an HttpOnly cookie for /auth/refresh and the body's is null."""
     if cookie_mode is not None:
@@ -119,7 +120,8 @@ async def login(body: LoginRequest, request: Request, response: Response, settin
              responses={401: {"description": "Refresh token missing, invalid, expired, or reused (family revoked)"},
                         **CROSS_SITE_RESPONSE})
 async def refresh(request: Request, response: Response, settings: SettingsDep, users: Users, tokens: Tokens,
-                  cookie_mode: CookieMode = None, body: RefreshRequest | None = None) -> TokenResponse:
+                  cookie_mode: CookieMode = None,  # type: ignore[assignment]  # optional without a null in the schema
+                  body: RefreshRequest | None = None) -> TokenResponse:
     """Spend the refresh token for a new pair. Presenting a spent one revokes its whole family.
     The token comes from the body (the new one is then in the body), or, with no body and
     `X-Refresh-Cookie: 1`, from the cookie set at login (the new one then replaces it there)."""
