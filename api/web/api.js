@@ -133,9 +133,12 @@ async function send(method, path, { json, headers = {}, auth = true, signal, ret
       continue;
     }
     settledStatus();
-    if (response.status === 401 && auth && accessToken && !refreshed) {
-      refreshed = true;
-      if (await refreshSession()) continue;
+    if (response.status === 401 && auth) {
+      if (accessToken && !refreshed) {
+        refreshed = true;
+        if (await refreshSession()) continue;
+      }
+      // No session left (expired, revoked, or signed out in another tab).
       hooks.signedOut("Your session has ended. Sign in again.");
     }
     return response;

@@ -4,7 +4,8 @@
 import {
   ApiError, createAccount, onServiceStatus, onSignedOut, resumeSession, signIn, signOut,
 } from "./api.js";
-import { Chat, forgetTrackedRuns } from "./chat.js";
+import { Chat } from "./chat.js";
+import { forgetTrackedRuns } from "./runs.js";
 import { Sidebar } from "./sidebar.js";
 
 const byId = (id) => document.getElementById(id);

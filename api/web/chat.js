@@ -1,47 +1,19 @@
-// One conversation: its transcript, the message box, the run in flight, and the
-// conversation's own actions (rename, pin, keep longer, export, delete).
+// One conversation: its transcript, the message box and the run in flight.
 //
 // A message starts a run (POST /conversations/{id}/runs, or POST /runs/{id}/resume
-// when the workflow asked a question); its steps show live from the run's event
-// stream. The run's id and the last event id handled are kept in localStorage, so a
-// reload reconnects after that event and the run is shown finishing once. When the
-// run settles, the conversation's new messages are read from its history: what is
-// shown is always what was stored.
+// when the workflow asked a question); its steps show live (runs.js). When the run
+// settles, the conversation's new messages are read from its history: what is shown
+// is always what was stored, and each message once.
 
-import { ApiError, download, request, sleep } from "./api.js";
+import { ApiError, request } from "./api.js";
+import { ConversationActions } from "./actions.js";
 import { messageElement, noticeElement, pendingElement } from "./render.js";
+import { Progress, SETTLED, followRun, track, trackedRun } from "./runs.js";
 import { absolute, describeTimes, expired, titleOf } from "./sidebar.js";
-import { runEvents } from "./stream.js";
 
-export const STEP_LABELS = {
-  guard: "Checking safety",
-  navigator: "Understanding your question",
-  clarify: "Preparing a question for you",
-  strategy: "Planning your next steps",
-  communicator: "Writing the answer",
-};
-// The clarify step both asks the question and, in the run that answers it, reads the answer.
-const RESUME_LABELS = { ...STEP_LABELS, clarify: "Reading your answer" };
-const FINAL_EVENTS = new Set(["done", "interrupt", "error", "cancelled"]);
-const SETTLED = new Set(["success", "interrupted", "error", "cancelled"]);
-const OUTCOME_TITLES = {
-  done: "Answered", success: "Answered", interrupt: "Waiting for your answer",
-  interrupted: "Waiting for your answer", error: "Something went wrong", cancelled: "Cancelled",
-};
-const RUNS_KEY = "insurance-navigator.active-runs";
 const TITLE_CHARS = 80;
 const HISTORY_PAGE = 100;
-
-// Runs in flight per conversation: {[conversationId]: {runId, after, steps}}. Ids only.
-function trackedRuns() {
-  try { return JSON.parse(localStorage.getItem(RUNS_KEY)) || {}; } catch { return {}; }
-}
-function track(conversationId, entry) {
-  const runs = trackedRuns();
-  if (entry) runs[conversationId] = entry; else delete runs[conversationId];
-  localStorage.setItem(RUNS_KEY, JSON.stringify(runs));
-}
-export function forgetTrackedRuns() { localStorage.removeItem(RUNS_KEY); }
+const KEEP_LONGER = "Use Keep longer on a conversation to keep it past its expiry time.";
 
 function titleFrom(text) {
   const line = text.split(/\s+/).join(" ").trim();
@@ -55,17 +27,16 @@ export class Chat {
     this.sidebar = sidebar;
     this.conversation = null;
     this.lastMessageId = 0;
-    this.question = null;
-    this.following = null;
-    this.opening = 0;
+    this.question = null;      // {runId} while the last message is the workflow's question
+    this.following = null;     // {conversationId, runId, controller} of the run in flight
+    this.pendingText = "";
+    this.opening = 0;          // bumped on every switch, so a slow answer for another one is dropped
     this.transcript = byId("transcript");
     this.welcome = byId("welcome");
     this.input = byId("message");
     this.sendButton = byId("send");
-    this.wire();
-  }
-
-  wire() {
+    this.progress = new Progress();
+    this.actions = new ConversationActions(this);
     byId("composer").addEventListener("submit", (event) => {
       event.preventDefault();
       this.submit();
@@ -76,19 +47,6 @@ export class Chat {
         this.submit();
       }
     });
-    byId("rename").addEventListener("click", () => this.startRename());
-    byId("rename-cancel").addEventListener("click", () => this.endRename());
-    byId("rename-form").addEventListener("submit", (event) => {
-      event.preventDefault();
-      this.saveRename();
-    });
-    byId("rename-input").addEventListener("keydown", (event) => {
-      if (event.key === "Escape") this.endRename();
-    });
-    byId("pin").addEventListener("click", () => this.togglePin());
-    byId("extend").addEventListener("click", () => this.extend());
-    byId("export").addEventListener("click", () => this.exportConversation());
-    byId("delete").addEventListener("click", () => this.confirmDelete());
   }
 
   // --- what is shown ------------------------------------------------------------------
@@ -102,19 +60,22 @@ export class Chat {
     byId("chat-meta").textContent = conversation ? describeTimes(conversation) : "";
     byId("chat-meta").title = conversation
       ? `Last activity ${absolute(conversation.updated_at)}; expires ${absolute(conversation.expires_at)}` : "";
-    byId("chat-actions").hidden = !conversation;
-    byId("pin").setAttribute("aria-pressed", String(Boolean(conversation?.pinned)));
-    byId("pin").textContent = conversation?.pinned ? "Pinned" : "Pin";
-    this.endRename();
+    this.actions.render();
   }
 
   renderComposer() {
-    const busy = Boolean(this.following);
-    this.sendButton.disabled = busy;
+    this.sendButton.disabled = Boolean(this.following);
     byId("composer-hint").textContent = this.question
       ? "Answer the question above. Enter sends; Shift+Enter starts a new line."
       : "Enter sends; Shift+Enter starts a new line.";
     this.input.placeholder = this.question ? "Your answer" : "Describe your situation or ask a question";
+  }
+
+  /** The conversation as the API returned it after a change (rename, pin, keep longer). */
+  adopt(conversation) {
+    this.conversation = conversation;
+    this.sidebar.upsert(conversation);
+    this.renderHeader();
   }
 
   clearTranscript() {
@@ -153,24 +114,6 @@ export class Chat {
 
   dropPending() { this.transcript.querySelector(".pending")?.remove(); }
 
-  showProgress(nodes, outcome = null, resume = false) {
-    const progress = byId("progress");
-    progress.hidden = nodes.length === 0 && !outcome;
-    byId("progress-title").textContent = outcome ? OUTCOME_TITLES[outcome] || "Finished" : "Working on it…";
-    const labels = resume ? RESUME_LABELS : STEP_LABELS;
-    const known = nodes.filter((node) => node in labels);
-    byId("steps").replaceChildren(...known.map((node, index) => {
-      const item = document.createElement("li");
-      const active = !outcome && index === known.length - 1;
-      item.className = active ? "active" : "done";
-      item.textContent = labels[node];
-      if (active) item.setAttribute("aria-current", "step");
-      return item;
-    }));
-  }
-
-  hideProgress() { byId("progress").hidden = true; }
-
   // --- opening ------------------------------------------------------------------------
 
   showNew() {
@@ -178,7 +121,7 @@ export class Chat {
     this.opening += 1;
     this.conversation = null;
     this.clearTranscript();
-    this.hideProgress();
+    this.progress.hide();
     this.notice("");
     this.composerError("");
     this.renderHeader();
@@ -206,7 +149,7 @@ export class Chat {
     this.sidebar.upsert(conversation);
     this.sidebar.setCurrent(id);
     this.clearTranscript();
-    this.hideProgress();
+    this.progress.hide();
     this.renderHeader();
     this.appendMessages(messages);
     this.renderComposer();
@@ -227,7 +170,7 @@ export class Chat {
 
   /** After a reload: a run this browser started and had not seen finish. */
   async resumeTracked(id, opening) {
-    const tracked = trackedRuns()[id];
+    const tracked = trackedRun(id);
     if (!tracked) return;
     let run;
     try {
@@ -238,15 +181,16 @@ export class Chat {
     }
     if (opening !== this.opening) return;
     if (SETTLED.has(run.status)) {
-      // It finished while we were away: its messages came with the history.
-      track(id, null);
+      track(id, null);  // it finished while we were away: its messages came with the history
       return;
     }
     const said = run.input?.message ?? run.input?.resume;
     this.showPending(typeof said === "string" ? said : JSON.stringify(said));
-    this.follow(id, tracked.runId, { after: tracked.after || 0, steps: tracked.steps || [], resume: run.kind === "resume" });
+    this.follow(id, tracked.runId, { after: tracked.after || 0, steps: tracked.steps || [],
+                                     resume: run.kind === "resume" });
   }
 
+  /** The conversation is not there any more (expired or deleted): say so, start afresh. */
   gone(id) {
     const known = this.sidebar.get(id);
     this.sidebar.remove(id);
@@ -254,8 +198,17 @@ export class Chat {
     this.showNew();
     history.replaceState(null, "", "#/");
     this.notice(known && expired(known)
-      ? "That conversation has expired, and its messages are gone. Use Keep longer on a conversation to keep it past its expiry time."
-      : "That conversation is no longer available: it expired or was deleted. Use Keep longer on a conversation to keep it past its expiry time.");
+      ? `That conversation has expired, and its messages are gone. ${KEEP_LONGER}`
+      : `That conversation is no longer available: it expired or was deleted. ${KEEP_LONGER}`);
+  }
+
+  deleted(id) {
+    track(id, null);
+    this.sidebar.remove(id);
+    this.showNew();
+    history.replaceState(null, "", "#/");
+    this.notice("Conversation deleted.");
+    this.input.focus();
   }
 
   // --- sending ------------------------------------------------------------------------
@@ -324,7 +277,7 @@ export class Chat {
     }
   }
 
-  // --- following a run ----------------------------------------------------------------
+  // --- the run in flight ------------------------------------------------------------------
 
   stopFollowing() {
     if (this.following) this.following.controller.abort();
@@ -337,48 +290,20 @@ export class Chat {
     const following = { conversationId, runId, controller };
     this.following = following;
     this.renderComposer();
-    const nodes = [...steps];
-    this.showProgress(nodes, null, resume);
-    byId("progress").hidden = false;
-    let outcome = null;
-    let failures = 0;
-    while (!outcome && !controller.signal.aborted) {
-      try {
-        for await (const event of runEvents(runId, after, controller.signal)) {
-          after = event.id;
-          failures = 0;
-          if (event.event === "node_started" && event.data.node && nodes.at(-1) !== event.data.node) {
-            nodes.push(event.data.node);
-            this.showProgress(nodes, null, resume);
-          }
-          if (FINAL_EVENTS.has(event.event)) outcome = { kind: event.event, error: event.data.error };
-          track(conversationId, { runId, after, steps: nodes, resume });
-        }
-      } catch (error) {
-        if (controller.signal.aborted) return;
-        if (error instanceof ApiError && error.status === 401) return;  // signed out: the sign-in page shows
-        if (error instanceof ApiError && error.status === 404) outcome = { kind: "gone" };
-        failures += 1;
-      }
-      if (outcome || controller.signal.aborted) break;
-      // The stream ended without a final event (a restart, a lost connection): ask the run.
-      try {
-        const run = await request("GET", `/runs/${encodeURIComponent(runId)}`, { signal: controller.signal });
-        if (SETTLED.has(run.status)) outcome = { kind: run.status, error: run.error };
-      } catch (error) {
-        if (controller.signal.aborted) return;
-        if (error instanceof ApiError && error.status === 404) outcome = { kind: "gone" };
-      }
-      if (!outcome) await sleep(Math.min(500 * 2 ** failures, 10_000));
-    }
-    if (controller.signal.aborted || this.following !== following) return;
+    this.progress.show(steps, { resume });
+    const outcome = await followRun(runId, {
+      after, steps, signal: controller.signal,
+      onStep: (nodes) => this.progress.show(nodes, { resume }),
+      onEvent: (last, nodes) => track(conversationId, { runId, after: last, steps: nodes, resume }),
+    });
+    if (!outcome || this.following !== following) return;
     this.following = null;
     track(conversationId, null);
-    await this.settled(conversationId, outcome, nodes, resume);
+    await this.settled(conversationId, outcome, resume);
   }
 
-  async settled(conversationId, outcome, nodes, resume) {
-    this.showProgress(nodes, outcome.kind, resume);
+  async settled(conversationId, outcome, resume) {
+    this.progress.show(outcome.nodes, { outcome: outcome.kind, resume });
     try {
       // The pending bubble goes just before the stored messages come in, so nothing jumps.
       await this.refreshMessages(conversationId, () => this.dropPending());
@@ -410,102 +335,5 @@ export class Chat {
     this.renderHeader();
     beforeAppend();
     this.appendMessages(messages, "first");
-  }
-
-  // --- the conversation's actions ---------------------------------------------------------
-
-  async act(work) {
-    this.notice("");
-    try {
-      await work();
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 404 && this.conversation) return this.gone(this.conversation.id);
-      if (!(error instanceof ApiError && error.status === 401)) this.notice(error.message);
-    }
-  }
-
-  adopt(conversation) {
-    this.conversation = conversation;
-    this.sidebar.upsert(conversation);
-    this.renderHeader();
-  }
-
-  startRename() {
-    const form = byId("rename-form");
-    byId("chat-actions").hidden = true;
-    form.hidden = false;
-    const input = byId("rename-input");
-    input.value = this.conversation?.title || "";
-    input.focus();
-    input.select();
-  }
-
-  endRename() {
-    const form = byId("rename-form");
-    if (form.hidden) return;
-    const focusBack = form.contains(document.activeElement);
-    form.hidden = true;
-    byId("chat-actions").hidden = !this.conversation;
-    if (focusBack) byId("rename").focus();
-  }
-
-  saveRename() {
-    const title = byId("rename-input").value.trim();
-    if (!title) {
-      this.notice("A title needs at least one character.");
-      return;
-    }
-    return this.act(async () => {
-      this.adopt(await request("PATCH", `/conversations/${this.conversation.id}`, { json: { title } }));
-      byId("rename").focus();
-      this.notice("Renamed.");
-    });
-  }
-
-  togglePin() {
-    return this.act(async () => {
-      const pinned = !this.conversation.pinned;
-      this.adopt(await request("PATCH", `/conversations/${this.conversation.id}`, { json: { pinned } }));
-      this.notice(pinned ? "Pinned: it stays at the top of your list." : "Unpinned.");
-    });
-  }
-
-  extend() {
-    return this.act(async () => {
-      this.adopt(await request("POST", `/conversations/${this.conversation.id}/extend`));
-      this.notice(`Kept until ${absolute(this.conversation.expires_at)}.`);
-    });
-  }
-
-  exportConversation() {
-    return this.act(async () => {
-      const slug = titleOf(this.conversation).toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 40);
-      await download(`/conversations/${this.conversation.id}/export`, `conversation-${slug || "export"}.json`);
-      this.notice("Export downloaded.");
-    });
-  }
-
-  confirmDelete() {
-    const dialog = byId("confirm-delete");
-    dialog.returnValue = "";
-    dialog.addEventListener("close", () => {
-      if (dialog.returnValue === "delete") this.deleteConversation();
-      else byId("delete").focus();
-    }, { once: true });
-    dialog.showModal();
-  }
-
-  deleteConversation() {
-    return this.act(async () => {
-      const id = this.conversation.id;
-      this.stopFollowing();
-      await request("DELETE", `/conversations/${id}`);
-      track(id, null);
-      this.sidebar.remove(id);
-      this.showNew();
-      history.replaceState(null, "", "#/");
-      this.notice("Conversation deleted.");
-      this.input.focus();
-    });
   }
 }
