@@ -47,9 +47,15 @@ async function showApp(person) {
   byId("account").hidden = false;
   byId("app-view").hidden = false;
   setSidebarOpen(false);
-  await sidebar.load();
+  let unlisted = null;
+  try {
+    await sidebar.load();
+  } catch (error) {
+    if (!(error instanceof ApiError && error.status === 401)) unlisted = error;
+  }
   await route();
-  byId("message").focus();
+  if (unlisted) chat.notice(`Your conversations could not be listed: ${unlisted.message}`);
+  if (user) byId("message").focus();
 }
 
 async function route() {
@@ -132,6 +138,8 @@ function wire() {
 
 async function start() {
   wire();
+  // The refresh cookie is Secure: a browser keeps it only on https (and localhost).
+  byId("insecure-note").hidden = window.isSecureContext;
   let person = null;
   try {
     person = await resumeSession();

@@ -22,6 +22,12 @@ function titleFrom(text) {
 
 const byId = (id) => document.getElementById(id);
 
+/** An Idempotency-Key (crypto.randomUUID exists only on https and localhost pages). */
+function newKey() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 export class Chat {
   constructor(sidebar) {
     this.sidebar = sidebar;
@@ -260,7 +266,7 @@ export class Chat {
   async startRun(conversationId, text) {
     if (!this.question) {
       return request("POST", `/conversations/${encodeURIComponent(conversationId)}/runs`, {
-        json: { message: text }, headers: { "Idempotency-Key": crypto.randomUUID() },
+        json: { message: text }, headers: { "Idempotency-Key": newKey() },
       });
     }
     try {
