@@ -235,15 +235,7 @@ export class Chat {
     this.showPending(text);
     let conversationId = this.conversation?.id;
     try {
-      if (!this.conversation) {
-        const created = await request("POST", "/conversations", { json: { title: titleFrom(text) } });
-        this.conversation = created;
-        conversationId = created.id;
-        this.sidebar.upsert(created);
-        this.sidebar.setCurrent(created.id);
-        history.replaceState(null, "", `#/c/${created.id}`);
-        this.renderHeader();
-      }
+      conversationId = (await this.ensureConversation(text)).id;
       const resume = Boolean(this.question);
       const run = await this.startRun(conversationId, text);
       if (!run) return;
@@ -261,6 +253,19 @@ export class Chat {
       }
       if (!(error instanceof ApiError && error.status === 401)) this.composerError(error.message);
     }
+  }
+
+  /** The open conversation, created (titled from `text`) when this is a new one. Also the
+   * hook for whatever needs a conversation before the first message (a document upload). */
+  async ensureConversation(text) {
+    if (this.conversation) return this.conversation;
+    const created = await request("POST", "/conversations", { json: { title: titleFrom(text) } });
+    this.conversation = created;
+    this.sidebar.upsert(created);
+    this.sidebar.setCurrent(created.id);
+    history.replaceState(null, "", `#/c/${created.id}`);
+    this.renderHeader();
+    return created;
   }
 
   async startRun(conversationId, text) {

@@ -49,7 +49,8 @@ async def test_pages_have_a_csp_without_inline_scripts_and_load_only_local_files
 
 async def test_scripts_are_modules_importing_only_local_files(client: httpx.AsyncClient) -> None:
     scripts = sorted(WEB_DIR.glob("*.js"))
-    assert {p.name for p in scripts} >= {"actions.js", "app.js", "api.js", "chat.js", "render.js", "runs.js", "sidebar.js", "stream.js"}
+    assert {p.name for p in scripts} >= {"actions.js", "app.js", "api.js", "chat.js", "render.js", "runs.js",
+                                         "sidebar.js", "stream.js"}
     for script in scripts:
         response = await client.get(f"/web/{script.name}")
         assert response.status_code == 200
