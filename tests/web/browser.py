@@ -15,15 +15,17 @@ import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from playwright.async_api import Browser, ConsoleMessage, Page, Playwright, Request
+from playwright.async_api import Browser, ConsoleMessage, Page, Playwright, Request, Response
 
 # Headless without the background services that would try to reach Google's hosts
 # (the machine's closed network refuses them, many at a time).
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-# A failed response is logged by the browser as a console error; the client answers these
+# A failed API response is logged by the browser as a console error; the client answers these
 # on purpose (no session yet, wrong password, too many attempts, gone), so they are expected.
+# A failed page or asset (under /web/) never is: `PageRecord` counts those on their own.
 EXPECTED_FAILED_RESOURCE = re.compile(r"^Failed to load resource: the server responded with a status of "
                                       r"(401|404|409|429) ")
 
@@ -67,6 +69,12 @@ class PageRecord:
         page.on("request", lambda request: self.requests.append(request))
         page.on("console", self._console)
         page.on("pageerror", lambda error: self.console_errors.append(f"uncaught: {error}"))
+        page.on("response", self._response)
+
+    def _response(self, response: Response) -> None:
+        path = urlsplit(response.url).path
+        if response.status >= 400 and (path in ("/", "/docs", "/redoc") or path.startswith("/web/")):
+            self.console_errors.append(f"{response.status} for {path}")
 
     def _console(self, message: ConsoleMessage) -> None:
         if message.type != "error" or EXPECTED_FAILED_RESOURCE.match(message.text):
