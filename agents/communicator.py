@@ -11,6 +11,7 @@ from langchain_core.messages import AIMessage
 
 from agents.models import invoke_text
 from agents.navigator import latest_question
+from agents.personal import with_citations
 from agents.prompts import COMMUNICATOR_PROMPT
 from agents.replies import DISCLAIMER, format_sources
 from agents.state import COMMUNICATOR, NavigatorState
@@ -47,6 +48,7 @@ def make_communicator_node(model: BaseChatModel) -> Any:
                    "documents": documents}
         text = _ensure_sources_and_note(await invoke_text(model, COMMUNICATOR_PROMPT, json.dumps(payload)),
                                         documents)
+        text = with_citations(text, found.get("personal"))
         summary = update_summary(state.get("summary", ""), intent, question, plan)
         return {
             "current_step": COMMUNICATOR,

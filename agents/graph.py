@@ -22,7 +22,7 @@ from agents.guard import make_guard_node, mask_sensitive
 from agents.kb import InMemoryRetriever
 from agents.navigator import make_clarify_node, make_navigator_node
 from agents.offline import OfflineChatModel
-from agents.ports import Retriever, RiskRecorder
+from agents.ports import PersonalContext, Retriever, RiskRecorder
 from agents.state import CLARIFY, COMMUNICATOR, GUARD, NAVIGATOR, STRATEGY, NavigatorState
 from agents.strategy import make_strategy_node
 
@@ -40,13 +40,15 @@ def build_graph(
     model: BaseChatModel | None = None,
     retriever: Retriever | None = None,
     risk_recorder: RiskRecorder | None = None,
+    personal: PersonalContext | None = None,
 ) -> CompiledStateGraph:
-    """The compiled graph; defaults: offline model, in-memory knowledge search, no risk log."""
+    """The compiled graph; defaults: offline model, in-memory knowledge search, no risk log, no
+    personal context (the person's profile and documents)."""
     model = model if model is not None else OfflineChatModel()
     retriever = retriever if retriever is not None else InMemoryRetriever()
     graph = StateGraph(NavigatorState)
     graph.add_node(GUARD, make_guard_node(risk_recorder))
-    graph.add_node(NAVIGATOR, make_navigator_node(model, retriever))
+    graph.add_node(NAVIGATOR, make_navigator_node(model, retriever, personal))
     graph.add_node(CLARIFY, make_clarify_node(model))
     graph.add_node(STRATEGY, make_strategy_node(model))
     graph.add_node(COMMUNICATOR, make_communicator_node(model))

@@ -7,6 +7,7 @@ clear reason instead of a hang or a stack of client internals.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from langchain_core.language_models import BaseChatModel
@@ -55,6 +56,26 @@ def build_model(
             temperature=0,
         )
     raise ValueError(f"LLM_PROVIDER must be 'offline' or 'openai', not {provider!r}")
+
+
+Embed = Callable[[list[str]], Awaitable[list[list[float]]]]
+
+
+def build_embedder(*, model_name: str, base_url: str | None = None, api_key: str | None = None,
+                   timeout: float = DEFAULT_TIMEOUT_SECONDS, max_retries: int = DEFAULT_MAX_RETRIES) -> Embed:
+    """Texts to vectors with any OpenAI-compatible `/embeddings` endpoint.
+
+    Raw text is sent (no tiktoken: local servers do not take token ids, and its
+    encodings would be downloaded at run time) and floats are asked for, which
+    every compatible server returns.
+    """
+    from langchain_openai import OpenAIEmbeddings
+
+    client = OpenAIEmbeddings(model=model_name, base_url=base_url,
+                              api_key=api_key or "not-needed",  # type: ignore[arg-type]
+                              timeout=timeout, max_retries=max_retries, check_embedding_ctx_length=False,
+                              tiktoken_enabled=False, model_kwargs={"encoding_format": "float"})
+    return client.aembed_documents
 
 
 def _describe(model: BaseChatModel, exc: BaseException) -> str:

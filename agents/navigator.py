@@ -14,11 +14,13 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
+from langchain_core.runnables import RunnableConfig
 from langgraph.types import interrupt
 
 from agents.guard import mask_sensitive
 from agents.models import invoke_structured
-from agents.ports import Retriever
+from agents.personal import citations, known_facts, load_context, rank_with_passages
+from agents.ports import PersonalContext, Retriever
 from agents.prompts import FACTS_PROMPT, NAVIGATOR_PROMPT
 from agents.rules import merge_facts, missing_facts, question_for
 from agents.schemas import Facts, NavigatorAnalysis
@@ -42,17 +44,22 @@ def _with_denial_date(intent: str, facts: dict[str, Any]) -> dict[str, Any]:
     return facts
 
 
-def make_navigator_node(model: BaseChatModel, retriever: Retriever) -> Any:
-    async def navigator(state: NavigatorState) -> dict[str, Any]:
+def make_navigator_node(model: BaseChatModel, retriever: Retriever, personal: PersonalContext | None = None) -> Any:
+    async def navigator(state: NavigatorState, config: RunnableConfig) -> dict[str, Any]:
         question = latest_question(state.get("messages", []))
         previous = state.get("navigator") or {}
         known = {k: v for k, v in (previous.get("facts") or {}).items() if k not in PER_QUESTION_FACTS}
+        # The person's profile and documents are known too, below what they said in the conversation.
+        context = await load_context(personal, config, question)
+        known = merge_facts(known_facts(context), known)
         payload = {"question": question, "summary": state.get("summary", ""),
                    "previous_intent": state.get("intent"), "known_facts": known}
         analysis = await invoke_structured(model, NavigatorAnalysis, NAVIGATOR_PROMPT, json.dumps(payload))
         intent = analysis.intent
         facts = merge_facts(known, _with_denial_date(intent, analysis.facts.model_dump()))
-        documents = await retriever(analysis.search_query or question, intent=intent, limit=RETRIEVE_LIMIT)
+        query = analysis.search_query or question
+        documents = await retriever(query, intent=intent, limit=RETRIEVE_LIMIT)
+        documents = await rank_with_passages(personal, config, query, documents)
         missing = missing_facts(intent, facts)
         return {
             "intent": intent,
@@ -65,6 +72,7 @@ def make_navigator_node(model: BaseChatModel, retriever: Retriever) -> Any:
                 "missing": missing,
                 "question": question_for(missing) if missing else None,
                 "documents": documents,
+                "personal": citations(context, intent, facts),
             },
         }
 

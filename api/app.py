@@ -16,17 +16,22 @@ from typing import Any
 
 import asyncpg
 from fastapi import FastAPI
+from langchain_core.language_models import BaseChatModel
 from starlette.middleware import Middleware
 
+from api.document_intake import DocumentIntake
 from api.errors import COMMON_RESPONSES, install_error_handlers
 from api.middleware import BodySizeLimit, RequestContext, SecurityHeaders
-from api.routes import auth, chat, conversations, health, runs, stats
+from api.personal_context import document_search
+from api.routes import auth, chat, conversations, documents, health, profile, runs, stats
 from api.routes.web import DOCS_CSP, STATIC_PREFIX, install_web
 from db.analytics import AnalyticsService
 from db.conversations import ConversationService
+from db.documents import DocumentService
 from db.errors import Unavailable
 from db.pool import CONNECTION_ERRORS, create_pool, resolve_dsn
-from db.runs import RunService
+from db.profiles import ProfileService
+from db.runs.service import RunService
 from db.settings import Settings, load_settings
 from db.throttle import LoginThrottle
 from db.tokens import TokenService
@@ -40,20 +45,30 @@ WorkerStarter = Callable[[asyncpg.Pool, Settings, str], Awaitable[Callable[[], A
 WORKER_DRAIN_SECONDS = 20.0
 # Connections the API itself wants besides the workers' (each executor may hold two).
 API_CONNECTIONS = 10
+# Room for the multipart envelope around an upload of DOCUMENT_MAX_BYTES (boundaries, headers, form fields).
+UPLOAD_ENVELOPE_BYTES = 64 * 1024
 
 
 async def start_in_process_workers(pool: asyncpg.Pool, settings: Settings,
                                    dsn: str) -> Callable[[], Awaitable[None]]:
-    from api.worker import WorkerPool  # imported late: tests of the API alone need no graph
+    from api.graph_runner import start_workers  # imported late: tests of the API alone need no graph
 
-    workers = WorkerPool(pool, settings, dsn=dsn)
-    await workers.start()
+    workers = await start_workers(pool, settings, dsn=dsn)
     log.info("in-process workers started (%d executors)", workers.concurrency)
 
     async def stop() -> None:
         await workers.stop(drain_seconds=WORKER_DRAIN_SECONDS)
 
     return stop
+
+
+def document_model(settings: Settings) -> BaseChatModel | None:
+    """The model that reads facts from documents: the OpenAI-compatible one when configured, else rules."""
+    if settings.llm_provider != "openai":
+        return None
+    from api.orchestrator import model_from_settings  # imported late: tests of the API alone need no graph
+
+    return model_from_settings(settings)
 
 
 async def open_pool(settings: Settings, dsn: str, max_size: int) -> asyncpg.Pool:
@@ -80,6 +95,7 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
     """The app. `workers=None` serves without in-process workers (another process runs them)."""
     settings = settings or load_settings()
     settings.jwt_secret()  # fail at start, naming the key, rather than at the first login
+    settings.document_key()  # likewise for the key of uploaded files
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -95,6 +111,9 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
         app.state.conversations = ConversationService(pool, ttl_hours=settings.conversation_ttl_hours)
         app.state.runs = RunService(pool)
         app.state.analytics = AnalyticsService(pool)
+        app.state.profiles = ProfileService(pool)
+        app.state.documents = DocumentService(pool, settings.document_key(), search=document_search(pool, settings))
+        app.state.intake = DocumentIntake(app.state.documents, document_model(settings))
         await purge_expired_credentials(app)
         try:
             stop_workers = await workers(pool, settings, resolved) if workers is not None else None
@@ -120,15 +139,16 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
         # /docs and /redoc are served from files in the package (api/routes/web.py), not a CDN.
         docs_url=None,
         redoc_url=None,
-        middleware=[Middleware(RequestContext), Middleware(SecurityHeaders, html_csp=DOCS_CSP,
-                                                           revalidate_prefix=STATIC_PREFIX + "/"),
-                    Middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)],
+        middleware=[Middleware(RequestContext),
+                    Middleware(SecurityHeaders, html_csp=DOCS_CSP, revalidate_prefix=STATIC_PREFIX + "/"),
+                    Middleware(BodySizeLimit, max_bytes=settings.max_request_bytes,
+                               route_limits={"POST /documents": settings.document_max_bytes + UPLOAD_ENVELOPE_BYTES})],
     )
     app.state.settings = settings
     if chat_wait_seconds is not None:
         app.state.chat_wait_seconds = chat_wait_seconds
     install_error_handlers(app)
-    for module in (auth, conversations, runs, chat, health, stats):
+    for module in (auth, conversations, runs, chat, documents, profile, health, stats):
         app.include_router(module.router)
     install_web(app)
     return app

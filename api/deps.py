@@ -11,12 +11,15 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import OAuth2PasswordBearer
 
+from api.document_intake import DocumentIntake
 from api.errors import UNAUTHORIZED_HEADERS
 from api.security import AccessClaims, InvalidAccessToken, decode_access_token
 from db.analytics import AnalyticsService
 from db.conversations import ConversationService
+from db.documents import DocumentService
 from db.errors import NotFound
-from db.runs import RunService
+from db.profiles import ProfileService
+from db.runs.service import RunService
 from db.settings import Settings
 from db.throttle import LoginThrottle
 from db.tokens import TokenService
@@ -43,6 +46,9 @@ Throttle = Annotated[LoginThrottle, Depends(from_state("throttle"))]
 Conversations = Annotated[ConversationService, Depends(from_state("conversations"))]
 Runs = Annotated[RunService, Depends(from_state("runs"))]
 Analytics = Annotated[AnalyticsService, Depends(from_state("analytics"))]
+Profiles = Annotated[ProfileService, Depends(from_state("profiles"))]
+Documents = Annotated[DocumentService, Depends(from_state("documents"))]
+Intake = Annotated[DocumentIntake, Depends(from_state("intake"))]
 
 
 async def get_access_claims(settings: SettingsDep, tokens: Tokens,

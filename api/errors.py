@@ -17,8 +17,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from agents.document_reader import UnreadableDocument
 from api.security import InvalidAccessToken
-from db.errors import Conflict, NotFound, Unavailable
+from db.errors import Conflict, NotFound, Unavailable, Undecryptable
 from db.pool import CONNECTION_ERRORS
 from db.throttle import Throttled
 from db.tokens import InvalidToken
@@ -102,6 +103,17 @@ async def _bad_data(request: Request, exc: Exception) -> JSONResponse:
     return error(422, "a value could not be stored (wrong type or out of range)")
 
 
+async def _unreadable_document(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, UnreadableDocument)
+    return error(415 if exc.problem == "unsupported_type" else 422, str(exc))
+
+
+async def _undecryptable(request: Request, exc: Exception) -> JSONResponse:
+    # The operator's key changed: say so (the message names key ids, never keys) rather than "internal error".
+    log.error("%s", exc)
+    return error(500, str(exc))
+
+
 async def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     return error(exc.status_code, exc.detail, dict(exc.headers) if exc.headers else None)
@@ -124,6 +136,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InvalidAccessToken, _bad_token)
     app.add_exception_handler(InvalidToken, _bad_token)
     app.add_exception_handler(Throttled, _throttled)
+    app.add_exception_handler(UnreadableDocument, _unreadable_document)
+    app.add_exception_handler(Undecryptable, _undecryptable)
     app.add_exception_handler(ValueError, _bad_value)
     app.add_exception_handler(asyncpg.DataError, _bad_data)
     app.add_exception_handler(Exception, _unexpected)

@@ -1,6 +1,6 @@
 """Wires the agent graph to PostgreSQL: checkpointer + projection, model, knowledge search, risk log.
 
-`navigator ask`, the setup check and the run workers all build the graph here,
+`navigator ask`, the setup check and the run executor all build the graph here,
 so they run the same thing. Run it with `durability="sync"`.
 """
 
@@ -14,9 +14,11 @@ from agents.graph import build_graph
 from agents.kb import shipped_documents
 from agents.models import build_model
 from agents.projection import project_step
-from db.checkpointer import AsyncpgSaver, StepHook, WritesHook
+from api.personal_context import personal_context
+from db.checkpoint import AsyncpgSaver
 from db.knowledge import KnowledgeSearch, LoadResult, upsert_documents
 from db.risk import RiskLog
+from db.runs.fence import RunFence
 from db.settings import Settings
 
 
@@ -37,16 +39,17 @@ async def build_orchestrator(
     pool: asyncpg.Pool,
     settings: Settings,
     *,
-    step_hook: StepHook | None = None,
-    writes_hook: WritesHook | None = None,
+    fence: RunFence | None = None,
     model: BaseChatModel | None = None,
 ) -> CompiledStateGraph:
-    """The compiled graph, checkpointed by `AsyncpgSaver` with the workflow/agent projection."""
+    """The compiled graph, checkpointed by `AsyncpgSaver` with the workflow/agent projection
+    (and, for the run executor, the `RunFence` of the runs it holds)."""
     await ensure_shipped_knowledge(pool)
-    saver = AsyncpgSaver(pool, projection=project_step, step_hook=step_hook, writes_hook=writes_hook)
+    saver = AsyncpgSaver(pool, projection=project_step, fence=fence)
     return build_graph(
         checkpointer=saver,
         model=model if model is not None else model_from_settings(settings),
         retriever=KnowledgeSearch(pool),
         risk_recorder=RiskLog(pool),
+        personal=personal_context(pool, settings),
     )

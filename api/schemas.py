@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from agents.guard import mask_sensitive
+from db.runs.model import RunStatus
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 256
@@ -200,9 +201,6 @@ class ConversationExport(BaseModel):
 
 # --- runs and chat --------------------------------------------------------------
 
-RunStatus = Literal["pending", "running", "interrupted", "success", "error", "cancelled"]
-
-
 class RunCreate(StrictModel):
     message: MessageText
 
@@ -269,3 +267,60 @@ class StatsOut(BaseModel):
 
 class ErrorOut(BaseModel):
     detail: Any
+
+
+PlanType = Literal["employer", "marketplace", "medicaid", "medicare", "medicare_advantage", "chip", "tricare", "va",
+                   "none"]
+ProfileText = Annotated[str, Field(min_length=1, max_length=200, pattern=NOT_BLANK_NO_NUL), masked_within(200)]
+StateCode = Annotated[str, Field(pattern=r"^[A-Za-z]{2}$", description="two-letter US state code, e.g. OH"),
+                      AfterValidator(str.upper)]
+Language = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$",
+                                description="language tag, e.g. en, es, zh-Hant")]
+
+
+class ProfileIn(StrictModel):
+    """The whole profile (PUT replaces it: a field left out is cleared)."""
+
+    plan_type: PlanType | None = None
+    insurer: ProfileText | None = None
+    plan_name: ProfileText | None = None
+    state: StateCode | None = None
+    plan_through: ProfileText | None = Field(default=None, description="who the plan is through, e.g. "
+                                                                      "'my employer' or 'my spouse's employer'")
+    renewal_month: int | None = Field(default=None, ge=1, le=12)
+    preferred_language: Language | None = None
+
+
+class ProfileOut(BaseModel):
+    plan_type: PlanType | None
+    insurer: str | None
+    plan_name: str | None
+    state: str | None
+    plan_through: str | None
+    renewal_month: int | None
+    preferred_language: str | None
+    updated_at: datetime | None
+
+
+DocumentKind = Literal["summary_of_benefits", "denial_letter", "explanation_of_benefits", "decision_letter",
+                       "policy", "bill", "other"]
+
+
+class DocumentOut(BaseModel):
+    id: uuid.UUID
+    kind: DocumentKind
+    filename: str
+    media_type: Literal["application/pdf", "text/plain"]
+    size_bytes: int
+    pages: int
+    facts: dict[str, Any] = Field(description="what was read from the document (kind-specific; `pages` maps a "
+                                              "fact to the page it is on)")
+    standalone: bool = Field(description="uploaded for the whole account, not only for conversations")
+    conversation_ids: list[uuid.UUID]
+    created_at: datetime
+    updated_at: datetime
+
+
+class DocumentPage(BaseModel):
+    items: list[DocumentOut]
+    next_cursor: str | None

@@ -8,7 +8,7 @@ before any cleanup deletes it). The connection-level functions (`get_owned`,
 
 The conversation id is the graph's `thread_id`; the workflow view reads the
 checkpointer's projection (`workflow_states` / `agent_states`, written by
-db/checkpointer.py) read-only, joined to the owned conversation.
+db/checkpoint/) read-only, joined to the owned conversation.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any, TypeAlias
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from db.checkpointer import DELETE_THREAD
+from db.checkpoint.sql import DELETE_THREAD
 from db.errors import NotFound
 
 # A plain connection or one borrowed from the pool: both work for every helper here.
@@ -281,9 +281,14 @@ class ConversationService:
         return to_conversation(row)
 
     async def delete(self, conversation_id: object, user_id: object) -> None:
+        from db.documents import delete_conversation_documents  # db.documents imports this module
+
         cid, uid = as_uuid(conversation_id), as_uuid(user_id, "user")
         async with self.pool.acquire() as con, con.transaction():
             await con.execute(LOCK_OWNED_CONVERSATION_RUNS, cid, uid)
+            # Documents attached only to this conversation go with it (their links alone would cascade);
+            # NotFound below rolls this back too.
+            await delete_conversation_documents(con, cid, uid)
             deleted = await con.fetchval(DELETE_OWNED_CONVERSATION, cid, uid)
             if deleted is None:
                 raise NotFound("conversation", conversation_id)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import logging
 import sys
 from collections.abc import Coroutine
@@ -18,16 +17,6 @@ from db.settings import ConfigError, load_settings
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
-
-
-# Modules that add subcommands: each has `register(subparsers)` and sets `func`
-# on its parsers (a function taking the parsed args and returning an exit code).
-# Imported lazily so `navigator migrate` does not pay for langgraph or FastAPI.
-SUBCOMMAND_MODULES: list[str] = [
-    "scripts.cmd_worker",
-    "scripts.cmd_ask",
-    "scripts.cmd_serve",
-]
 
 
 class CommandError(Exception):
@@ -93,8 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
     setup.add_argument("--json", action="store_true", help="machine-readable output")
     setup.set_defaults(func=cmd_setup)
 
-    for module_name in SUBCOMMAND_MODULES:
-        importlib.import_module(module_name).register(sub)
+    # Modules that add subcommands: each has `register(subparsers)` and sets `func` on its
+    # parsers (a function taking the parsed args and returning an exit code). Imported here,
+    # not at the top, because they import this module for CommandError.
+    from scripts import cmd_ask, cmd_serve, cmd_worker
+
+    for module in (cmd_worker, cmd_ask, cmd_serve):
+        module.register(sub)
     return parser
 
 

@@ -12,7 +12,6 @@ import argparse
 import asyncio
 import json
 import sys
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -23,8 +22,7 @@ from agents.graph import resume_input, user_input
 from agents.guard import validate_message
 from agents.kb import DocumentError, load_directory, shipped_documents
 from agents.models import ModelUnavailable
-from agents.offline import OfflineChatModel
-from agents.outcome import read_outcome
+from agents.outcome import RunOutcome, read_outcome
 from api.orchestrator import build_orchestrator, ensure_shipped_knowledge
 from db.knowledge import count_documents, search_documents, upsert_documents
 from db.migrate import migrate_up
@@ -34,7 +32,6 @@ from scripts.cli import CommandError
 
 EXIT_QUESTION = 3  # the graph asked the person a question; answer with --resume
 MAX_THREAD_ID_CHARS = 200
-SETUP_QUESTION = "My MRI claim was denied on March 3 and I have an employer plan. How do I appeal?"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -80,10 +77,10 @@ def _check_args(args: argparse.Namespace) -> None:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     _check_args(args)
-    outcome = asyncio.run(ask(args.question, thread_id=args.thread, resume=args.resume,
-                              continue_run=args.continue_run))
-    print_outcome(outcome, as_json=args.json)
-    return EXIT_QUESTION if outcome["status"] == "needs_input" else 0
+    thread, outcome = asyncio.run(ask(args.question, thread_id=args.thread, resume=args.resume,
+                                      continue_run=args.continue_run))
+    print_outcome(thread, outcome, as_json=args.json)
+    return EXIT_QUESTION if outcome.status == "needs_input" else 0
 
 
 async def open_database(settings: Settings, max_size: int = 4) -> asyncpg.Pool:
@@ -98,7 +95,8 @@ async def open_database(settings: Settings, max_size: int = 4) -> asyncpg.Pool:
 
 
 async def ask(question: str | None, *, thread_id: str | None = None, resume: str | None = None,
-              continue_run: bool = False, settings: Settings | None = None) -> dict[str, Any]:
+              continue_run: bool = False, settings: Settings | None = None) -> tuple[str, RunOutcome]:
+    """Run the graph once on a thread (new by default); (thread id, its outcome)."""
     settings = settings or load_settings()
     pool = await open_database(settings)
     try:
@@ -108,41 +106,42 @@ async def ask(question: str | None, *, thread_id: str | None = None, resume: str
         before = await read_outcome(graph, config)  # type: ignore[arg-type]
         graph_input: Any
         if resume is not None:
-            if before["status"] != "needs_input":
-                raise CommandError(f"thread {thread} is not waiting for an answer (status: {before['status']})")
+            if before.status != "needs_input":
+                raise CommandError(f"thread {thread} is not waiting for an answer (status: {before.status})")
             graph_input = resume_input(resume)
         elif continue_run:
-            if before["status"] != "incomplete":
-                hint = "; answer it with --resume" if before["status"] == "needs_input" else ""
-                raise CommandError(f"thread {thread} has nothing to continue (status: {before['status']}){hint}")
+            if before.status != "incomplete":
+                hint = "; answer it with --resume" if before.status == "needs_input" else ""
+                raise CommandError(f"thread {thread} has nothing to continue (status: {before.status}){hint}")
             graph_input = None
         else:
-            if before["status"] == "needs_input":
-                raise CommandError(f"thread {thread} is waiting for an answer to: {before['question']} "
+            if before.status == "needs_input":
+                raise CommandError(f"thread {thread} is waiting for an answer to: {before.question} "
                                    "(use --resume)")
-            if before["status"] == "incomplete":
+            if before.status == "incomplete":
                 raise CommandError(f"thread {thread} has an unfinished run (use --continue)")
             graph_input = user_input(question or "")
         try:
             await graph.ainvoke(graph_input, config, durability="sync")  # type: ignore[arg-type]
         except ModelUnavailable as exc:
             raise CommandError(str(exc)) from None
-        return await read_outcome(graph, config)  # type: ignore[arg-type]
+        return thread, await read_outcome(graph, config)  # type: ignore[arg-type]
     finally:
         await pool.close()
 
 
-def print_outcome(outcome: dict[str, Any], *, as_json: bool) -> None:
+def print_outcome(thread: str, outcome: RunOutcome, *, as_json: bool) -> None:
     if as_json:
-        keys = ("thread_id", "status", "intent", "answer", "question", "steps")
-        print(json.dumps({key: outcome.get(key) for key in keys}, indent=2))
+        print(json.dumps({"thread_id": thread, "status": outcome.status, "intent": outcome.intent,
+                          "answer": outcome.reply, "question": outcome.question, "steps": list(outcome.steps)},
+                         indent=2))
         return
-    if outcome["status"] == "needs_input":
-        print(outcome["question"])
-        print(f'\n(answer with: navigator ask --thread {outcome["thread_id"]} --resume "...")')
+    if outcome.status == "needs_input":
+        print(outcome.question)
+        print(f'\n(answer with: navigator ask --thread {thread} --resume "...")')
     else:
-        print(outcome.get("answer") or f"(no answer: status {outcome['status']})")
-    print(f"thread: {outcome['thread_id']}", file=sys.stderr)
+        print(outcome.reply or f"(no answer: status {outcome.status})")
+    print(f"thread: {thread}", file=sys.stderr)
 
 
 def cmd_kb(args: argparse.Namespace) -> int:
@@ -182,25 +181,3 @@ async def _kb(args: argparse.Namespace) -> int:
         return 0
     finally:
         await pool.close()
-
-
-async def orchestrator_check(settings: Settings, dsn: str) -> str:
-    """Setup check: one offline question through the real graph, checkpointer and knowledge, then cleanup."""
-    pool = await create_pool(settings, dsn, min_size=1, max_size=2)
-    try:
-        graph = await build_orchestrator(pool, settings, model=OfflineChatModel())
-        config: Any = {"configurable": {"thread_id": f"setup-check-{uuid.uuid4()}", "user_id": None}}
-        started = time.perf_counter()
-        try:
-            await graph.ainvoke(user_input(SETUP_QUESTION), config, durability="sync")
-            outcome = await read_outcome(graph, config)
-        finally:
-            assert graph.checkpointer is not None
-            await graph.checkpointer.adelete_thread(config["configurable"]["thread_id"])  # type: ignore[union-attr]
-        elapsed_ms = (time.perf_counter() - started) * 1000
-    finally:
-        await pool.close()
-    if outcome["status"] != "answered" or outcome["intent"] != "claim_denial_appeal":
-        raise RuntimeError(f"unexpected outcome {outcome['status']}/{outcome['intent']}")
-    return f"offline question answered end to end ({outcome['intent']}, {len(outcome['steps'])} steps, " \
-           f"{elapsed_ms:.0f} ms)"

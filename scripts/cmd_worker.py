@@ -11,9 +11,9 @@ import asyncio
 import signal
 import sys
 
-from api.worker import WorkerPool
+from api.graph_runner import start_workers
 from db.pool import create_pool, resolve_dsn
-from db.run_queue import runs_table_exists
+from db.runs.queue import runs_table_exists
 from db.settings import load_settings
 from scripts.cli import CommandError
 
@@ -43,12 +43,11 @@ async def run_worker(concurrency: int | None) -> int:
     try:
         if not await runs_table_exists(pool):
             raise CommandError("the database has no runs table; run `navigator migrate up` first")
-        workers = WorkerPool(pool, settings, concurrency=executors, dsn=dsn)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        await workers.start()
+        workers = await start_workers(pool, settings, dsn=dsn, concurrency=executors)
         print(f"worker {workers.worker_id} ready with {executors} executors", file=sys.stderr, flush=True)
         await stop.wait()
         print(f"worker {workers.worker_id} draining", file=sys.stderr, flush=True)

@@ -9,25 +9,29 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import json
 import sys
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 if __name__ == "__main__" and __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import asyncpg
 
+from db.document_crypto import decrypt, encrypt, key_id
+from db.documents import count_documents_by_key
 from db.errors import DatabaseError
 from db.migrate import Migrator, load_migrations
-from db.pool import connect, redact_dsn, resolve_dsn
+from db.pool import connect, create_pool, redact_dsn, resolve_dsn
 from db.settings import ConfigError, Settings, load_settings
 
 MIN_SERVER_VERSION = 14
+SETUP_QUESTION = "My MRI claim was denied on March 3 and I have an employer plan. How do I appeal?"
 
 
 @dataclass
@@ -102,18 +106,136 @@ async def check_migrations(ctx: SetupContext) -> str:
     return f"at version {latest:03d} ({len(applied)} applied now)"
 
 
-def service_check(module: str, function: str) -> CheckFn:
-    """A check that runs `module.function(settings, dsn)`, imported only when it runs
-    (so `navigator setup` does not pay for FastAPI or langgraph until it gets there)."""
+async def check_document_key(ctx: SetupContext) -> str:
+    """The key of uploaded files: present (or generated in embedded mode), working, and the one every
+    stored document was encrypted with (a changed key would make their files unreadable)."""
+    assert ctx.settings is not None and ctx.dsn is not None
+    try:
+        key = ctx.settings.document_key()
+    except ConfigError as exc:
+        raise CheckFailed(str(exc)) from None
+    probe, owner = b"navigator setup", uuid.uuid4()
+    if decrypt(key, encrypt(key, probe, user_id=owner, document_id=owner), user_id=owner, document_id=owner,
+               stored_key_id=key_id(key)) != probe:
+        raise CheckFailed("DOCUMENT_ENCRYPTION_KEY does not round-trip through AES-GCM")
+    con = await connect(ctx.settings, ctx.dsn)
+    try:
+        counts = await count_documents_by_key(con)
+    finally:
+        await con.close()
+    ours = key_id(key)
+    others = {kid: n for kid, n in counts.items() if kid != ours}
+    if others:
+        raise CheckFailed(f"{sum(others.values())} stored document(s) were encrypted with another "
+                          f"DOCUMENT_ENCRYPTION_KEY (key id {', '.join(sorted(others))}; this one is {ours}): "
+                          "restore the key they were stored with")
+    source = "DOCUMENT_ENCRYPTION_KEY" if ctx.settings.document_encryption_key else \
+        "generated, kept in the data dir (0600)"
+    return f"{source}; key id {ours}; {counts.get(ours, 0)} document(s) stored with it"
+
+
+ServiceCheck = Callable[[Settings, str], Awaitable[str]]
+
+
+def service_check(run: ServiceCheck) -> CheckFn:
+    """A check that runs `run(settings, dsn)` and reports any failure as one line. The checks
+    import the services they exercise inside their bodies, so `navigator setup` does not pay
+    for FastAPI or langgraph until it gets there."""
     async def check(ctx: SetupContext) -> str:
         assert ctx.settings is not None and ctx.dsn is not None
-        run = getattr(importlib.import_module(module), function)
         try:
-            detail: str = await run(ctx.settings, ctx.dsn)
+            return await run(ctx.settings, ctx.dsn)
         except Exception as exc:
             raise CheckFailed(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
-        return detail
     return check
+
+
+class _RollBack(Exception):
+    """Raised to undo a setup check's writes."""
+
+
+async def user_service_check(settings: Settings, dsn: str) -> str:
+    """argon2id hashing and verification, a token round trip, and a user row written then rolled back."""
+    from api.security import create_access_token, decode_access_token, hash_password, verify_password
+    from db.users import INSERT_USER
+
+    started = time.perf_counter()
+    password = uuid.uuid4().hex
+    password_hash = await asyncio.to_thread(hash_password, password)
+    ok, _ = await asyncio.to_thread(verify_password, password, password_hash)
+    hash_ms = (time.perf_counter() - started) * 1000
+    if not ok:
+        raise RuntimeError("a fresh password hash does not verify")
+    con = await connect(settings, dsn)
+    try:
+        try:
+            async with con.transaction():
+                row = await con.fetchrow(INSERT_USER, f"setup-{uuid.uuid4().hex}@example.com", password_hash,
+                                         None, "user")
+                claims = decode_access_token(settings, create_access_token(settings, row["id"]).token)
+                if claims.user_id != row["id"]:
+                    raise RuntimeError("access token does not round-trip")
+                raise _RollBack
+        except _RollBack:
+            pass
+    finally:
+        await con.close()
+    return f"argon2id hash+verify {hash_ms:.0f} ms, JWT round trip, users writable (rolled back)"
+
+
+async def conversation_service_check(settings: Settings, dsn: str) -> str:
+    """A conversation with messages written, read back as its owner, hidden from others, rolled back."""
+    from db.conversations import INSERT_CONVERSATION, append_messages, get_owned
+    from db.errors import NotFound
+    from db.users import INSERT_USER
+
+    con = await connect(settings, dsn)
+    try:
+        try:
+            async with con.transaction():
+                owner = await con.fetchval(INSERT_USER, f"setup-{uuid.uuid4().hex}@example.com", "x", None, "user")
+                conversation = await con.fetchrow(INSERT_CONVERSATION, owner, "setup check", {},
+                                                  settings.conversation_ttl_hours)
+                await append_messages(con, conversation["id"], owner, [{"role": "user", "content": "hello"}])
+                await get_owned(con, conversation["id"], owner)
+                try:
+                    await get_owned(con, conversation["id"], uuid.uuid4())
+                    raise RuntimeError("a conversation is visible to a user who does not own it")
+                except NotFound:
+                    pass
+                raise _RollBack
+        except _RollBack:
+            pass
+    finally:
+        await con.close()
+    return f"create, append, owner-only read (TTL {settings.conversation_ttl_hours} h; rolled back)"
+
+
+async def orchestrator_check(settings: Settings, dsn: str) -> str:
+    """One offline question through the real graph, checkpointer and knowledge, then cleanup."""
+    from agents.graph import user_input
+    from agents.offline import OfflineChatModel
+    from agents.outcome import read_outcome
+    from api.orchestrator import build_orchestrator
+
+    pool = await create_pool(settings, dsn, min_size=1, max_size=2)
+    try:
+        graph = await build_orchestrator(pool, settings, model=OfflineChatModel())
+        config: Any = {"configurable": {"thread_id": f"setup-check-{uuid.uuid4()}", "user_id": None}}
+        started = time.perf_counter()
+        try:
+            await graph.ainvoke(user_input(SETUP_QUESTION), config, durability="sync")
+            outcome = await read_outcome(graph, config)
+        finally:
+            assert graph.checkpointer is not None
+            await graph.checkpointer.adelete_thread(config["configurable"]["thread_id"])  # type: ignore[union-attr]
+        elapsed_ms = (time.perf_counter() - started) * 1000
+    finally:
+        await pool.close()
+    if outcome.status != "answered" or outcome.intent != "claim_denial_appeal":
+        raise RuntimeError(f"unexpected outcome {outcome.status}/{outcome.intent}")
+    return f"offline question answered end to end ({outcome.intent}, {len(outcome.steps)} steps, " \
+           f"{elapsed_ms:.0f} ms)"
 
 
 # Later issues append their service checks here, in dependency order.
@@ -121,10 +243,11 @@ CHECKS: list[tuple[str, CheckFn]] = [
     ("environment", check_environment),
     ("connectivity", check_connectivity),
     ("migrations", check_migrations),
+    ("document key", check_document_key),
     # Each rolls back what it writes; see the named functions.
-    ("user service", service_check("scripts.cmd_serve", "user_service_check")),
-    ("conversation service", service_check("scripts.cmd_serve", "conversation_service_check")),
-    ("orchestrator", service_check("scripts.cmd_ask", "orchestrator_check")),
+    ("user service", service_check(user_service_check)),
+    ("conversation service", service_check(conversation_service_check)),
+    ("orchestrator", service_check(orchestrator_check)),
 ]
 
 

@@ -3,14 +3,12 @@ run, waits for it to settle and answers with the reply or the question."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 
+from agents.outcome import RunOutcome
 from api.deps import Conversations, CurrentUser, Runs
 from api.errors import AUTH_RESPONSES, OWNED_RESPONSES
 from api.schemas import ChatRequest, ChatResponse
-from db.runs import Run
 
 router = APIRouter(tags=["chat"], responses={**AUTH_RESPONSES, **OWNED_RESPONSES})
 
@@ -21,17 +19,6 @@ TITLE_CHARS = 80
 def title_from(message: str) -> str:
     line = " ".join(message.split())
     return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1] + "…"
-
-
-def answer_of(run: Run) -> tuple[str | None, dict[str, Any] | None]:
-    """(reply, question) from a settled run's output."""
-    output = run.output or {}
-    reply = output.get("reply")
-    question = output.get("interrupt")
-    if not isinstance(question, dict) and isinstance(output.get("question"), str):
-        question = {"question": output["question"]}
-    return (reply if isinstance(reply, str) else None,
-            question if isinstance(question, dict) and run.status == "interrupted" else None)
 
 
 @router.post("/chat", response_model=ChatResponse)
@@ -47,6 +34,6 @@ async def chat(body: ChatRequest, user: CurrentUser, conversations: Conversation
     run = await runs.create(user.id, conversation_id, body.message)
     wait = getattr(request.app.state, "chat_wait_seconds", DEFAULT_CHAT_WAIT_SECONDS)
     run = await runs.wait(run.id, user.id, wait)
-    reply, question = answer_of(run)
-    return ChatResponse(conversation_id=conversation_id, run_id=run.id, status=run.status,  # type: ignore[arg-type]
-                        reply=reply, question=question, error=run.error if run.status == "error" else None)
+    outcome = RunOutcome.from_output(run.status, run.output, run.error)
+    return ChatResponse(conversation_id=conversation_id, run_id=run.id, status=run.status, reply=outcome.reply,
+                        question=outcome.interrupt, error=outcome.error)

@@ -14,7 +14,7 @@ from sse_starlette import EventSourceResponse
 from api.deps import CurrentUser, Runs
 from api.errors import AUTH_RESPONSES, OWNED_RESPONSES
 from api.schemas import RunEventOut, RunOut, RunResume
-from db.runs import Run, RunEvent
+from db.runs.model import Run, RunEvent
 
 router = APIRouter(prefix="/runs", tags=["runs"], responses={**AUTH_RESPONSES, **OWNED_RESPONSES})
 

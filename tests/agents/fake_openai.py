@@ -8,7 +8,11 @@ server that fails transiently (503 first) or hangs past the client's timeout.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import math
+import struct
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -58,6 +62,9 @@ class FakeOpenAI:
                     outer.failures_left -= 1
                     self._send(503, {"error": {"message": "overloaded", "type": "server_error"}})
                     return
+                if self.path.rstrip("/").endswith("/embeddings"):
+                    self._send(200, outer.embeddings(body))
+                    return
                 self._send(200, outer.completion(body))
 
             def _send(self, status: int, payload: dict[str, Any]) -> None:
@@ -90,6 +97,16 @@ class FakeOpenAI:
             "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
         }
 
+    def embeddings(self, body: dict[str, Any]) -> dict[str, Any]:
+        texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+        vectors = [embed_text(str(text)) for text in texts]
+        as_base64 = body.get("encoding_format") == "base64"
+        data = [{"object": "embedding", "index": i,
+                 "embedding": base64.b64encode(struct.pack(f"<{len(v)}f", *v)).decode() if as_base64 else v}
+                for i, v in enumerate(vectors)]
+        return {"object": "list", "data": data, "model": body.get("model", "fake"),
+                "usage": {"prompt_tokens": 1, "total_tokens": 1}}
+
     def __enter__(self) -> FakeOpenAI:
         self.thread.start()
         return self
@@ -97,6 +114,22 @@ class FakeOpenAI:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+EMBEDDING_DIMENSIONS = 64
+
+
+def embed_text(text: str) -> list[float]:
+    """A deterministic embedding: character trigrams hashed into 64 dimensions, unit length, so texts
+    that share spelling (a typo and its word) are near even when they share no whole word."""
+    vector = [0.0] * EMBEDDING_DIMENSIONS
+    for word in text.lower().split():
+        padded = f" {word.strip('.,?!:;()')} "
+        for i in range(len(padded) - 2):
+            digest = hashlib.sha256(padded[i:i + 3].encode()).digest()
+            vector[digest[0] % EMBEDDING_DIMENSIONS] += 1.0
+    norm = math.sqrt(sum(x * x for x in vector)) or 1.0
+    return [x / norm for x in vector]
 
 
 def closed_port_url() -> str:

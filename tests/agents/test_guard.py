@@ -88,8 +88,8 @@ async def test_urgent_message_gets_safety_reply_without_other_agents() -> None:
     graph = build_graph(checkpointer=InMemorySaver(), risk_recorder=recorder)
     user = str(uuid.uuid4())
     outcome, values = await run(graph, "I want to end my life, my SSN is 123-45-6789", user)
-    assert outcome["status"] == "urgent"
-    assert "988" in outcome["answer"] and "911" in outcome["answer"]
+    assert outcome.status == "urgent"
+    assert "988" in outcome.reply and "911" in outcome.reply
     assert "navigator" not in values and "strategy" not in values and values["current_step"] == "guard"
     assert len(recorder.calls) == 1
     call = recorder.calls[0]
@@ -100,9 +100,9 @@ async def test_urgent_message_gets_safety_reply_without_other_agents() -> None:
 async def test_empty_and_oversized_input_are_rejected_with_a_reason() -> None:
     graph = build_graph(checkpointer=InMemorySaver())
     outcome, values = await run(graph, "  ")
-    assert outcome["status"] == "rejected" and "empty" in outcome["answer"]
+    assert outcome.status == "rejected" and "empty" in outcome.reply
     outcome, _ = await run(graph, "a" * (MAX_MESSAGE_CHARS + 10))
-    assert outcome["status"] == "rejected" and str(MAX_MESSAGE_CHARS) in outcome["answer"]
+    assert outcome.status == "rejected" and str(MAX_MESSAGE_CHARS) in outcome.reply
 
 
 async def test_guard_masks_a_message_that_reached_the_graph_unmasked() -> None:

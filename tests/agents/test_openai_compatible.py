@@ -33,11 +33,11 @@ async def run(graph: Any, text: str) -> dict[str, Any]:
 async def test_structured_navigator_and_strategy_over_http() -> None:
     with FakeOpenAI() as server:
         outcome = await run(openai_graph(server.base_url), "My MRI claim was denied in Texas. What now?")
-    assert outcome["status"] == "answered" and outcome["intent"] == "claim_denial_appeal"
-    assert outcome["steps"][-1].startswith("Request external review")
-    assert outcome["answer"].startswith("Short answer: appeal within 180 days.")
+    assert outcome.status == "answered" and outcome.intent == "claim_denial_appeal"
+    assert outcome.steps[-1].startswith("Request external review")
+    assert outcome.reply.startswith("Short answer: appeal within 180 days.")
     # The node adds what a model may leave out: the sources and the note.
-    assert "Sources:" in outcome["answer"] and outcome["answer"].endswith(DISCLAIMER)
+    assert "Sources:" in outcome.reply and outcome.reply.endswith(DISCLAIMER)
     schemas = [((r.get("response_format") or {}).get("json_schema") or {}).get("name") for r in server.requests]
     assert schemas == ["NavigatorAnalysis", "StrategyPlan", None]
     assert all(r["model"] == "fake-model" for r in server.requests)
@@ -47,7 +47,7 @@ async def test_structured_navigator_and_strategy_over_http() -> None:
 async def test_transient_error_is_retried_with_backoff() -> None:
     with FakeOpenAI(mode="flaky") as server:
         outcome = await run(openai_graph(server.base_url, max_retries=2), "Is my MRI covered?")
-    assert outcome["status"] == "answered"
+    assert outcome.status == "answered"
     assert len(server.requests) == 4  # one 503, then navigator, strategy, communicator
 
 

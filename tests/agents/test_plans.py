@@ -51,12 +51,12 @@ CASES = [
 async def test_plan_and_reply_name_the_concrete_actions(
         graph: Any, question: str, intent: str, must_mention: list[str]) -> None:
     outcome, values = await ask(graph, question)
-    assert outcome["status"] == "answered", outcome
-    assert outcome["intent"] == intent
+    assert outcome.status == "answered", outcome
+    assert outcome.intent == intent
     plan = values["strategy"]
     assert plan["steps"] and plan["contacts"] and plan["if_step_fails"]
-    assert outcome["steps"] == plan["steps"]
-    reply = outcome["answer"]
+    assert outcome.steps == plan["steps"]
+    reply = outcome.reply
     for phrase in must_mention:
         assert phrase.lower() in reply.lower(), phrase
     # Short answer first, then numbered steps, the sources relied on, and the one-line note.
@@ -69,21 +69,21 @@ async def test_plan_and_reply_name_the_concrete_actions(
 
 async def test_medicare_and_medicaid_appeals_get_their_own_deadlines(graph: Any) -> None:
     medicare, _ = await ask(graph, "Original Medicare denied my wheelchair, the notice came yesterday. Appeal?")
-    assert "120 days" in medicare["answer"] and "Medicare Summary Notice" in medicare["answer"]
-    assert "180 days" not in medicare["answer"]
+    assert "120 days" in medicare.reply and "Medicare Summary Notice" in medicare.reply
+    assert "180 days" not in medicare.reply
     medicaid, _ = await ask(graph, "Medicaid denied my home health services, I got the letter on May 2")
-    assert "60 days" in medicaid["answer"] and "fair hearing" in medicaid["answer"]
+    assert "60 days" in medicaid.reply and "fair hearing" in medicaid.reply
 
 
 async def test_appeal_without_facts_asks_then_resumes_with_the_answer(graph: Any) -> None:
     config: Any = {"configurable": {"thread_id": str(uuid.uuid4())}}
     await graph.ainvoke(user_input("my claim got denied, how do i appeal?"), config, durability="sync")
     waiting = await read_outcome(graph, config)
-    assert waiting["status"] == "needs_input" and waiting["intent"] == "claim_denial_appeal"
-    assert "denial letter" in waiting["question"] and "employer" in waiting["question"]
+    assert waiting.status == "needs_input" and waiting.intent == "claim_denial_appeal"
+    assert "denial letter" in waiting.question and "employer" in waiting.question
     await graph.ainvoke(resume_input("It came two weeks ago. It's through my employer."), config, durability="sync")
     done = await read_outcome(graph, config)
-    assert done["status"] == "answered" and "180 days" in done["answer"]
+    assert done.status == "answered" and "180 days" in done.reply
     values = (await graph.aget_state(config)).values
     assert values["navigator"]["facts"]["plan_type"] == "employer"
     assert values["navigator"]["facts"]["denial_date"] == "two weeks ago"
@@ -94,8 +94,8 @@ async def test_a_follow_up_in_the_same_thread_keeps_the_context(graph: Any) -> N
     thread = str(uuid.uuid4())
     first, _ = await ask(graph, "I was laid off in Ohio, can I keep my insurance?", thread)
     second, values = await ask(graph, "and what if I can't afford that?", thread)
-    assert first["intent"] == "continuation_coverage"
-    assert second["status"] == "answered"
+    assert first.intent == "continuation_coverage"
+    assert second.status == "answered"
     assert values["navigator"]["facts"]["state"] == "OH"  # carried over from the first question
     assert len(values["summary"].splitlines()) == 2
     assert sum(1 for m in values["messages"] if m.type == "ai") == 2

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from db.documents import NewDocument
 from tests.api.conftest import Account
 
 PATH_PARAM = re.compile(r"\{(\w+)\}")
@@ -70,7 +71,11 @@ async def test_every_path_id_route_is_404_for_another_user(app: FastAPI, client:
     conversation = await app.state.conversations.create(alice.id, "alice's")
     await app.state.conversations.append(conversation.id, alice.id, [{"role": "user", "content": "private"}])
     run = await app.state.runs.create(alice.id, conversation.id, "alice's question")
-    ids = {"conversation_id": str(conversation.id), "run_id": str(run.id)}
+    letter, _ = await app.state.documents.store(alice.id, NewDocument(
+        kind="denial_letter", filename="alice's letter.txt", media_type="text/plain",
+        data=b"private letter: your claim was denied", pages=1, text="private letter: your claim was denied",
+        chunks=[(1, "private letter: your claim was denied")]))
+    ids = {"conversation_id": str(conversation.id), "run_id": str(run.id), "document_id": str(letter.id)}
 
     operations = operations_with_path_ids(document)
     assert len(operations) >= 11, [f"{m} {p}" for m, p, _ in operations]
@@ -86,6 +91,7 @@ async def test_every_path_id_route_is_404_for_another_user(app: FastAPI, client:
     # Nothing of Alice's changed, and her own calls do find the objects (so the 404s were about ownership).
     assert (await app.state.conversations.get(conversation.id, alice.id)).title == "alice's"
     assert (await app.state.runs.get(run.id, alice.id)).status == "pending"
+    assert (await app.state.documents.get(letter.id, alice.id)).filename == "alice's letter.txt"
     await client.post(f"/runs/{run.id}/cancel", headers=alice.headers)  # settles the run: its stream ends
     for method, path, operation in sorted(operations, key=lambda op: op[0] == "DELETE"):
         url = path.format(**ids)

@@ -11,8 +11,8 @@ import pytest
 from api.app import create_app
 from db.settings import Settings
 from tests.api.conftest import PASSWORD, Account, register_and_login
-from tests.api.proxy import CuttableProxy
 from tests.conftest import make_settings
+from tests.utils.proxy import CuttableProxy
 
 
 async def test_body_over_limit_is_413_by_length_and_chunked(client: httpx.AsyncClient, alice: Account,

@@ -1,0 +1,147 @@
+"""Graph driving for the run executor: one claimed run through the agents graph.
+
+`GraphRunner` is the `RunOne` callable that `db.runs.executor.RunExecutor`
+hands each claimed run to. It drives the graph with `durability="sync"`; the
+checkpointer's `RunFence` fences every checkpoint by the run's attempt and
+logs `node_finished` in the checkpoint's own transaction, so a worker that
+froze and lost its lease cannot commit anything. A run found with an expired
+lease continues from its last checkpoint with `None` as input (never by
+guessing from `get_state().next`); a run that committed no step yet replays
+its input. Cancel and SIGTERM stop the graph at a step boundary through
+LangGraph's `RunControl` drain; the executor then ends or releases the run.
+
+`start_workers` composes the two: fence, graph, runner and executor.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import asyncpg
+from langgraph.errors import GraphDrained
+from langgraph.runtime import RunControl
+
+from agents.graph import resume_input, user_input
+from agents.outcome import RunOutcome, outcome_from_state
+from db.runs.executor import NOT_RUN_FAILURES, RunExecutor
+from db.runs.fence import RunFence
+from db.runs.lease import RunLease
+from db.runs.model import Event, Run
+from db.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Builds the compiled graph whose checkpointer carries the given fence.
+GraphFactory = Callable[[RunFence], Awaitable[Any]]
+MAX_ERROR_CHARS = 500
+
+
+def run_config(run: Run) -> dict[str, Any]:
+    """The graph config of a run: its conversation is the thread; run id and attempt fence writes."""
+    return {"configurable": {"thread_id": str(run.conversation_id), "user_id": str(run.user_id),
+                             "run_id": str(run.id), "attempt": run.attempt}}
+
+
+def user_text(run: Run) -> str:
+    """What the person said in this run: the message, or the answer to the question."""
+    if run.kind == "resume":
+        answer = run.input.get("resume")
+        return answer if isinstance(answer, str) else json.dumps(answer)
+    return str(run.input["message"])
+
+
+def graph_input(run: Run, steps: int) -> Any:
+    """A run that committed a step continues from its checkpoint (None); one that did not replays its input."""
+    if steps > 0:
+        return None
+    if run.kind == "resume":
+        return resume_input(user_text(run))
+    return user_input(run.input["message"], message_id=str(uuid.uuid5(run.id, "input")))
+
+
+def final_events(outcome: RunOutcome) -> list[Event]:
+    """The events that end a run with this outcome (names and payloads the web client reads)."""
+    if outcome.status == "needs_input":
+        return [("interrupt", outcome.interrupt or {})]
+    return [("message", {"content": outcome.reply or "", "agent_name": outcome.agent_name}), ("done", {})]
+
+
+def conversation_messages(run: Run, outcome: RunOutcome) -> list[dict[str, Any]]:
+    """What the run adds to its conversation: the person's words and the reply or question."""
+    said = {"role": "user", "content": user_text(run), "metadata": {"run_id": str(run.id)}}
+    if outcome.status == "needs_input":
+        asked = {"role": "assistant", "content": outcome.question or "", "agent_name": "navigator",
+                 "metadata": {"run_id": str(run.id), "interrupt": True}}
+        return [said, asked]
+    answer = {"role": "assistant", "content": outcome.reply or "", "agent_name": outcome.agent_name,
+              "metadata": {"run_id": str(run.id)}}
+    return [said, answer]
+
+
+def describe_failure(exc: BaseException) -> str:
+    first_line = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {first_line}".rstrip(": ")[:MAX_ERROR_CHARS]
+
+
+class GraphRunner:
+    """Runs one claimed run through the compiled graph and ends it with its outcome."""
+
+    def __init__(self, graph: Any) -> None:
+        self.graph = graph
+
+    async def __call__(self, lease: RunLease) -> None:
+        run = lease.run
+        control = RunControl()
+        lease.on_halt(control.request_drain)
+        config = run_config(run)
+        last = await self.graph.checkpointer.aget_tuple(
+            {"configurable": {"thread_id": str(run.conversation_id), "checkpoint_ns": ""}})
+        lease.versions_seen = dict(last.checkpoint.get("versions_seen", {})) if last is not None else {}
+        values: Mapping[str, Any] | None = None
+        try:
+            async for mode, chunk in self.graph.astream(graph_input(run, lease.steps), config,
+                                                        stream_mode=["tasks", "values"], durability="sync",
+                                                        control=control):
+                if mode == "values":
+                    values = chunk
+                elif "triggers" in chunk:  # a task starting (results carry no triggers)
+                    await lease.append_events([("node_started", {"node": chunk["name"], "task_id": chunk["id"]})])
+        except GraphDrained:
+            return  # stopped at a step boundary: the executor ends or releases the run
+        except NOT_RUN_FAILURES:
+            raise
+        except Exception as exc:
+            log.exception("run %s attempt %d failed", run.id, run.attempt)
+            reason = describe_failure(exc)
+            await lease.finish("error", error=reason, events=[("error", {"error": reason})])
+            return
+        if values is None:
+            values = (await self.graph.aget_state(config)).values
+        outcome = outcome_from_state(values, values.get("__interrupt__") or ())
+        stored = await lease.finish(outcome.run_status, output=outcome.as_output(), events=final_events(outcome),
+                                    messages=conversation_messages(run, outcome))
+        log.info("run %s attempt %d: %s", run.id, run.attempt, stored)
+
+
+async def default_graph(pool: asyncpg.Pool, settings: Settings, fence: RunFence) -> Any:
+    from api.orchestrator import build_orchestrator
+
+    return await build_orchestrator(pool, settings, fence=fence)
+
+
+async def start_workers(pool: asyncpg.Pool, settings: Settings, *, dsn: str | None = None,
+                        concurrency: int | None = None, worker_id: str | None = None,
+                        graph_factory: GraphFactory | None = None,
+                        poll_seconds: float | None = None) -> RunExecutor:
+    """Build the fence, the graph on it and the runner, and start an executor that drives them."""
+    fence = RunFence(settings.run_lease_seconds)
+    graph = await (graph_factory(fence) if graph_factory is not None else default_graph(pool, settings, fence))
+    extra = {"poll_seconds": poll_seconds} if poll_seconds is not None else {}
+    executor = RunExecutor(pool, settings, GraphRunner(graph), fence, concurrency=concurrency,
+                           worker_id=worker_id, dsn=dsn, **extra)
+    await executor.start()
+    return executor

@@ -1,0 +1,15 @@
+"""Durable runs: a queue in PostgreSQL and each run's event log (this package owns
+`runs` and `run_events`).
+
+- `sql`: every statement on the two tables; `model`: `Run`, `RunEvent`, `RunStatus`, `LeaseLost`;
+- `service`: `RunService`, the API side (create, read, cancel, resume, events);
+- `queue`: the worker side (claim, heartbeat, fenced events, finish, release);
+- `fence`: `RunFence`, what the checkpointer calls inside each step's transaction;
+- `lease`: `RunLease`, one claimed run as the code executing it sees it;
+- `notify`: LISTEN/NOTIFY wake-ups; `executor`: the loop that claims and holds runs.
+"""
+
+from db.runs.model import LeaseLost, Run, RunEvent, RunStatus
+from db.runs.service import RunService
+
+__all__ = ["LeaseLost", "Run", "RunEvent", "RunService", "RunStatus"]

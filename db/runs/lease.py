@@ -1,0 +1,56 @@
+"""A claimed run as the code that executes it sees it: the run, why it must stop, and
+the two writes it makes outside checkpoints (events, and the end of the run)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import asyncpg
+
+from db.runs.model import Event, FinalStatus, Run, RunStatus
+from db.runs.queue import append_events, finish_run
+
+# Why a run must stop at its next step boundary.
+HaltReason = Literal["cancel", "shutdown", "lease_lost"]
+
+
+@dataclass(eq=False)
+class RunLease:
+    """One attempt at one run, held by this process until it finishes, is released or is lost."""
+
+    pool: asyncpg.Pool
+    run: Run
+    steps: int
+    # The nodes' versions_seen at the last checkpoint, to tell which nodes finished in the next one.
+    versions_seen: dict[str, Any] = field(default_factory=dict)
+    halt: HaltReason | None = None
+    finished: bool = False
+    _halt_listeners: list[Callable[[HaltReason], object]] = field(default_factory=list)
+
+    def stop(self, reason: HaltReason) -> None:
+        """Ask the run to stop at its next step boundary (the first reason is the one kept)."""
+        if self.halt is None:
+            self.halt = reason
+        for listener in self._halt_listeners:
+            listener(reason)
+
+    def on_halt(self, listener: Callable[[HaltReason], object]) -> None:
+        """Call `listener` when the run must stop (at once when it already must)."""
+        self._halt_listeners.append(listener)
+        if self.halt is not None:
+            listener(self.halt)
+
+    async def append_events(self, events: Sequence[Event]) -> None:
+        """Log events that belong to no checkpoint (a node starting); LeaseLost when not the owner."""
+        await append_events(self.pool, self.run.id, self.run.attempt, events)
+
+    async def finish(self, status: FinalStatus, *, output: Mapping[str, Any] | None = None,
+                     error: str | None = None, events: Sequence[Event] = (),
+                     messages: Sequence[Mapping[str, Any]] = ()) -> RunStatus:
+        """End the run with its final events and conversation messages (see `queue.finish_run`)."""
+        stored = await finish_run(self.pool, self.run, status, output=output, error=error, events=events,
+                                  messages=messages)
+        self.finished = True
+        return stored

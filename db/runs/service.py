@@ -1,0 +1,194 @@
+"""The API side of durable runs: create, read, cancel and resume runs, and replay
+or follow their events (`RunService`).
+
+A run is one pass of the graph for one user message, or one resume of an
+interrupted pass. Workers claim, heartbeat, fence and finish them
+(`db.runs.queue`, driven by `db.runs.executor`). PostgreSQL is the only
+broker: ordering, idempotency and "one resume per interrupt" are unique
+indexes, not Python checks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import asyncpg
+
+from db.conversations import as_uuid, get_owned
+from db.errors import Conflict, NotFound
+from db.runs.model import SETTLED_STATUSES, Run, RunEvent, to_event, to_run
+from db.runs.notify import RunEventNotifier
+from db.runs.sql import (
+    CANCEL_RUN,
+    COUNT_RUNS_BY_STATUS,
+    INSERT_RUN,
+    SELECT_EVENTS_AFTER,
+    SELECT_LATER_RUN_EXISTS,
+    SELECT_OWNED_RUN,
+    SELECT_OWNED_RUN_FOR_UPDATE,
+    SELECT_RUN_BY_IDEMPOTENCY_KEY,
+    SELECT_RUN_STATUS,
+)
+
+MAX_INPUT_CHARS = 32_000
+MAX_EVENTS_PAGE = 1000
+STREAM_POLL_SECONDS = 1.0
+
+
+def message_input(value: str | Mapping[str, Any]) -> dict[str, Any]:
+    """Validate a run's input: a non-empty message (a string or `{"message": str}`)."""
+    message = value.get("message") if isinstance(value, Mapping) else value
+    if not isinstance(message, str) or not message.strip():
+        raise ValueError("input must be a non-empty message")
+    if len(message) > MAX_INPUT_CHARS:
+        raise ValueError(f"message is longer than {MAX_INPUT_CHARS} characters")
+    return {"message": message}
+
+
+def resume_input(value: Any) -> dict[str, Any]:
+    """Validate the answer to an interrupt: any JSON value, not empty, of bounded size."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ValueError("the answer must not be empty")
+    try:
+        encoded = json.dumps(value)
+    except (TypeError, ValueError):
+        raise ValueError("the answer must be JSON") from None
+    if len(encoded) > MAX_INPUT_CHARS:
+        raise ValueError(f"the answer is longer than {MAX_INPUT_CHARS} characters")
+    return {"resume": value}
+
+
+class RunService:
+    """Runs for the API: every method takes the acting user's id, and another user's run is NotFound."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+        self.notifier = RunEventNotifier(pool)
+
+    async def counts_by_status(self) -> dict[str, int]:
+        """Totals over every user's runs, for the admin /stats view."""
+        return {row["status"]: row["n"] for row in await self.pool.fetch(COUNT_RUNS_BY_STATUS)}
+
+    async def create(self, user_id: object, conversation_id: object, input: str | Mapping[str, Any],
+                     idempotency_key: str | None = None) -> Run:
+        """Queue a run for one user message; a key this user already used returns that run."""
+        uid, cid = as_uuid(user_id, "user"), as_uuid(conversation_id, "conversation")
+        payload = message_input(input)
+        if idempotency_key is not None and not 1 <= len(idempotency_key) <= 255:
+            raise ValueError("idempotency key must be 1 to 255 characters")
+        try:
+            async with self.pool.acquire() as con, con.transaction():
+                await get_owned(con, cid, uid)
+                row = await con.fetchrow(INSERT_RUN, cid, uid, "message", None, payload, idempotency_key)
+                if row is None:  # the key was used before: that run, if it is the same request
+                    row = await con.fetchrow(SELECT_RUN_BY_IDEMPOTENCY_KEY, uid, idempotency_key)
+                    assert row is not None
+                    if row["conversation_id"] != cid or row["input"] != payload:
+                        raise Conflict("idempotency key already used for a different request", idempotency_key)
+        except asyncpg.ForeignKeyViolationError:
+            # The conversation was deleted between get_owned and the insert.
+            raise NotFound("conversation", conversation_id) from None
+        return to_run(row)
+
+    async def get(self, run_id: object, user_id: object) -> Run:
+        row = await self.pool.fetchrow(SELECT_OWNED_RUN, as_uuid(run_id, "run"), as_uuid(user_id, "user"))
+        if row is None:
+            raise NotFound("run", run_id)
+        return to_run(row)
+
+    async def cancel(self, run_id: object, user_id: object) -> Run:
+        """Cancel a pending or interrupted run now, a running one at its next step boundary."""
+        rid, uid = as_uuid(run_id, "run"), as_uuid(user_id, "user")
+        async with self.pool.acquire() as con, con.transaction():
+            if await con.fetchrow(CANCEL_RUN, rid, uid) is None:
+                raise NotFound("run", run_id)
+            row = await con.fetchrow(SELECT_OWNED_RUN, rid, uid)
+        return to_run(row)
+
+    async def resume(self, run_id: object, user_id: object, value: Any) -> Run:
+        """Queue the continuation of an interrupted run with the person's answer.
+
+        Exactly one resume per interrupt: the row lock serialises concurrent
+        resumes and the unique `resumes_run_id` backs it, so the loser gets
+        Conflict, as does a resume after a newer message superseded the question.
+        """
+        rid, uid = as_uuid(run_id, "run"), as_uuid(user_id, "user")
+        payload = resume_input(value)
+        try:
+            async with self.pool.acquire() as con, con.transaction():
+                run = await con.fetchrow(SELECT_OWNED_RUN_FOR_UPDATE, rid, uid)
+                if run is None:
+                    raise NotFound("run", run_id)
+                if run["status"] != "interrupted":
+                    raise Conflict(f"run {rid} is {run['status']}, not waiting for an answer", rid)
+                if await con.fetchval(SELECT_LATER_RUN_EXISTS, run["conversation_id"], run["seq"]):
+                    raise Conflict(f"run {rid} was already resumed or superseded by a newer message", rid)
+                await get_owned(con, run["conversation_id"], uid)
+                row = await con.fetchrow(INSERT_RUN, run["conversation_id"], uid, "resume", rid, payload, None)
+        except asyncpg.UniqueViolationError:
+            raise Conflict(f"run {rid} was already resumed", rid) from None
+        except asyncpg.ForeignKeyViolationError:
+            raise NotFound("run", run_id) from None  # its conversation was deleted meanwhile
+        return to_run(row)
+
+    async def list_events(self, run_id: object, user_id: object, after_id: int = 0,
+                          limit: int = 100) -> list[RunEvent]:
+        """Events with id > after_id in order (NotFound for a run that is not the user's)."""
+        rid, uid = as_uuid(run_id, "run"), as_uuid(user_id, "user")
+        if after_id < 0:
+            raise ValueError("after_id must be >= 0")
+        limit = max(1, min(limit, MAX_EVENTS_PAGE))
+        rows = await self.pool.fetch(SELECT_EVENTS_AFTER, rid, uid, after_id, limit)
+        if not rows and await self.pool.fetchval(SELECT_RUN_STATUS, rid, uid) is None:
+            raise NotFound("run", run_id)
+        return [to_event(row) for row in rows]
+
+    async def stream_events(self, run_id: object, user_id: object, after_id: int = 0) -> AsyncIterator[RunEvent]:
+        """Yield events after `after_id` as they are written; end once the run is settled and
+        everything it wrote was yielded. Woken by NOTIFY, polling when that is unavailable."""
+        rid, uid = as_uuid(run_id, "run"), as_uuid(user_id, "user")
+        last = after_id
+        async with self.notifier.subscribe(rid) as wake:
+            while True:
+                wake.clear()
+                # Status first: the final events commit with the final status, so a settled
+                # status read before the events guarantees the events read next are complete.
+                status = await self.pool.fetchval(SELECT_RUN_STATUS, rid, uid)
+                if status is None:
+                    raise NotFound("run", run_id)
+                while True:
+                    rows = await self.pool.fetch(SELECT_EVENTS_AFTER, rid, uid, last, MAX_EVENTS_PAGE)
+                    for row in rows:
+                        event = to_event(row)
+                        last = event.id
+                        yield event
+                    if len(rows) < MAX_EVENTS_PAGE:
+                        break
+                if status in SETTLED_STATUSES:
+                    return
+                await _wait(wake, STREAM_POLL_SECONDS)
+
+    # `timeout` is part of the API contract, and unlike asyncio.timeout it returns the run, not raises.
+    async def wait(self, run_id: object, user_id: object, timeout: float) -> Run:  # noqa: ASYNC109
+        """The run once settled, or as it is when `timeout` seconds have passed."""
+        rid = as_uuid(run_id, "run")
+        deadline = time.monotonic() + timeout
+        async with self.notifier.subscribe(rid) as wake:
+            while True:
+                wake.clear()
+                run = await self.get(rid, user_id)
+                remaining = deadline - time.monotonic()
+                if run.settled or remaining <= 0:
+                    return run
+                await _wait(wake, min(remaining, STREAM_POLL_SECONDS))
+
+
+async def _wait(event: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(event.wait(), seconds)
+    except TimeoutError:
+        pass

@@ -1,0 +1,222 @@
+"""Every statement on `runs` and `run_events` (this package owns both tables).
+
+Values only as `$n` parameters. The columns a `Run` is read from are written
+once (`RUN_COLUMNS`) and every statement that returns runs is composed from it.
+"""
+
+from __future__ import annotations
+
+# The columns of `db.runs.model.Run`, in its field order.
+RUN_COLUMNS = (
+    "id, seq, conversation_id, user_id, kind, resumes_run_id, status, input, output, error, "
+    "idempotency_key, attempt, lost_attempts, steps, worker_id, lease_expires_at, cancel_requested, "
+    "created_at, updated_at, started_at, finished_at"
+)
+_SELECT_RUN_COLUMNS = "\nSELECT " + RUN_COLUMNS
+
+# A run is the user's only while its conversation is: past `expires_at` it is 404 at once too
+# (the statements below that the API uses all check it).
+_CONVERSATION_LIVE = """
+   AND EXISTS (SELECT 1 FROM conversations c
+                WHERE c.id = runs.conversation_id AND c.user_id = runs.user_id AND c.expires_at > now())"""
+
+# --- runs: creation (the 'created' event goes in with the row) ---------------
+
+_INSERT_RUN_AND_EVENT = """
+WITH inserted AS (
+    INSERT INTO runs (conversation_id, user_id, kind, resumes_run_id, input, idempotency_key, last_event_id)
+    VALUES ($1, $2, $3, $4, $5, $6, 1)
+    ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+    RETURNING *
+), created_event AS (
+    INSERT INTO run_events (run_id, id, event, data, attempt)
+    SELECT id, 1, 'created', jsonb_build_object('kind', kind, 'input', input), 0 FROM inserted
+)"""
+INSERT_RUN = _INSERT_RUN_AND_EVENT + _SELECT_RUN_COLUMNS + "\n  FROM inserted\n"
+SELECT_RUN_BY_IDEMPOTENCY_KEY = _SELECT_RUN_COLUMNS + """
+  FROM runs WHERE user_id = $1 AND idempotency_key = $2
+"""
+SELECT_OWNED_RUN = _SELECT_RUN_COLUMNS + """
+  FROM runs
+ WHERE id = $1 AND user_id = $2""" + _CONVERSATION_LIVE + "\n"
+SELECT_OWNED_RUN_FOR_UPDATE = SELECT_OWNED_RUN + " FOR UPDATE"
+SELECT_LATER_RUN_EXISTS = "SELECT EXISTS (SELECT 1 FROM runs WHERE conversation_id = $1 AND seq > $2)"
+SELECT_RUN_STATUS = """
+SELECT status FROM runs
+ WHERE id = $1 AND user_id = $2""" + _CONVERSATION_LIVE + "\n"
+SELECT_RUNS_TABLE_EXISTS = "SELECT to_regclass('runs') IS NOT NULL"
+COUNT_RUNS_BY_STATUS = "SELECT status, count(*) AS n FROM runs GROUP BY status"
+
+# --- runs: cancel -------------------------------------------------------------
+
+# A pending (or interrupted) run ends at once; a running one is flagged and its
+# worker stops at the next step boundary. Terminal runs are left as they are.
+_CANCEL_TARGET = """
+WITH target AS (
+    SELECT id, status FROM runs
+     WHERE id = $1 AND user_id = $2"""
+_CANCEL_UPDATE = """
+       FOR UPDATE
+), updated AS (
+    UPDATE runs r SET
+        status = CASE WHEN t.status IN ('pending', 'interrupted') THEN 'cancelled' ELSE r.status END,
+        cancel_requested = CASE WHEN t.status = 'running' THEN true ELSE r.cancel_requested END,
+        finished_at = CASE WHEN t.status IN ('pending', 'interrupted') THEN now() ELSE r.finished_at END,
+        last_event_id = r.last_event_id + 1,
+        updated_at = now()
+      FROM target t
+     WHERE r.id = t.id AND t.status IN ('pending', 'interrupted', 'running')
+    RETURNING r.id, r.status, r.last_event_id, r.attempt
+), cancel_event AS (
+    INSERT INTO run_events (run_id, id, event, data, attempt)
+    SELECT id, last_event_id,
+           CASE WHEN status = 'cancelled' THEN 'cancelled' ELSE 'cancel_requested' END,
+           '{}'::jsonb, attempt
+      FROM updated
+)
+SELECT id FROM target
+"""
+CANCEL_RUN = _CANCEL_TARGET + _CONVERSATION_LIVE + _CANCEL_UPDATE
+
+# --- worker side: claim, heartbeat, step fence, finish, release ----------------
+
+# One statement: pick the oldest claimable run (an expired lease first, else the
+# oldest pending run of a conversation with nothing running or queued before it),
+# lock it with SKIP LOCKED so concurrent claimers never take the same row, bump
+# the attempt (the fence), and log the claim. An expired run that already lost
+# $3 leases, or was cancelled meanwhile, is ended instead of being run again.
+_CLAIM_AND_EVENT = """
+WITH expired AS (
+    SELECT id FROM runs
+     WHERE status = 'running' AND lease_expires_at < now()
+     ORDER BY lease_expires_at LIMIT 1 FOR UPDATE SKIP LOCKED
+), next_pending AS (
+    SELECT r.id FROM runs r
+     WHERE r.status = 'pending'
+       AND NOT EXISTS (SELECT 1 FROM expired)
+       AND NOT EXISTS (SELECT 1 FROM runs o
+                        WHERE o.conversation_id = r.conversation_id AND o.id <> r.id
+                          AND (o.status = 'running' OR (o.status = 'pending' AND o.seq < r.seq)))
+     ORDER BY r.seq LIMIT 1 FOR UPDATE OF r SKIP LOCKED
+), candidate AS (
+    SELECT id FROM expired UNION ALL SELECT id FROM next_pending
+), claimed AS (
+    UPDATE runs r SET
+        status = CASE WHEN r.cancel_requested THEN 'cancelled'
+                      WHEN r.status = 'running' AND r.lost_attempts + 1 >= $3 THEN 'error'
+                      ELSE 'running' END,
+        error = CASE WHEN NOT r.cancel_requested AND r.status = 'running' AND r.lost_attempts + 1 >= $3
+                     THEN 'max_attempts_exceeded' ELSE r.error END,
+        lost_attempts = r.lost_attempts + (r.status = 'running')::int,
+        attempt = CASE WHEN r.cancel_requested OR (r.status = 'running' AND r.lost_attempts + 1 >= $3)
+                       THEN r.attempt ELSE r.attempt + 1 END,
+        worker_id = $1,
+        lease_expires_at = now() + make_interval(secs => $2),
+        started_at = coalesce(r.started_at, now()),
+        finished_at = CASE WHEN r.cancel_requested OR (r.status = 'running' AND r.lost_attempts + 1 >= $3)
+                           THEN now() END,
+        last_event_id = r.last_event_id + 1,
+        updated_at = now()
+      FROM candidate c
+     WHERE r.id = c.id
+    RETURNING r.*
+), claim_event AS (
+    INSERT INTO run_events (run_id, id, event, data, attempt)
+    SELECT id, last_event_id,
+           CASE status WHEN 'running' THEN 'started' WHEN 'error' THEN 'error' ELSE 'cancelled' END,
+           CASE status WHEN 'running' THEN jsonb_build_object('worker_id', worker_id, 'recovered', steps > 0,
+                                                              'lost_attempts', lost_attempts)
+                       WHEN 'error' THEN jsonb_build_object('error', error, 'lost_attempts', lost_attempts)
+                       ELSE '{}'::jsonb END,
+           attempt
+      FROM claimed
+)"""
+CLAIM_RUN = _CLAIM_AND_EVENT + _SELECT_RUN_COLUMNS + "\n  FROM claimed\n"
+
+HEARTBEAT_RUN = """
+UPDATE runs SET lease_expires_at = now() + make_interval(secs => $3)
+ WHERE id = $1 AND attempt = $2 AND status = 'running'
+RETURNING cancel_requested, steps
+"""
+
+# Inside the checkpoint's transaction: fail unless this attempt still owns the run,
+# count the step, extend the lease, and append the step's events ($4 names, $5 JSON texts).
+FENCE_STEP = """
+WITH fenced AS (
+    UPDATE runs SET steps = steps + 1,
+                    lease_expires_at = now() + make_interval(secs => $3),
+                    last_event_id = last_event_id + cardinality($4::text[]),
+                    updated_at = now()
+     WHERE id = $1 AND attempt = $2 AND status = 'running'
+    RETURNING last_event_id, cancel_requested
+), step_events AS (
+    INSERT INTO run_events (run_id, id, event, data, attempt)
+    SELECT $1, f.last_event_id - cardinality($4::text[]) + e.ord, e.event, e.data::jsonb, $2
+      FROM fenced f, unnest($4::text[], $5::text[]) WITH ORDINALITY AS e (event, data, ord)
+)
+SELECT cancel_requested FROM fenced
+"""
+
+# Inside the transaction of a task's pending writes: this attempt still owns the run.
+# FOR SHARE holds off a new claim (an UPDATE) until the writes commit.
+CHECK_FENCE = "SELECT true FROM runs WHERE id = $1 AND attempt = $2 AND status = 'running' FOR SHARE"
+
+# Events outside a checkpoint (node started, released), fenced by the attempt.
+APPEND_FENCED_EVENTS = """
+WITH fenced AS (
+    UPDATE runs SET last_event_id = last_event_id + cardinality($3::text[]), updated_at = now()
+     WHERE id = $1 AND attempt = $2 AND status = 'running'
+    RETURNING last_event_id
+)
+INSERT INTO run_events (run_id, id, event, data, attempt)
+SELECT $1, f.last_event_id - cardinality($3::text[]) + e.ord, e.event, e.data::jsonb, $2
+  FROM fenced f, unnest($3::text[], $4::text[]) WITH ORDINALITY AS e (event, data, ord)
+RETURNING id
+"""
+
+# The end of a run ($3 'success' | 'interrupted' | 'error'), fenced by the attempt.
+# A cancel that arrived after the last step wins: the run ends cancelled, without output.
+FINISH_RUN = """
+WITH finished AS (
+    UPDATE runs SET
+        status = CASE WHEN cancel_requested THEN 'cancelled' ELSE $3 END,
+        output = CASE WHEN cancel_requested THEN NULL ELSE $4::jsonb END,
+        error = CASE WHEN cancel_requested THEN NULL ELSE $5 END,
+        worker_id = NULL, lease_expires_at = NULL, finished_at = now(), updated_at = now(),
+        last_event_id = last_event_id + CASE WHEN cancel_requested THEN 1 ELSE cardinality($6::text[]) END
+     WHERE id = $1 AND attempt = $2 AND status = 'running'
+    RETURNING id, status, last_event_id
+), final_events AS (
+    INSERT INTO run_events (run_id, id, event, data, attempt)
+    SELECT $1, f.last_event_id - cardinality($6::text[]) + e.ord, e.event, e.data::jsonb, $2
+      FROM finished f, unnest($6::text[], $7::text[]) WITH ORDINALITY AS e (event, data, ord)
+     WHERE f.status <> 'cancelled'
+    UNION ALL
+    SELECT $1, f.last_event_id, 'cancelled', '{}'::jsonb, $2 FROM finished f WHERE f.status = 'cancelled'
+)
+SELECT status FROM finished
+"""
+
+# SIGTERM drain: the step in flight has committed; hand the run back to the queue.
+RELEASE_RUN = """
+WITH released AS (
+    UPDATE runs SET status = 'pending', worker_id = NULL, lease_expires_at = NULL,
+                    last_event_id = last_event_id + 1, updated_at = now()
+     WHERE id = $1 AND attempt = $2 AND status = 'running'
+    RETURNING id, last_event_id
+)
+INSERT INTO run_events (run_id, id, event, data, attempt)
+SELECT id, last_event_id, 'released', '{}'::jsonb, $2 FROM released
+RETURNING run_id
+"""
+
+# --- run_events ---------------------------------------------------------------
+
+SELECT_EVENTS_AFTER = """
+SELECT e.run_id, e.id, e.event, e.data, e.attempt, e.created_at
+  FROM run_events e JOIN runs r ON r.id = e.run_id
+  JOIN conversations c ON c.id = r.conversation_id AND c.user_id = r.user_id AND c.expires_at > now()
+ WHERE e.run_id = $1 AND r.user_id = $2 AND e.id > $3
+ ORDER BY e.id
+ LIMIT $4
+"""
