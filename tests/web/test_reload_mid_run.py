@@ -17,7 +17,8 @@ from playwright.async_api import Page, Request, expect
 from tests.web.conftest import Visit, WebServer, web_server
 from tests.web.people import APPEAL, APPEAL_ANSWER, send, settled, sign_up, transcript
 
-MODEL_LATENCY_MS = 2000
+# Each model call takes this long: a reload (a second or two on a loaded machine) lands inside one.
+MODEL_LATENCY_MS = 3000
 
 
 @pytest.fixture(scope="module")
