@@ -14,15 +14,14 @@ import contextlib
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
-import asyncpg
 import pytest
 import uvicorn
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
 from api.app import create_app
-from db.migrate import migrate_up
-from db.scratch import create_database, drop_database
+from db.scratch import drop_database
 from tests.conftest import make_settings
+from tests.utils.db import create_migrated_database
 from tests.web.browser import MissingTool, PageRecord, launch
 
 # Generous: the machine is shared (load 4-8 on 2 cores); a wait ends as soon as its condition holds.
@@ -45,12 +44,7 @@ class QuietServer(uvicorn.Server):
 @contextlib.asynccontextmanager
 async def web_server(admin_dsn: str, **settings: object) -> AsyncIterator[WebServer]:
     """The app on its own migrated database, listening on a free port until the block ends."""
-    dsn = await create_database(admin_dsn)
-    con = await asyncpg.connect(dsn)
-    try:
-        await migrate_up(con)
-    finally:
-        await con.close()
+    dsn = await create_migrated_database(admin_dsn)
     app = create_app(make_settings(dsn, **settings), dsn=dsn)
     server = QuietServer(uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, access_log=False,
                                         timeout_graceful_shutdown=5))
