@@ -47,14 +47,14 @@ async function showApp(person) {
   byId("account").hidden = false;
   byId("app-view").hidden = false;
   setSidebarOpen(false);
-  let unlisted = null;
-  try {
-    await sidebar.load();
-  } catch (error) {
-    if (!(error instanceof ApiError && error.status === 401)) unlisted = error;
-  }
+  // The list loads while the address is followed, not before: a route taken after the list
+  // came back could undo a navigation made meanwhile (and clear what it said).
+  const listing = sidebar.load().then(() => null, (error) => error);
   await route();
-  if (unlisted) chat.notice(`Your conversations could not be listed: ${unlisted.message}`);
+  const unlisted = await listing;
+  if (unlisted && !(unlisted instanceof ApiError && unlisted.status === 401)) {
+    chat.notice(`Your conversations could not be listed: ${unlisted.message}`);
+  }
   if (user) byId("message").focus();
 }
 

@@ -35,6 +35,7 @@ export function describeTimes(conversation) {
 export class Sidebar {
   constructor() {
     this.items = new Map();
+    this.changes = null;  // while a load is on its way: what changed here meanwhile
     this.currentId = null;
     this.nextCursor = null;
     this.pinnedList = document.getElementById("pinned-list");
@@ -46,20 +47,32 @@ export class Sidebar {
   get(id) { return this.items.get(id) || null; }
 
   clear() {
-    this.items.clear();
+    this.items = new Map();
+    this.changes = null;
     this.currentId = null;
     this.nextCursor = null;
     this.render();
   }
 
-  /** Every pinned conversation, and the first page of the others. */
+  /** Every pinned conversation, and the first page of the others. What changed here while the
+   * list was on its way (a conversation created, renamed or deleted meanwhile) is kept. */
   async load() {
-    const [pinned, recent] = await Promise.all([
-      request("GET", "/conversations?pinned=true&limit=100"),
-      request("GET", `/conversations?pinned=false&limit=${PAGE}`),
-    ]);
-    this.items.clear();
-    for (const conversation of [...pinned.items, ...recent.items]) this.items.set(conversation.id, conversation);
+    const changes = { upserted: new Map(), removed: new Set() };
+    this.changes = changes;
+    let pinned;
+    let recent;
+    try {
+      [pinned, recent] = await Promise.all([
+        request("GET", "/conversations?pinned=true&limit=100"),
+        request("GET", `/conversations?pinned=false&limit=${PAGE}`),
+      ]);
+    } finally {
+      if (this.changes === changes) this.changes = null;
+    }
+    const fresh = new Map([...pinned.items, ...recent.items].map((c) => [c.id, c]));
+    for (const [id, conversation] of changes.upserted) fresh.set(id, conversation);
+    for (const id of changes.removed) fresh.delete(id);
+    this.items = fresh;
     this.nextCursor = recent.next_cursor;
     this.render();
   }
@@ -74,11 +87,15 @@ export class Sidebar {
 
   upsert(conversation) {
     this.items.set(conversation.id, conversation);
+    this.changes?.upserted.set(conversation.id, conversation);
+    this.changes?.removed.delete(conversation.id);
     this.render();
   }
 
   remove(id) {
     this.items.delete(id);
+    this.changes?.upserted.delete(id);
+    this.changes?.removed.add(id);
     this.render();
   }
 
