@@ -23,11 +23,12 @@ from starlette.middleware.cors import CORSMiddleware
 from api.document_intake import DocumentIntake
 from api.errors import COMMON_RESPONSES, install_error_handlers
 from api.lg.service import AgentProtocol
-from api.middleware import BodySizeLimit, RequestContext
+from api.middleware import BodySizeLimit, RequestContext, SecurityHeaders
 from api.personal_context import document_search
 from api.routes import api_keys, auth, chat, conversations, documents, health, profile, runs, stats
 from api.routes.lg import AGENT_PROTOCOL_PREFIX
 from api.routes.lg import routers as agent_protocol_routers
+from api.routes.web import DOCS_CSP, STATIC_PREFIX, install_web
 from db.analytics import AnalyticsService
 from db.api_keys import ApiKeyService
 from db.conversations import ConversationService
@@ -142,7 +143,11 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
                     "Authorize with your email and password (OAuth2 password flow) to try the routes.",
         lifespan=lifespan,
         responses=COMMON_RESPONSES,
+        # /docs and /redoc are served from files in the package (api/routes/web.py), not a CDN.
+        docs_url=None,
+        redoc_url=None,
         middleware=[*cors_middleware(settings), Middleware(RequestContext),
+                    Middleware(SecurityHeaders, html_csp=DOCS_CSP, revalidate_prefix=STATIC_PREFIX + "/"),
                     Middleware(BodySizeLimit, max_bytes=settings.max_request_bytes,
                                route_limits={"POST /documents": settings.document_max_bytes + UPLOAD_ENVELOPE_BYTES})],
     )
@@ -154,6 +159,7 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
         app.include_router(module.router)
     for router in agent_protocol_routers:
         app.include_router(router, prefix=AGENT_PROTOCOL_PREFIX)
+    install_web(app)
     return app
 
 

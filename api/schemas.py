@@ -66,6 +66,7 @@ Email = Annotated[str, Field(min_length=3, max_length=320, pattern=EMAIL_PATTERN
                              description="an email address (unique whatever its case)"), AfterValidator(clean_text)]
 LoginEmail = Annotated[str, Field(min_length=1, max_length=320, pattern=NO_NUL), AfterValidator(clean_text)]
 Title = Annotated[str, Field(max_length=200, pattern=NO_NUL), masked_within(200)]
+NewTitle = Annotated[str, Field(min_length=1, max_length=200, pattern=NOT_BLANK_NO_NUL), masked_within(200)]
 MessageText = Annotated[str, Field(min_length=1, max_length=MAX_MESSAGE_CHARS, pattern=NOT_BLANK_NO_NUL),
                         masked_within(MAX_MESSAGE_CHARS)]
 MetadataKey = Annotated[str, Field(min_length=1, max_length=100, pattern=NO_NUL), masked_within(100)]
@@ -127,7 +128,7 @@ class TokenResponse(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"
     expires_in: int
-    refresh_token: str
+    refresh_token: str | None = Field(description="null when delivered in the HttpOnly cookie (X-Refresh-Cookie: 1)")
 
 
 class UserOut(BaseModel):
@@ -146,6 +147,13 @@ class ConversationCreate(StrictModel):
     metadata: Metadata = Field(default_factory=dict)
 
 
+class ConversationUpdate(StrictModel):
+    """Rename and/or pin; a field left out stays as it is."""
+
+    title: NewTitle | None = None
+    pinned: bool | None = None
+
+
 class ConversationExtend(StrictModel):
     hours: Annotated[int, Field(ge=1, le=24 * 365)] | None = None
 
@@ -153,6 +161,7 @@ class ConversationExtend(StrictModel):
 class ConversationOut(BaseModel):
     id: uuid.UUID
     title: str | None
+    pinned: bool
     metadata: dict[str, Any]
     created_at: datetime
     updated_at: datetime

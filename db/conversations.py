@@ -30,24 +30,23 @@ from db.errors import NotFound
 # A plain connection or one borrowed from the pool: both work for every helper here.
 Connection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
 
-CONVERSATION_COLUMNS = "id, user_id, title, metadata, created_at, updated_at, expires_at"
+CONVERSATION_COLUMNS = "id, user_id, title, pinned, metadata, created_at, updated_at, expires_at"
+_SELECT_CONVERSATION_COLUMNS = "\nSELECT " + CONVERSATION_COLUMNS
 
 INSERT_CONVERSATION = """
 INSERT INTO conversations (user_id, title, metadata, expires_at)
 VALUES ($1, $2, $3, now() + make_interval(hours => $4))
-RETURNING id, user_id, title, metadata, created_at, updated_at, expires_at
-"""
-SELECT_OWNED_CONVERSATION = """
-SELECT id, user_id, title, metadata, created_at, updated_at, expires_at
+RETURNING """ + CONVERSATION_COLUMNS
+SELECT_OWNED_CONVERSATION = _SELECT_CONVERSATION_COLUMNS + """
   FROM conversations
  WHERE id = $1 AND user_id = $2 AND expires_at > now()
 """
 # Keyset pagination, newest first; the cursor is the last row's (created_at, id).
-LIST_OWNED_CONVERSATIONS = """
-SELECT id, user_id, title, metadata, created_at, updated_at, expires_at
+LIST_OWNED_CONVERSATIONS = _SELECT_CONVERSATION_COLUMNS + """
   FROM conversations
  WHERE user_id = $1 AND expires_at > now()
    AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3::uuid))
+   AND ($5::boolean IS NULL OR pinned = $5)
  ORDER BY created_at DESC, id DESC
  LIMIT $4
 """
@@ -55,8 +54,13 @@ EXTEND_OWNED_CONVERSATION = """
 UPDATE conversations
    SET expires_at = now() + make_interval(hours => $3), updated_at = now()
  WHERE id = $1 AND user_id = $2 AND expires_at > now()
-RETURNING id, user_id, title, metadata, created_at, updated_at, expires_at
-"""
+RETURNING """ + CONVERSATION_COLUMNS
+# Rename and/or pin: a NULL leaves that column as it is. Not activity, so updated_at stays.
+UPDATE_OWNED_CONVERSATION = """
+UPDATE conversations
+   SET title = COALESCE($3, title), pinned = COALESCE($4, pinned)
+ WHERE id = $1 AND user_id = $2 AND expires_at > now()
+RETURNING """ + CONVERSATION_COLUMNS
 # Before a delete: lock the conversation's runs, so the delete takes its locks in the order a
 # finishing run does (its `runs` row, then the conversation) instead of deadlocking with it.
 LOCK_OWNED_CONVERSATION_RUNS = """
@@ -117,22 +121,19 @@ INSERT_CONVERSATION_WITH_ID = """
 INSERT INTO conversations (id, user_id, title, metadata, expires_at)
 VALUES ($1, $2, $3, $4, now() + make_interval(mins => $5))
 ON CONFLICT (id) DO NOTHING
-RETURNING id, user_id, title, metadata, created_at, updated_at, expires_at
-"""
+RETURNING """ + CONVERSATION_COLUMNS
 # Keys given replace those stored; other keys stay (LangGraph's metadata update).
 MERGE_OWNED_CONVERSATION_METADATA = """
 UPDATE conversations SET metadata = metadata || $3::jsonb, updated_at = now()
  WHERE id = $1 AND user_id = $2 AND expires_at > now()
-RETURNING id, user_id, title, metadata, created_at, updated_at, expires_at
-"""
+RETURNING """ + CONVERSATION_COLUMNS
 # Serialises the runs an Agent Protocol client starts on one thread (multitask_strategy).
 LOCK_OWNED_CONVERSATION = SELECT_OWNED_CONVERSATION.rstrip() + "\n   FOR UPDATE\n"
 COPY_OWNED_CONVERSATION = """
 INSERT INTO conversations (user_id, title, metadata, expires_at)
 SELECT user_id, title, metadata, now() + make_interval(hours => $3)
   FROM conversations WHERE id = $1 AND user_id = $2 AND expires_at > now()
-RETURNING id, user_id, title, metadata, created_at, updated_at, expires_at
-"""
+RETURNING """ + CONVERSATION_COLUMNS
 COPY_MESSAGES = """
 INSERT INTO conversation_messages (conversation_id, user_id, role, content, agent_name, metadata, created_at)
 SELECT $2, user_id, role, content, agent_name, metadata, created_at
@@ -152,6 +153,7 @@ class Conversation:
     id: uuid.UUID
     user_id: uuid.UUID
     title: str | None
+    pinned: bool
     metadata: dict[str, Any]
     created_at: datetime
     updated_at: datetime
@@ -287,13 +289,15 @@ class ConversationService:
         async with self.pool.acquire() as con:
             return to_conversation(await get_owned(con, conversation_id, user_id))
 
-    async def list_page(self, user_id: object, *, limit: int = 20, cursor: str | None = None) -> Page:
-        """Newest first; raises ValueError on a bad cursor or limit outside 1..100."""
+    async def list_page(self, user_id: object, *, limit: int = 20, cursor: str | None = None,
+                        pinned: bool | None = None) -> Page:
+        """Newest first, only the pinned (or unpinned) ones when `pinned` is given;
+        raises ValueError on a bad cursor or limit outside 1..100."""
         if not 1 <= limit <= MAX_PAGE_SIZE:
             raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}")
         after_created, after_id = decode_cursor(cursor) if cursor else (None, None)
         rows = await self.pool.fetch(LIST_OWNED_CONVERSATIONS, as_uuid(user_id, "user"),
-                                     after_created, after_id, limit + 1)
+                                     after_created, after_id, limit + 1, pinned)
         items = [to_conversation(row) for row in rows[:limit]]
         more = len(rows) > limit
         return Page(items, encode_cursor(items[-1].created_at, items[-1].id) if more else None)
@@ -302,6 +306,15 @@ class ConversationService:
         """Push `expires_at` to now + hours (default the TTL); an expired one cannot be revived."""
         row = await self.pool.fetchrow(EXTEND_OWNED_CONVERSATION, as_uuid(conversation_id),
                                        as_uuid(user_id, "user"), hours or self.ttl_hours)
+        if row is None:
+            raise NotFound("conversation", conversation_id)
+        return to_conversation(row)
+
+    async def update(self, conversation_id: object, user_id: object, *, title: str | None = None,
+                     pinned: bool | None = None) -> Conversation:
+        """Rename and/or pin; what is None stays as it is. NotFound when not owned or expired."""
+        row = await self.pool.fetchrow(UPDATE_OWNED_CONVERSATION, as_uuid(conversation_id),
+                                       as_uuid(user_id, "user"), title, pinned)
         if row is None:
             raise NotFound("conversation", conversation_id)
         return to_conversation(row)
