@@ -18,11 +18,13 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field
 
+from agents.dates import MONTHS
+from agents.extract import extract_facts
 from agents.guard import mask_sensitive
 from agents.models import ModelUnavailable, invoke_structured
 from agents.offline import OfflineChatModel
 from agents.prompts import TASK_PREFIX
-from agents.rules import PLAN_TYPES, extract_facts
+from agents.vocabulary import PLAN_TYPES
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +76,6 @@ class DocumentFacts(BaseModel):
 
 # ---------------------------------------------------------------- dates and amounts
 
-_MONTH_NAMES = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-                "november", "december"]
 _MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _FULL_DATE = re.compile(
     r"(?i)\b(?:" + _MONTH + r"\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})"
@@ -86,7 +86,10 @@ _AMOUNT = r"\$\s?\d[\d,]*(?:\.\d{2})?"
 
 
 def parse_date(text: str) -> date | None:
-    """The first full date in the text (Month D, YYYY; D Month YYYY; MM/DD/YYYY; YYYY-MM-DD)."""
+    """The first full date in the text (Month D, YYYY; D Month YYYY; MM/DD/YYYY; YYYY-MM-DD).
+
+    Not `agents.dates.find_dates`: a document's date is printed with its year (a date without one is
+    not the letter's), and PDF text breaks lines and spaces inside dates, which this allows."""
     match = _FULL_DATE.search(text)
     return _to_date(match) if match else None
 
@@ -106,19 +109,7 @@ def _to_date(match: re.Match[str]) -> date | None:
 
 
 def _month(name: str) -> int:
-    prefix = name.lower().rstrip(".")[:3]
-    return next(i for i, full in enumerate(_MONTH_NAMES, start=1) if full.startswith(prefix))
-
-
-def display_date(iso: str | None) -> str | None:
-    """2026-03-03 -> "March 3, 2026" (what the answer shows)."""
-    if not iso:
-        return None
-    try:
-        day = date.fromisoformat(iso)
-    except ValueError:
-        return None
-    return f"{_MONTH_NAMES[day.month - 1].capitalize()} {day.day}, {day.year}"
+    return MONTHS[name.lower()[:3]]
 
 
 def _iso(value: str | None) -> str | None:

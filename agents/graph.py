@@ -17,11 +17,11 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
-from agents.case.track import TRACK, asks_to_track, latest_message, make_track_node
+from agents.case.track import TRACK, asks_to_track, make_track_node
 from agents.communicator import make_communicator_node
 from agents.guard import make_guard_node, mask_sensitive
 from agents.kb import InMemoryRetriever
-from agents.navigator import make_clarify_node, make_navigator_node
+from agents.navigator import latest_question, make_clarify_node, make_navigator_node
 from agents.offline import OfflineChatModel
 from agents.ports import CaseTracker, PersonalContext, Retriever, RiskRecorder
 from agents.state import CLARIFY, COMMUNICATOR, GUARD, NAVIGATOR, STRATEGY, NavigatorState
@@ -35,11 +35,16 @@ def _after_guard(state: NavigatorState) -> str:
 def _after_guard_or_track(state: NavigatorState) -> str:
     """With a case tracker: "track this for me" opens a case instead of a new answer."""
     after = _after_guard(state)
-    return TRACK if after == NAVIGATOR and asks_to_track(latest_message(state.get("messages", []))) else after
+    return TRACK if after == NAVIGATOR and asks_to_track(latest_question(state.get("messages", []))) else after
 
 
 def _after_navigator(state: NavigatorState) -> str:
     return CLARIFY if (state.get("navigator") or {}).get("missing") else STRATEGY
+
+
+def _after_clarify(state: NavigatorState) -> str:
+    # The answer to the question can itself be a call for help: then the safety reply was the answer.
+    return END if (state.get("guard") or {}).get("status") == "urgent" else STRATEGY
 
 
 def build_graph(
@@ -51,13 +56,18 @@ def build_graph(
     cases: CaseTracker | None = None,
 ) -> CompiledStateGraph:
     """The compiled graph; defaults: offline model, in-memory knowledge search, no risk log, no
-    personal context (the person's profile and documents), no case tracking."""
+    personal context (the person's profile and documents), no case tracking.
+
+    A remote model also judges every message for urgent risk, added to the guard's rules; the
+    offline model is not asked, since its judgement would be those same rules.
+    """
     model = model if model is not None else OfflineChatModel()
     retriever = retriever if retriever is not None else InMemoryRetriever()
+    judge = None if isinstance(model, OfflineChatModel) else model
     graph = StateGraph(NavigatorState)
-    graph.add_node(GUARD, make_guard_node(risk_recorder))
+    graph.add_node(GUARD, make_guard_node(risk_recorder, judge))
     graph.add_node(NAVIGATOR, make_navigator_node(model, retriever, personal))
-    graph.add_node(CLARIFY, make_clarify_node(model))
+    graph.add_node(CLARIFY, make_clarify_node(model, risk_recorder, judge))
     graph.add_node(STRATEGY, make_strategy_node(model))
     graph.add_node(COMMUNICATOR, make_communicator_node(model))
     graph.add_edge(START, GUARD)
@@ -68,15 +78,24 @@ def build_graph(
     else:
         graph.add_conditional_edges(GUARD, _after_guard, [NAVIGATOR, END])
     graph.add_conditional_edges(NAVIGATOR, _after_navigator, [CLARIFY, STRATEGY])
-    graph.add_edge(CLARIFY, STRATEGY)
+    graph.add_conditional_edges(CLARIFY, _after_clarify, [STRATEGY, END])
     graph.add_edge(STRATEGY, COMMUNICATOR)
     graph.add_edge(COMMUNICATOR, END)
     return graph.compile(checkpointer=checkpointer)
 
 
-def user_input(text: str, message_id: str | None = None) -> dict[str, Any]:
-    """Graph input for one user message: masked, with an id (the delta channel needs ids)."""
-    return {"messages": [HumanMessage(content=mask_sensitive(text), id=message_id or str(uuid.uuid4()))]}
+def user_input(text: str, message_id: str | None = None,
+               known_facts: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Graph input for one user message: masked, with an id (the delta channel needs ids).
+
+    `known_facts`: facts known from outside the conversation (a profile, documents; keys of
+    agents.facts.FACT_KEYS); they are used and never asked for, and what the person says wins.
+    """
+    graph_input: dict[str, Any] = {
+        "messages": [HumanMessage(content=mask_sensitive(text), id=message_id or str(uuid.uuid4()))]}
+    if known_facts is not None:
+        graph_input["known_facts"] = dict(known_facts)
+    return graph_input
 
 
 def resume_input(answer: str) -> Command:

@@ -15,9 +15,12 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 
-from agents.documents import display_date
+from agents.dates import date_words
+from agents.deadlines import PLAN_LABELS
+from agents.extract import money_value, plan_through
+from agents.facts import merge_facts
 from agents.ports import PersonalContext
-from agents.rules import STATES, merge_facts
+from agents.vocabulary import STATE_NAMES
 
 PASSAGE_LIMIT = 2
 KIND_LABELS = {
@@ -27,12 +30,9 @@ KIND_LABELS = {
 }
 LETTER_KINDS = ("denial_letter", "decision_letter")
 PLAN_KINDS = ("summary_of_benefits", "policy")
-# Profile plan types the navigator's playbooks know under another name.
-PROFILE_PLAN_TYPES = {"medicare_advantage": "medicare", "none": "uninsured"}
-PLAN_LABELS = {"employer": "employer plan", "marketplace": "Marketplace plan", "medicare": "Medicare plan",
-               "medicare_advantage": "Medicare Advantage plan", "medicaid": "Medicaid", "chip": "CHIP",
-               "tricare": "TRICARE", "va": "VA health care", "none": "no insurance"}
-STATE_NAMES = {code: name.title() for name, code in STATES.items()}
+# Profile plan types the navigator's facts name otherwise: (plan_type, plan_detail).
+PROFILE_PLANS: dict[str, tuple[str, str | None]] = {"medicare_advantage": ("medicare", "medicare_advantage"),
+                                                    "none": ("uninsured", None)}
 # Intents whose answer depends on the plan's cost sharing (summary of benefits, EOB lines).
 COST_INTENTS = ("coverage_check", "cost_estimate", "billing_dispute", "prescription_drugs", "find_provider",
                 "prior_authorization", "other")
@@ -68,39 +68,59 @@ def _used(document: dict[str, Any], context: dict[str, Any]) -> bool:
     return bool(document.get("attached") or context.get("every_document") or document.get("kind") in PLAN_KINDS)
 
 
-def profile_facts(profile: dict[str, Any]) -> dict[str, Any]:
-    facts = {key: profile[key] for key in ("state", "insurer", "plan_name", "plan_through", "renewal_month",
-                                           "preferred_language") if profile.get(key) is not None}
+def _plan_of(profile: dict[str, Any]) -> tuple[str | None, str | None]:
     plan_type = profile.get("plan_type")
-    if plan_type:
-        facts["plan_type"] = PROFILE_PLAN_TYPES.get(plan_type, plan_type)
-        if plan_type == "medicare_advantage":
-            facts["medicare_advantage"] = True
-    return facts
+    return PROFILE_PLANS.get(plan_type, (plan_type, None)) if plan_type else (None, None)
+
+
+def profile_facts(profile: dict[str, Any]) -> dict[str, Any]:
+    """The profile as facts (agents.facts.FACT_KEYS)."""
+    plan_type, detail = _plan_of(profile)
+    facts = {key: profile.get(key) for key in ("state", "insurer", "plan_name", "renewal_month",
+                                                 "preferred_language")}
+    facts.update(plan_type=plan_type, plan_detail=detail)
+    if profile.get("plan_through"):
+        facts["plan_through"] = plan_through(str(profile["plan_through"]), plan_type)
+    return {key: value for key, value in facts.items() if value not in (None, "")}
+
+
+def _dollars(value: Any) -> float | None:
+    return money_value(value) if isinstance(value, str) and re.search(r"\d", value) else None
+
+
+def _percent(value: Any) -> float | None:
+    found = re.match(r"\s*(\d{1,3}(?:\.\d+)?)\s*%", value) if isinstance(value, str) else None
+    return float(found.group(1)) if found else None
 
 
 def document_facts(document: dict[str, Any]) -> dict[str, Any]:
-    """What one document tells the navigator, under the navigator's fact names."""
+    """What one document tells the navigator, as facts (agents.facts.FACT_KEYS; dates stay ISO)."""
     facts, kind = document.get("facts") or {}, document.get("kind")
     out: dict[str, Any] = {}
     if kind in LETTER_KINDS:
-        out = {"denial_date": display_date(facts.get("denial_date")), "service": facts.get("service"),
-               "drug": facts.get("drug"), "claim_number": facts.get("claim_number"),
-               "denial_reason": facts.get("reason"), "appeal_deadline": display_date(facts.get("appeal_deadline")),
-               "appeal_address": facts.get("appeal_address")}
-        if facts.get("drug") and not facts.get("service"):
-            out["service"] = facts["drug"]
+        out = {"denial_date": facts.get("denial_date"), "service": facts.get("service"), "drug": facts.get("drug"),
+               "claim_number": facts.get("claim_number"), "denial_reason": facts.get("reason"),
+               "appeal_deadline": facts.get("appeal_deadline"), "appeal_address": facts.get("appeal_address")}
     elif kind in PLAN_KINDS:
-        out = {key: facts.get(key) for key in ("network_type", "deductible", "out_of_pocket_max", "coinsurance")}
+        network = facts.get("network_type")
+        out = {"plan_detail": network.lower() if isinstance(network, str) else None,
+               "deductible": _dollars(facts.get("deductible")), "oop_max": _dollars(facts.get("out_of_pocket_max")),
+               "coinsurance_pct": _percent(facts.get("coinsurance"))}
     elif kind in ("explanation_of_benefits", "bill"):
-        out = {key: facts.get(key) for key in ("claim_number", "service", "billed", "allowed", "paid", "owed")}
-    out["plan_type"] = facts.get("plan_type")
+        owed = _dollars(facts.get("owed"))
+        out = {"claim_number": facts.get("claim_number"), "service": facts.get("service"),
+               "bill_amount": _dollars(facts.get("billed")) or (owed if kind == "bill" else None),
+               "price": _dollars(facts.get("allowed")), "plan_paid": _dollars(facts.get("paid")),
+               "eob_owed": owed if kind == "explanation_of_benefits" else None}
+    plan_type = facts.get("plan_type")
+    out["plan_type"] = plan_type.lower() if isinstance(plan_type, str) else None
     out["insurer"] = facts.get("insurer")
     return {key: value for key, value in out.items() if value not in (None, "")}
 
 
 def known_facts(context: dict[str, Any]) -> dict[str, Any]:
-    """Profile, then documents (older first, so the newest wins); the conversation's facts go on top."""
+    """The person's own facts: profile, then documents (older first, so the newest wins). They are the
+    lowest layer of `agents.facts.merge_facts`: the conversation's facts go on top."""
     facts = profile_facts(context.get("profile") or {})
     for document in reversed(context.get("documents") or []):
         if _used(document, context):
@@ -147,7 +167,7 @@ def letter_lines(document: dict[str, Any]) -> list[str]:
     facts = document.get("facts") or {}
     label = KIND_LABELS.get(str(document.get("kind")), "Your document")
     what = facts.get("drug") or facts.get("service") or "the claim"
-    when = display_date(facts.get("denial_date"))
+    when = date_words(facts.get("denial_date"))
     reason = facts.get("reason")
     if facts.get("reason_code") == "medical_necessity":
         said = f"{what} denied as not medically necessary"
@@ -158,7 +178,7 @@ def letter_lines(document: dict[str, Any]) -> list[str]:
     lines = [f"{label} (page {_page(facts, 'reason', 'service', 'denial_date')}): {said}{claim}."]
     if reason and facts.get("reason_code") == "medical_necessity":
         lines.append(f"The reason it gives: {reason.rstrip('.')}.")
-    deadline = display_date(facts.get("appeal_deadline"))
+    deadline = date_words(facts.get("appeal_deadline"))
     if deadline:
         basis = f" ({facts['deadline_days']} days from the letter's date)" if facts.get("deadline_days") and \
             not facts.get("deadline_date") else ""
@@ -199,16 +219,22 @@ def eob_lines(document: dict[str, Any]) -> list[str]:
     return [f"{label} (page {_page(facts, 'billed', 'owed')}){claim}: " + ", ".join(amounts) + "."]
 
 
+def _plan_label(plan_type: str | None, detail: str | None) -> str:
+    if plan_type == "medicare":
+        return "Medicare Advantage plan" if detail == "medicare_advantage" else "Medicare plan"
+    return PLAN_LABELS.get(str(plan_type), "plan")
+
+
 def profile_line(profile: dict[str, Any], facts: dict[str, Any]) -> str | None:
     """"On your employer plan in Ohio (from your profile)", when the conversation did not say otherwise."""
     plan_type = profile.get("plan_type")
-    plan_matches = plan_type and PROFILE_PLAN_TYPES.get(plan_type, plan_type) == facts.get("plan_type")
+    plan_matches = plan_type and _plan_of(profile)[0] == facts.get("plan_type")
     state_matches = profile.get("state") and profile["state"] == facts.get("state")
     if not plan_matches and not state_matches:
         return None
     words = ["On your"]
     if plan_matches:
-        words.append(PLAN_LABELS.get(str(plan_type), "plan"))
+        words.append(_plan_label(*_plan_of(profile)))
         if profile.get("insurer"):
             words.append(f"with {profile['insurer']}")
     else:

@@ -18,13 +18,31 @@ import asyncpg
 from fastapi import FastAPI
 from langchain_core.language_models import BaseChatModel
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 
 from api.document_intake import DocumentIntake
 from api.errors import COMMON_RESPONSES, install_error_handlers
-from api.middleware import BodySizeLimit, RequestContext
+from api.lg.service import AgentProtocol
+from api.middleware import BodySizeLimit, RequestContext, SecurityHeaders
 from api.personal_context import document_search
-from api.routes import auth, cases, chat, conversations, documents, health, notifications, profile, runs, stats
+from api.routes import (
+    api_keys,
+    auth,
+    cases,
+    chat,
+    conversations,
+    documents,
+    health,
+    notifications,
+    profile,
+    runs,
+    stats,
+)
+from api.routes.lg import AGENT_PROTOCOL_PREFIX
+from api.routes.lg import routers as agent_protocol_routers
+from api.routes.web import DOCS_CSP, STATIC_PREFIX, install_web
 from db.analytics import AnalyticsService
+from db.api_keys import ApiKeyService
 from db.cases import CaseService
 from db.clock import Clock
 from db.conversations import ConversationService
@@ -120,6 +138,8 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
         app.state.profiles = ProfileService(pool)
         app.state.documents = DocumentService(pool, settings.document_key(), search=document_search(pool, settings))
         app.state.intake = DocumentIntake(app.state.documents, document_model(settings))
+        app.state.api_keys = ApiKeyService(pool)
+        app.state.agent_protocol = AgentProtocol(pool, app.state.conversations, app.state.runs)
         app.state.cases = CaseService(pool, clock)
         app.state.notifications = NotificationService(pool)
         app.state.webhooks = WebhookService(pool, settings.document_key())
@@ -152,7 +172,11 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
                     "Authorize with your email and password (OAuth2 password flow) to try the routes.",
         lifespan=lifespan,
         responses=COMMON_RESPONSES,
-        middleware=[Middleware(RequestContext),
+        # /docs and /redoc are served from files in the package (api/routes/web.py), not a CDN.
+        docs_url=None,
+        redoc_url=None,
+        middleware=[*cors_middleware(settings), Middleware(RequestContext),
+                    Middleware(SecurityHeaders, html_csp=DOCS_CSP, revalidate_prefix=STATIC_PREFIX + "/"),
                     Middleware(BodySizeLimit, max_bytes=settings.max_request_bytes,
                                route_limits={"POST /documents": settings.document_max_bytes + UPLOAD_ENVELOPE_BYTES})],
     )
@@ -161,9 +185,28 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
     if chat_wait_seconds is not None:
         app.state.chat_wait_seconds = chat_wait_seconds
     install_error_handlers(app)
-    for module in (auth, conversations, runs, chat, documents, profile, cases, notifications, health, stats):
+    for module in (auth, api_keys, conversations, runs, chat, documents, profile, cases, notifications, health, stats):
         app.include_router(module.router)
+    for router in agent_protocol_routers:
+        app.include_router(router, prefix=AGENT_PROTOCOL_PREFIX)
+    install_web(app)
     return app
+
+
+# Headers a browser client may read: the request id, and where a run's stream can be rejoined
+# (the LangGraph SDKs read Content-Location and Location from run responses).
+CORS_EXPOSED_HEADERS = ["X-Request-ID", "Content-Location", "Location", "Retry-After", "X-Pagination-Next"]
+
+
+def cors_middleware(settings: Settings) -> list[Middleware]:
+    """Outermost, so preflights are answered before authentication and every answer
+    (413 and 503 included) carries the headers. Credentials only for listed origins."""
+    origins = settings.cors_origin_list
+    if not origins:
+        return []
+    any_origin = origins == ["*"]
+    return [Middleware(CORSMiddleware, allow_origins=origins, allow_credentials=not any_origin,
+                       allow_methods=["*"], allow_headers=["*"], expose_headers=CORS_EXPOSED_HEADERS, max_age=600)]
 
 
 def openapi_document(app: FastAPI) -> dict[str, Any]:

@@ -114,9 +114,20 @@ async def _undecryptable(request: Request, exc: Exception) -> JSONResponse:
     return error(500, str(exc))
 
 
+# Routing's own answers for an Agent Protocol call this server does not serve (a LangGraph SDK
+# method such as crons, store, update_state, or writing an assistant) say so instead.
+UNROUTED = {404: "Not Found", 405: "Method Not Allowed"}
+AGENT_PROTOCOL_PATH = "/lg/"
+
+
 async def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    return error(exc.status_code, exc.detail, dict(exc.headers) if exc.headers else None)
+    detail = exc.detail
+    if request.url.path.startswith(AGENT_PROTOCOL_PATH) and UNROUTED.get(exc.status_code) == detail:
+        detail = (f"{request.method} {request.url.path} is not part of the Agent Protocol this server offers "
+                  "(its assistants are read-only; crons, the store and direct state updates are not supported); "
+                  "the /lg routes it serves are listed at /docs")
+    return error(exc.status_code, detail, dict(exc.headers) if exc.headers else None)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

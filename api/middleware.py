@@ -110,3 +110,38 @@ async def _reply(send: Send, status: int, detail: str) -> None:
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
+
+
+class SecurityHeaders:
+    """Headers every response gets: no MIME sniffing, no Referer to other sites, and a
+    Content-Security-Policy when the route set none (`html_csp` for HTML, a deny-all one
+    otherwise). Paths under `revalidate_prefix` are revalidated on every use (no-cache),
+    so a new release of the web client is picked up at the next load."""
+
+    def __init__(self, app: ASGIApp, html_csp: str, revalidate_prefix: str) -> None:
+        self.app = app
+        self.html_csp = html_csp.encode()
+        self.revalidate_prefix = revalidate_prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        revalidate = scope["path"].startswith(self.revalidate_prefix)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                added = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
+                if b"content-security-policy" not in present:
+                    html = any(name.lower() == b"content-type" and value.startswith(b"text/html")
+                               for name, value in headers)
+                    added.append((b"content-security-policy",
+                                  self.html_csp if html else b"default-src 'none'; frame-ancestors 'none'"))
+                if revalidate and b"cache-control" not in present:
+                    added.append((b"cache-control", b"no-cache"))
+                message["headers"] = headers + added
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

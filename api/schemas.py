@@ -3,6 +3,7 @@ not valid Unicode (lone surrogates) with 422, before anything is hashed or store
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -10,11 +11,11 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from agents.guard import mask_sensitive
+from agents.limits import MAX_MESSAGE_CHARS
 from db.runs.model import RunStatus
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 256
-MAX_MESSAGE_CHARS = 32_000
 
 
 # JSON Schema can say "no NUL" (PostgreSQL text and jsonb refuse it); lone surrogates
@@ -65,6 +66,7 @@ Email = Annotated[str, Field(min_length=3, max_length=320, pattern=EMAIL_PATTERN
                              description="an email address (unique whatever its case)"), AfterValidator(clean_text)]
 LoginEmail = Annotated[str, Field(min_length=1, max_length=320, pattern=NO_NUL), AfterValidator(clean_text)]
 Title = Annotated[str, Field(max_length=200, pattern=NO_NUL), masked_within(200)]
+NewTitle = Annotated[str, Field(min_length=1, max_length=200, pattern=NOT_BLANK_NO_NUL), masked_within(200)]
 MessageText = Annotated[str, Field(min_length=1, max_length=MAX_MESSAGE_CHARS, pattern=NOT_BLANK_NO_NUL),
                         masked_within(MAX_MESSAGE_CHARS)]
 MetadataKey = Annotated[str, Field(min_length=1, max_length=100, pattern=NO_NUL), masked_within(100)]
@@ -76,10 +78,23 @@ MetadataValue = Annotated[str, Field(max_length=2000, pattern=NO_NUL), masked_wi
 # pydantic states key constraints as patternProperties, which do not forbid other keys: say it.
 KEY_NAMES = {"propertyNames": {"minLength": 1, "maxLength": 100, "pattern": NO_NUL}}
 Metadata = Annotated[dict[MetadataKey, MetadataValue], Field(max_length=50, json_schema_extra=KEY_NAMES)]
+
+
+def json_within(limit: int) -> AfterValidator:
+    """An answer given as named facts is one message too: its JSON text (what the run stores and the
+    agents read) obeys the same cap."""
+    def check(value: dict[str, Any]) -> dict[str, Any]:
+        if len(json.dumps(value)) > limit:
+            raise ValueError(f"must be at most {limit} characters as JSON")
+        return value
+    return AfterValidator(check)
+
+
 ResumeAnswer = Annotated[str, Field(min_length=1, max_length=MAX_MESSAGE_CHARS, pattern=NOT_BLANK_NO_NUL),
                          masked_within(MAX_MESSAGE_CHARS)] | Annotated[dict[MetadataKey, MetadataValue],
                                                                  Field(min_length=1, max_length=50,
-                                                                       json_schema_extra=KEY_NAMES)]
+                                                                       json_schema_extra=KEY_NAMES),
+                                                                 json_within(MAX_MESSAGE_CHARS)]
 
 
 class StrictModel(BaseModel):
@@ -113,7 +128,7 @@ class TokenResponse(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"
     expires_in: int
-    refresh_token: str
+    refresh_token: str | None = Field(description="null when delivered in the HttpOnly cookie (X-Refresh-Cookie: 1)")
 
 
 class UserOut(BaseModel):
@@ -132,6 +147,13 @@ class ConversationCreate(StrictModel):
     metadata: Metadata = Field(default_factory=dict)
 
 
+class ConversationUpdate(StrictModel):
+    """Rename and/or pin; a field left out stays as it is."""
+
+    title: NewTitle | None = None
+    pinned: bool | None = None
+
+
 class ConversationExtend(StrictModel):
     hours: Annotated[int, Field(ge=1, le=24 * 365)] | None = None
 
@@ -139,6 +161,7 @@ class ConversationExtend(StrictModel):
 class ConversationOut(BaseModel):
     id: uuid.UUID
     title: str | None
+    pinned: bool
     metadata: dict[str, Any]
     created_at: datetime
     updated_at: datetime
@@ -319,3 +342,26 @@ class DocumentOut(BaseModel):
 class DocumentPage(BaseModel):
     items: list[DocumentOut]
     next_cursor: str | None
+
+
+# --- API keys -------------------------------------------------------------------
+
+KeyName = Annotated[str, Field(min_length=1, max_length=100, pattern=NOT_BLANK_NO_NUL), AfterValidator(clean_text)]
+
+
+class ApiKeyCreate(StrictModel):
+    name: KeyName
+
+
+class ApiKeyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # built straight from db.api_keys.ApiKey
+
+    id: uuid.UUID
+    name: str
+    prefix: str = Field(description="the key's first characters, to tell keys apart")
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyOut):
+    key: str = Field(description="the key itself: shown only in this response; send it as `x-api-key`")

@@ -24,32 +24,31 @@ from typing import Any, TypeAlias
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from db.checkpoint.sql import DELETE_THREAD
+from db.checkpoint.sql import COPY_THREAD, DELETE_THREAD
 from db.errors import NotFound
 
 # A plain connection or one borrowed from the pool: both work for every helper here.
 Connection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
 
-CONVERSATION_COLUMNS = "id, user_id, title, metadata, created_at, updated_at, expires_at"
+CONVERSATION_COLUMNS = "id, user_id, title, pinned, metadata, created_at, updated_at, expires_at"
+_SELECT_CONVERSATION_COLUMNS = "\nSELECT " + CONVERSATION_COLUMNS
 
 INSERT_CONVERSATION = """
 INSERT INTO conversations (user_id, title, metadata, expires_at)
 VALUES ($1, $2, $3, now() + make_interval(hours => $4))
-RETURNING id, user_id, title, metadata, created_at, updated_at, expires_at
-"""
+RETURNING """ + CONVERSATION_COLUMNS
 # A case's thread (graph_id 'case', db/cases.py) is not a conversation of the person: the case's
 # routes reach it, these do not (extending or deleting it here would break its case).
-SELECT_OWNED_CONVERSATION = """
-SELECT id, user_id, title, metadata, created_at, updated_at, expires_at
+SELECT_OWNED_CONVERSATION = _SELECT_CONVERSATION_COLUMNS + """
   FROM conversations
  WHERE id = $1 AND user_id = $2 AND expires_at > now() AND graph_id = 'navigator'
 """
 # Keyset pagination, newest first; the cursor is the last row's (created_at, id).
-LIST_OWNED_CONVERSATIONS = """
-SELECT id, user_id, title, metadata, created_at, updated_at, expires_at
+LIST_OWNED_CONVERSATIONS = _SELECT_CONVERSATION_COLUMNS + """
   FROM conversations
  WHERE user_id = $1 AND expires_at > now() AND graph_id = 'navigator'
    AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3::uuid))
+   AND ($5::boolean IS NULL OR pinned = $5)
  ORDER BY created_at DESC, id DESC
  LIMIT $4
 """
@@ -57,8 +56,13 @@ EXTEND_OWNED_CONVERSATION = """
 UPDATE conversations
    SET expires_at = now() + make_interval(hours => $3), updated_at = now()
  WHERE id = $1 AND user_id = $2 AND expires_at > now() AND graph_id = 'navigator'
-RETURNING id, user_id, title, metadata, created_at, updated_at, expires_at
-"""
+RETURNING """ + CONVERSATION_COLUMNS
+# Rename and/or pin: a NULL leaves that column as it is. Not activity, so updated_at stays.
+UPDATE_OWNED_CONVERSATION = """
+UPDATE conversations
+   SET title = COALESCE($3, title), pinned = COALESCE($4, pinned)
+ WHERE id = $1 AND user_id = $2 AND expires_at > now() AND graph_id = 'navigator'
+RETURNING """ + CONVERSATION_COLUMNS
 # Before a delete: lock the conversation's runs, so the delete takes its locks in the order a
 # finishing run does (its `runs` row, then the conversation) instead of deadlocking with it.
 LOCK_OWNED_CONVERSATION_RUNS = """
@@ -113,6 +117,32 @@ SELECT a.agent_name, a.state_data, a.workflow_step, a.updated_at
  WHERE a.conversation_id = $1::text AND c.user_id = $2 AND c.expires_at > now() AND c.graph_id = 'navigator'
  ORDER BY a.agent_name
 """
+# --- the Agent Protocol's threads are conversations (api/agent_protocol.py) ---------------
+
+# A client-chosen id; DO NOTHING when it exists (whoever owns it), so the caller can tell.
+INSERT_CONVERSATION_WITH_ID = """
+INSERT INTO conversations (id, user_id, title, metadata, expires_at)
+VALUES ($1, $2, $3, $4, now() + make_interval(mins => $5))
+ON CONFLICT (id) DO NOTHING
+RETURNING """ + CONVERSATION_COLUMNS
+# Keys given replace those stored; other keys stay (LangGraph's metadata update).
+MERGE_OWNED_CONVERSATION_METADATA = """
+UPDATE conversations SET metadata = metadata || $3::jsonb, updated_at = now()
+ WHERE id = $1 AND user_id = $2 AND expires_at > now()
+RETURNING """ + CONVERSATION_COLUMNS
+# Serialises the runs an Agent Protocol client starts on one thread (multitask_strategy).
+LOCK_OWNED_CONVERSATION = SELECT_OWNED_CONVERSATION.rstrip() + "\n   FOR UPDATE\n"
+COPY_OWNED_CONVERSATION = """
+INSERT INTO conversations (user_id, title, metadata, expires_at)
+SELECT user_id, title, metadata, now() + make_interval(hours => $3)
+  FROM conversations WHERE id = $1 AND user_id = $2 AND expires_at > now()
+RETURNING """ + CONVERSATION_COLUMNS
+COPY_MESSAGES = """
+INSERT INTO conversation_messages (conversation_id, user_id, role, content, agent_name, metadata, created_at)
+SELECT $2, user_id, role, content, agent_name, metadata, created_at
+  FROM conversation_messages WHERE conversation_id = $1 ORDER BY id
+"""
+
 # Which graph drives a thread: 'navigator' (a conversation) or 'case' (db/cases.py).
 SELECT_THREAD_GRAPH = "SELECT graph_id FROM conversations WHERE id = $1"
 COUNT_CONVERSATIONS = "SELECT count(*) FROM conversations WHERE expires_at > now() AND graph_id = 'navigator'"
@@ -128,6 +158,7 @@ class Conversation:
     id: uuid.UUID
     user_id: uuid.UUID
     title: str | None
+    pinned: bool
     metadata: dict[str, Any]
     created_at: datetime
     updated_at: datetime
@@ -220,6 +251,23 @@ async def thread_graph(con: Connection | asyncpg.Pool, thread_id: uuid.UUID) -> 
     return graph
 
 
+async def lock_owned(con: Connection, conversation_id: object, user_id: object) -> Conversation:
+    """In the caller's transaction: the conversation, locked until it ends (NotFound as `get_owned`)."""
+    row = await con.fetchrow(LOCK_OWNED_CONVERSATION, as_uuid(conversation_id), as_uuid(user_id, "user"))
+    if row is None:
+        raise NotFound("conversation", conversation_id)
+    return to_conversation(row)
+
+
+async def merge_metadata(con: Connection, conversation_id: object, user_id: object,
+                         metadata: Mapping[str, Any]) -> Conversation:
+    row = await con.fetchrow(MERGE_OWNED_CONVERSATION_METADATA, as_uuid(conversation_id),
+                             as_uuid(user_id, "user"), dict(metadata))
+    if row is None:
+        raise NotFound("conversation", conversation_id)
+    return to_conversation(row)
+
+
 async def append_messages(con: Connection, conversation_id: object, user_id: object,
                           messages: list[dict[str, Any]]) -> None:
     """Append messages (dicts: role, content, agent_name?, metadata?) in order, in the caller's
@@ -252,13 +300,15 @@ class ConversationService:
         async with self.pool.acquire() as con:
             return to_conversation(await get_owned(con, conversation_id, user_id))
 
-    async def list_page(self, user_id: object, *, limit: int = 20, cursor: str | None = None) -> Page:
-        """Newest first; raises ValueError on a bad cursor or limit outside 1..100."""
+    async def list_page(self, user_id: object, *, limit: int = 20, cursor: str | None = None,
+                        pinned: bool | None = None) -> Page:
+        """Newest first, only the pinned (or unpinned) ones when `pinned` is given;
+        raises ValueError on a bad cursor or limit outside 1..100."""
         if not 1 <= limit <= MAX_PAGE_SIZE:
             raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}")
         after_created, after_id = decode_cursor(cursor) if cursor else (None, None)
         rows = await self.pool.fetch(LIST_OWNED_CONVERSATIONS, as_uuid(user_id, "user"),
-                                     after_created, after_id, limit + 1)
+                                     after_created, after_id, limit + 1, pinned)
         items = [to_conversation(row) for row in rows[:limit]]
         more = len(rows) > limit
         return Page(items, encode_cursor(items[-1].created_at, items[-1].id) if more else None)
@@ -267,6 +317,15 @@ class ConversationService:
         """Push `expires_at` to now + hours (default the TTL); an expired one cannot be revived."""
         row = await self.pool.fetchrow(EXTEND_OWNED_CONVERSATION, as_uuid(conversation_id),
                                        as_uuid(user_id, "user"), hours or self.ttl_hours)
+        if row is None:
+            raise NotFound("conversation", conversation_id)
+        return to_conversation(row)
+
+    async def update(self, conversation_id: object, user_id: object, *, title: str | None = None,
+                     pinned: bool | None = None) -> Conversation:
+        """Rename and/or pin; what is None stays as it is. NotFound when not owned or expired."""
+        row = await self.pool.fetchrow(UPDATE_OWNED_CONVERSATION, as_uuid(conversation_id),
+                                       as_uuid(user_id, "user"), title, pinned)
         if row is None:
             raise NotFound("conversation", conversation_id)
         return to_conversation(row)
@@ -326,6 +385,33 @@ class ConversationService:
         return {"conversation_id": cid,
                 "workflow": dict(state) if state is not None else None,
                 "agents": [dict(row) for row in agents]}
+
+    async def create_with_id(self, user_id: object, conversation_id: object, title: str | None = None,
+                             metadata: dict[str, Any] | None = None,
+                             ttl_minutes: int | None = None) -> Conversation | None:
+        """Create with the given id; None when that id exists already (the caller's or not)."""
+        minutes = ttl_minutes if ttl_minutes is not None else self.ttl_hours * 60
+        row = await self.pool.fetchrow(INSERT_CONVERSATION_WITH_ID, as_uuid(conversation_id),
+                                       as_uuid(user_id, "user"), title, metadata or {}, minutes)
+        return to_conversation(row) if row is not None else None
+
+    async def update_metadata(self, conversation_id: object, user_id: object,
+                              metadata: Mapping[str, Any]) -> Conversation:
+        async with self.pool.acquire() as con:
+            return await merge_metadata(con, conversation_id, user_id, metadata)
+
+    async def copy(self, conversation_id: object, user_id: object) -> Conversation:
+        """A new conversation with the same title, metadata, messages and whole checkpoint
+        history (one transaction); its time to live starts now."""
+        cid, uid = as_uuid(conversation_id), as_uuid(user_id, "user")
+        async with self.pool.acquire() as con, con.transaction():
+            row = await con.fetchrow(COPY_OWNED_CONVERSATION, cid, uid, self.ttl_hours)
+            if row is None:
+                raise NotFound("conversation", conversation_id)
+            copied = to_conversation(row)
+            await con.execute(COPY_MESSAGES, cid, copied.id)
+            await con.execute(COPY_THREAD, str(cid), str(copied.id))
+        return copied
 
     async def counts(self) -> dict[str, int]:
         """Totals for the admin stats."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import secrets
 from collections.abc import Callable
 from functools import cached_property
@@ -70,6 +71,11 @@ class Settings(BaseSettings):
     embedding_base_url: str | None = None
     embedding_api_key: SecretStr | None = None
 
+    # Browser clients (Agent Chat UI, a web app on another origin): the origins allowed to call
+    # the API, comma-separated (`https://chat.example.com,http://localhost:3000`); empty: none.
+    # `*` alone allows any origin, without credentials.
+    cors_origins: str = ""
+
     # Cases, durable timers and notifications (issue 16). Every worker process polls due timers
     # and the notification outbox; NOTIFY_* shape delivery retries (exponential backoff with
     # jitter, then a dead letter). Email goes out over SMTP only when SMTP_HOST is set. Webhooks
@@ -130,6 +136,16 @@ class Settings(BaseSettings):
         if value is not None:
             decode_document_key(value.get_secret_value())
         return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_cors_origins(cls, value: str) -> str:
+        parse_origins(value)
+        return value
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return parse_origins(self.cors_origins)
 
     @property
     def email_enabled(self) -> bool:
@@ -195,6 +211,22 @@ def check_database_url(url: str) -> None:
         raise ValueError("has no host (expected postgresql://user:password@host:port/dbname)")
     if port is not None and not 0 < port < 65536:
         raise ValueError("has a port out of range")
+
+
+ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
+
+
+def parse_origins(value: str) -> list[str]:
+    """`scheme://host[:port]` entries (no path, no trailing slash), or `*` alone."""
+    origins = [part.strip() for part in value.split(",") if part.strip()]
+    if "*" in origins:
+        if len(origins) > 1:
+            raise ValueError("'*' allows every origin and cannot be combined with listed origins")
+        return origins
+    for origin in origins:
+        if not ORIGIN.match(origin):
+            raise ValueError(f"{origin!r} is not an origin (expected scheme://host[:port], no path)")
+    return origins
 
 
 def check_secret(secret: str) -> None:

@@ -3,7 +3,7 @@
 
 serve applies pending migrations first (under the migration advisory lock, so
 replicas starting together are safe; `--no-migrate` when an operator runs them
-separately), then prints where to open /docs once the port is listening.
+separately), then prints where to open the web client (and /docs) once the port is listening.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ DEFAULT_PORT = 8000
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    serve = subparsers.add_parser("serve", help="start the HTTP API (OpenAPI docs at /docs) with in-process workers")
+    serve = subparsers.add_parser("serve", help="start the web client and the HTTP API (docs at /docs) "
+                                                "with in-process workers")
     serve.add_argument("--host", default=DEFAULT_HOST, help=f"interface to listen on (default {DEFAULT_HOST})")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT,
                        help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
@@ -70,6 +71,7 @@ async def apply_migrations(settings: Settings, dsn: str) -> int:
 
 async def serve(settings: Settings, host: str, port: int, *, workers: bool, migrate: bool) -> int:
     import uvicorn
+    from sse_starlette.sse import AppStatus
 
     from api.app import create_app, start_in_process_workers
     from api.logging import configure_logging
@@ -98,9 +100,16 @@ async def serve(settings: Settings, host: str, port: int, *, workers: bool, migr
             yield
 
     server = AnnouncingServer(config)
+
+    def request_exit() -> None:
+        server.should_exit = True
+        # End open event streams now rather than after the graceful timeout: their runs go back
+        # to the queue, and their clients rejoin (Last-Event-ID) on whichever server is up next.
+        AppStatus.should_exit = True
+
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, setattr, server, "should_exit", True)
+        loop.add_signal_handler(signum, request_exit)
     task = asyncio.create_task(server.serve())
     await asyncio.wait([task, asyncio.create_task(listening.wait())], return_when=asyncio.FIRST_COMPLETED)
     if server.started:
@@ -108,7 +117,8 @@ async def serve(settings: Settings, host: str, port: int, *, workers: bool, migr
         shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         base = f"http://{shown}:{bound}"
         mode = "with in-process workers" if workers else "without workers"
-        print(f"Insurance Navigator listening on {base} ({mode}); open {base}/docs for the API", flush=True)
+        print(f"Insurance Navigator listening on {base} ({mode}); open {base}/ in a browser "
+              f"(API docs at {base}/docs)", flush=True)
     await task
     return 0 if server.started else 1
 

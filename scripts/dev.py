@@ -3,13 +3,18 @@
 
 Standard library only, so it runs on a fresh machine: it creates `.venv`,
 installs the project (again only when pyproject.toml changed), then starts the
-service or runs the whole test suite (ruff, mypy, pytest).
+service or runs the whole test suite (ruff, mypy, pytest). For the browser
+tests (tests/web) `test` also installs what is missing outside PyPI: Debian's
+chromium through apt-get (when run as root; otherwise it says what to install)
+and the pinned npm axe-core beside the virtual environment.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -19,6 +24,10 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV = Path(os.environ.get("NAVIGATOR_VENV", ROOT / ".venv"))
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+# The accessibility test loads axe-core (npm, MPL-2.0) into the page; tests/web/browser.py finds it here.
+AXE_CORE_VERSION = "4.14.1"
+WEB_TEST_DEPS = VENV / "web-test-deps"
+APT_PACKAGES = ["chromium", "fonts-dejavu-core"]
 
 
 def say(message: str) -> None:
@@ -51,6 +60,51 @@ def ensure_installed(extra: str | None) -> None:
     stamp.touch()
 
 
+JS_TESTS = ROOT / "tests" / "js"
+
+
+def ensure_js_client() -> None:
+    """The pinned JavaScript LangGraph client for the Agent Protocol test, when npm is here
+    (again only when its lock file changed). Without Node.js that one test is skipped."""
+    npm = shutil.which("npm")
+    if npm is None:
+        say("npm not found: the JavaScript client test will be skipped")
+        return
+    digest = hashlib.sha256((JS_TESTS / "package-lock.json").read_bytes()).hexdigest()[:16]
+    stamp = JS_TESTS / "node_modules" / f".installed-{digest}"
+    if stamp.exists():
+        return
+    say("installing the JavaScript client for tests/js (npm ci)")
+    subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], check=True, cwd=JS_TESTS)
+    stamp.touch()
+def ensure_chromium() -> None:
+    """Debian's chromium for the browser tests (Playwright's own download is not reachable)."""
+    if os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser"):
+        return
+    if os.name != "posix" or os.geteuid() != 0 or not shutil.which("apt-get"):
+        say("chromium is missing and this is not a root Debian/Ubuntu shell: install it "
+            "(sudo apt-get install chromium) or set CHROMIUM_PATH; the browser tests (tests/web) need it")
+        return
+    say(f"installing {' '.join(APT_PACKAGES)} with apt-get (the browser tests drive it)")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-qq", *APT_PACKAGES], check=True, env=env)
+
+
+def ensure_axe_core() -> None:
+    manifest = WEB_TEST_DEPS / "node_modules" / "axe-core" / "package.json"
+    if manifest.exists() and json.loads(manifest.read_text()).get("version") == AXE_CORE_VERSION:
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        say("npm is missing: install Node.js and npm; the accessibility test (tests/web) loads axe-core")
+        return
+    say(f"installing axe-core {AXE_CORE_VERSION} with npm into {WEB_TEST_DEPS}")
+    WEB_TEST_DEPS.mkdir(parents=True, exist_ok=True)
+    subprocess.run([npm, "install", "--prefix", str(WEB_TEST_DEPS), "--no-audit", "--no-fund", "--save-exact",
+                    "--loglevel=error", f"axe-core@{AXE_CORE_VERSION}"], check=True, cwd=WEB_TEST_DEPS)
+
+
 def run(*cmd: str) -> int:
     say(" ".join(cmd))
     return subprocess.run(cmd, cwd=ROOT).returncode
@@ -69,6 +123,9 @@ def start(args: list[str]) -> int:
 def test(args: list[str]) -> int:
     ensure_venv()
     ensure_installed("dev")
+    ensure_js_client()
+    ensure_chromium()
+    ensure_axe_core()
     for gate in ([str(BIN / "ruff"), "check", "."],
                  [str(BIN / "mypy")]):
         code = run(*gate)

@@ -14,11 +14,10 @@ import asyncpg
 import pytest
 
 from db.embedded import start_embedded
-from db.migrate import migrate_up
 from db.pool import create_pool
 from db.scratch import create_database, drop_database
 from db.settings import Settings
-from tests.utils.db import TEST_DOCUMENT_KEY, TEST_SECRET
+from tests.utils.db import TEST_DOCUMENT_KEY, TEST_SECRET, create_migrated_database
 from tests.utils.factories import NewConversation, NewUser, insert_conversation, insert_user
 
 # Crash tests kill processes, not the OS: durability of fsync is not what they test.
@@ -44,12 +43,7 @@ async def fresh_dsn(admin_dsn: str) -> AsyncIterator[str]:
 @pytest.fixture(scope="module")
 async def migrated_dsn(admin_dsn: str) -> AsyncIterator[str]:
     """A database with every migration applied, shared by one test module."""
-    dsn = await create_database(admin_dsn)
-    con = await asyncpg.connect(dsn)
-    try:
-        await migrate_up(con)
-    finally:
-        await con.close()
+    dsn = await create_migrated_database(admin_dsn)
     yield dsn
     await drop_database(admin_dsn, dsn)
 

@@ -22,8 +22,9 @@ from agents.case.manager import case_documents, entry
 from agents.case.progress import current_level, levels, missing_facts, open_filing_deadline, record_for
 from agents.case.rules import decision_period
 from agents.case.state import STRATEGY, CaseState
+from agents.deadlines import PLAN_LABELS
 from agents.models import invoke_text
-from agents.personal import KIND_LABELS, PLAN_LABELS
+from agents.personal import KIND_LABELS
 from agents.ports import PersonalContext
 
 WORDING_PASSAGES = 2
@@ -75,7 +76,8 @@ def letter_payload(state: dict[str, Any], now: datetime, documents: list[dict[st
         "decide_within": period.words(),
         "deadline": {"due": deadline.due.isoformat(), "rule": deadline.rule} if deadline else None,
         "documents": [{"kind": d.get("kind"), "filename": d.get("filename"),
-                       "label": KIND_LABELS.get(str(d.get("kind")), "Document")} for d in documents],
+                       "label": KIND_LABELS.get(str(d.get("kind")), "Document").removeprefix("Your ").capitalize()}
+                      for d in documents],
         "plan_wording": wording, "reason": facts.get("denial_reason") or facts.get("reason"),
     }
     if index > 0:
@@ -96,7 +98,10 @@ def make_strategy_node(model: BaseChatModel, personal: PersonalContext | None = 
         index, level = current_level(current)
         user = (config.get("configurable") or {}).get("user_id")
         user_id = str(user) if user else None
-        documents = await case_documents(personal, user_id, current, list(current.get("documents") or []))
+        wanted = [str(d) for d in current.get("documents") or []]
+        # Enclosed: the case's own documents (plan documents are quoted, not enclosed).
+        documents = [d for d in await case_documents(personal, user_id, current, wanted)
+                     if str(d.get("id")) in wanted or d.get("attached")]
         service = str((current.get("facts") or {}).get("service") or "")
         wording = await _plan_wording(personal, user_id, current, service)
         payload = letter_payload(current, now, documents, wording)

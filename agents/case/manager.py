@@ -17,9 +17,9 @@ from agents.case.dates import display_date, notice_time, parse_instant, resolve_
 from agents.case.progress import current_level, levels, next_action, record_for
 from agents.case.rules import REMINDER_DAYS, decision_deadline
 from agents.case.state import CASE_MANAGER, CaseState
+from agents.facts import merge_facts
 from agents.personal import KIND_LABELS, PLAN_KINDS, document_facts, profile_facts
 from agents.ports import PersonalContext
-from agents.rules import merge_facts
 
 SIGNAL_TYPES = ("opened", "facts", "document", "filed", "decision", "closed", "note", "timer")
 
@@ -49,13 +49,17 @@ async def case_documents(personal: PersonalContext | None, user_id: str | None, 
 
 async def context_facts(personal: PersonalContext | None, user_id: str | None, state: dict[str, Any],
                         wanted: list[str]) -> dict[str, Any]:
-    """Profile, then the case's documents (older first, so the newest wins)."""
+    """Profile, then plan documents, then the case's letters, then the documents added to the case
+    (older first within each, so the newest wins): a denial letter says who denied what, not a policy."""
     if personal is None or user_id is None:
         return {}
     source = state.get("source_conversation_id")
     context = await personal.known(user_id=user_id, conversation_id=source, every_document=False)
     facts = profile_facts(context.get("profile") or {})
-    for document in reversed(await case_documents(personal, user_id, state, wanted)):
+    documents = list(reversed(await case_documents(personal, user_id, state, wanted)))
+    weight = {True: 2, False: 0}
+    documents.sort(key=lambda d: weight[str(d.get("id")) in wanted] + (d.get("kind") not in PLAN_KINDS))
+    for document in documents:
         facts = merge_facts(facts, document_facts(document))
     return facts
 

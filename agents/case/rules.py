@@ -13,7 +13,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from agents.case.dates import add_months, display_date
+from agents.case.dates import display_date
+from agents.dates import add_months
 
 CASE_KINDS = ("appeal", "prior_authorization", "billing_dispute")
 # Days before a filing deadline when the person is reminded.
@@ -101,6 +102,16 @@ MEDICARE_RECONSIDERATION = Level(
     letter_title="Request for reconsideration", file_within=Period(days=180),
     starts_from="the first-level decision", decide_standard=Period(days=60), decide_urgent=_URGENT,
     independent=True, escalation=MEDICARE_REDETERMINATION.escalation)
+TRICARE_RECONSIDERATION = Level(
+    name="reconsideration", label="reconsideration (TRICARE)", who="TRICARE",
+    letter_title="Request for reconsideration",
+    file_within=Period(days=90), starts_from="the denial notice", decide_standard=Period(days=60),
+    decide_urgent=_URGENT,
+    escalation="Call your TRICARE regional contractor for the status; a TRICARE beneficiary counselor helps for free.")
+VA_REVIEW = Level(
+    name="higher_level_review", label="higher-level review (VA)", who="the VA", letter_title="Request for review",
+    file_within=Period(months=12), starts_from="the decision", decide_standard=Period(days=125),
+    escalation="Call the VA (1-800-827-1000) for the status; an accredited Veterans Service Officer helps for free.")
 PRIOR_AUTHORIZATION = Level(
     name="prior_authorization", label="prior authorization request", who="your plan",
     letter_title="Request for prior authorization", file_within=None, starts_from="",
@@ -127,7 +138,10 @@ def plan_family(facts: dict[str, Any]) -> str:
     if plan in ("medicaid", "chip"):
         return "medicaid"
     if plan in ("medicare", "medicare_advantage"):
-        return "medicare_advantage" if plan == "medicare_advantage" or facts.get("medicare_advantage") else "medicare"
+        advantage = plan == "medicare_advantage" or facts.get("plan_detail") in ("medicare_advantage", "part_d")
+        return "medicare_advantage" if advantage else "medicare"
+    if plan in ("tricare", "va"):
+        return plan
     return "private"
 
 
@@ -137,6 +151,7 @@ def ladder(kind: str, facts: dict[str, Any]) -> list[Level]:
     appeal = {"medicaid": [MEDICAID_APPEAL, FAIR_HEARING],
               "medicare": [MEDICARE_REDETERMINATION, MEDICARE_RECONSIDERATION],
               "medicare_advantage": [MEDICARE_ADVANTAGE_RECONSIDERATION, MEDICARE_RECONSIDERATION],
+              "tricare": [TRICARE_RECONSIDERATION], "va": [VA_REVIEW],
               }.get(family, [INTERNAL_APPEAL, EXTERNAL_REVIEW])
     if kind == "prior_authorization":
         fast = family in ("medicaid", "medicare_advantage") or str(facts.get("plan_type")) == "marketplace"

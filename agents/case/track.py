@@ -16,17 +16,20 @@ from datetime import timedelta
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
+from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
 
 from agents.case.dates import display_date, parse_instant
 from agents.case.progress import FACT_NAMES, missing_facts, open_filing_deadline
 from agents.case.rules import REMINDER_DAYS
+from agents.dates import today_of
+from agents.extract import normalise_facts
+from agents.facts import merge_facts
 from agents.models import invoke_structured
+from agents.navigator import latest_question
 from agents.ports import CaseTracker
 from agents.prompts import NAVIGATOR_PROMPT
 from agents.replies import DISCLAIMER
-from agents.rules import merge_facts
 from agents.schemas import NavigatorAnalysis
 
 TRACK = "track"
@@ -40,13 +43,6 @@ _ASKS_TO_TRACK = re.compile(
 
 def asks_to_track(text: str) -> bool:
     return bool(_ASKS_TO_TRACK.search(text))
-
-
-def latest_message(messages: list[AnyMessage]) -> str:
-    for message in reversed(messages):
-        if isinstance(message, HumanMessage):
-            return str(message.content)
-    return ""
 
 
 def tracking_reply(opened: dict[str, Any] | None, facts: dict[str, Any], intent: str | None = None) -> str:
@@ -87,18 +83,17 @@ def tracking_reply(opened: dict[str, Any] | None, facts: dict[str, Any], intent:
 def make_track_node(model: BaseChatModel, tracker: CaseTracker) -> Any:
     async def track(state: dict[str, Any], config: RunnableConfig) -> dict[str, Any]:
         messages = state.get("messages", [])
-        text = latest_message(messages)
-        found = state.get("navigator") or {}
-        payload = {"question": text, "summary": state.get("summary", ""), "previous_intent": state.get("intent"),
-                   "known_facts": found.get("facts") or {}}
+        text = latest_question(messages)
+        today = today_of(config)
+        # What the conversation concluded (with the person's profile and documents), then this message.
+        known = merge_facts((state.get("navigator") or {}).get("facts"), state.get("facts"))
+        payload = {"question": text, "summary": state.get("summary", ""), "today": today.isoformat(),
+                   "previous_intent": state.get("intent"), "known_facts": known}
         analysis = await invoke_structured(model, NavigatorAnalysis, NAVIGATOR_PROMPT, json.dumps(payload))
         previous = state.get("intent")
         intent = previous if previous in TRACKABLE_INTENTS else analysis.intent
-        facts = merge_facts(found.get("facts") or {}, analysis.facts.model_dump())
-        if not facts.get("denial_date") and facts.get("dates"):
-            facts["denial_date"] = facts["dates"][0]  # as the navigator reads a denial's date
-        facts = {key: value for key, value in facts.items() if value not in (None, "", []) and
-                 key not in ("dates", "amounts")}
+        facts = merge_facts(known, normalise_facts(analysis.facts.model_dump(), today, intent))
+        facts = {key: value for key, value in facts.items() if key not in ("dates", "amounts")}
         configurable = config.get("configurable") or {}
         user_id, thread_id = configurable.get("user_id"), configurable.get("thread_id")
         opened = None

@@ -47,8 +47,8 @@ LETTER_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: {"description": "No letter yet: the case needs facts first (see its next action)"},
 }
 # Scalar facts a conversation concluded that a case reads (lists of mentioned dates and amounts stay there).
-CONVERSATION_FACTS = ("service", "denial_date", "plan_type", "insurer", "plan_name", "claim_number", "state",
-                      "denial_reason", "appeal_deadline", "appeal_address", "drug", "medicare_advantage")
+CONVERSATION_FACTS = ("service", "denial_date", "plan_type", "plan_detail", "insurer", "plan_name", "claim_number",
+                      "state", "denial_reason", "appeal_deadline", "appeal_address", "drug", "urgent")
 
 
 def run_wait(request: Request, asked: float) -> float:

@@ -18,6 +18,7 @@ from api.schemas import (
     ConversationExtend,
     ConversationOut,
     ConversationPage,
+    ConversationUpdate,
     MessageOut,
     MessagePage,
     RunCreate,
@@ -32,7 +33,8 @@ Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
 
 
 def conversation_out(conversation: Conversation) -> ConversationOut:
-    return ConversationOut(id=conversation.id, title=conversation.title, metadata=conversation.metadata,
+    return ConversationOut(id=conversation.id, title=conversation.title, pinned=conversation.pinned,
+                           metadata=conversation.metadata,
                            created_at=conversation.created_at, updated_at=conversation.updated_at,
                            expires_at=conversation.expires_at)
 
@@ -54,9 +56,11 @@ async def create_conversation(body: ConversationCreate, user: CurrentUser,
 
 @router.get("", response_model=ConversationPage)
 async def list_conversations(user: CurrentUser, conversations: Conversations, limit: Limit = 20,
-                             cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN)] = None) -> ConversationPage:
-    """Newest first. Pass `next_cursor` back as `cursor` for the next page."""
-    page = await conversations.list_page(user.id, limit=limit, cursor=cursor)
+                             cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN)] = None,
+                             pinned: bool | None = None) -> ConversationPage:
+    """Newest first. Pass `next_cursor` back as `cursor` for the next page; `pinned=true`
+    (or `false`) lists only the pinned (or unpinned) ones."""
+    page = await conversations.list_page(user.id, limit=limit, cursor=cursor, pinned=pinned)
     return ConversationPage(items=[conversation_out(c) for c in page.items], next_cursor=page.next_cursor)
 
 
@@ -64,6 +68,15 @@ async def list_conversations(user: CurrentUser, conversations: Conversations, li
 async def get_conversation(conversation_id: uuid.UUID, user: CurrentUser,
                            conversations: Conversations) -> ConversationOut:
     return conversation_out(await conversations.get(conversation_id, user.id))
+
+
+@router.patch("/{conversation_id}", response_model=ConversationOut, responses=OWNED_RESPONSES)
+async def update_conversation(conversation_id: uuid.UUID, body: ConversationUpdate, user: CurrentUser,
+                              conversations: Conversations) -> ConversationOut:
+    """Rename (`title`) and/or pin (`pinned`); a field left out stays as it is. Not activity:
+    `updated_at` does not move."""
+    return conversation_out(await conversations.update(conversation_id, user.id, title=body.title,
+                                                       pinned=body.pinned))
 
 
 @router.get("/{conversation_id}/history", response_model=MessagePage, responses=OWNED_RESPONSES)

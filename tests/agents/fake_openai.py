@@ -1,9 +1,11 @@
 """A small OpenAI-compatible chat-completions server for tests, on 127.0.0.1 (stdlib only).
 
 It answers like a model that follows the structured-output schema it is given:
-the navigator and strategy requests carry `response_format.json_schema.name`
-and get canned JSON; the communicator gets canned text. Modes simulate a
-server that fails transiently (503 first) or hangs past the client's timeout.
+the risk, navigator and strategy requests carry `response_format.json_schema.name`
+and get canned JSON; the communicator gets canned text. The risk judgement is
+"urgent" when the message contains one of `urgent_markers` (a model that reads
+meaning the rules missed). Modes simulate a server that fails transiently
+(503 first) or hangs past the client's timeout.
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+NOT_URGENT = {"urgent": False, "kind": "none", "reason": "an insurance question"}
+URGENT = {"urgent": True, "kind": "suicidal", "reason": "indirect suicidal statement"}
 CANNED: dict[str, Any] = {
+    "RiskJudgement": NOT_URGENT,
     "NavigatorAnalysis": {
         "intent": "claim_denial_appeal", "confidence": 0.93,
         "facts": {"plan_type": "employer", "service": "MRI", "state": "TX", "denial_date": "March 3",
@@ -40,8 +45,11 @@ REPLY_TEXT = ("Short answer: appeal within 180 days.\n1. File the internal appea
 
 
 class FakeOpenAI:
-    def __init__(self, mode: str = "ok", hang_seconds: float = 5.0) -> None:
+    def __init__(self, mode: str = "ok", hang_seconds: float = 5.0, urgent_markers: tuple[str, ...] = (),
+                 canned: dict[str, Any] | None = None) -> None:
         self.mode = mode
+        self.urgent_markers = urgent_markers
+        self.canned = {**CANNED, **(canned or {})}
         self.hang_seconds = hang_seconds
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
@@ -88,7 +96,10 @@ class FakeOpenAI:
 
     def completion(self, body: dict[str, Any]) -> dict[str, Any]:
         schema = ((body.get("response_format") or {}).get("json_schema") or {}).get("name")
-        content = json.dumps(CANNED[schema]) if schema in CANNED else REPLY_TEXT
+        content = json.dumps(self.canned[schema]) if schema in self.canned else REPLY_TEXT
+        said = str((body.get("messages") or [{}])[-1].get("content", ""))
+        if schema == "RiskJudgement" and any(marker in said for marker in self.urgent_markers):
+            content = json.dumps(URGENT)
         return {
             "id": f"chatcmpl-{len(self.requests)}", "object": "chat.completion", "created": int(time.time()),
             "model": body.get("model", "fake"),

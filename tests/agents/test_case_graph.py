@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
-from agents.case.dates import add_months, resolve_date
+from agents.case.dates import resolve_date
 from agents.case.graph import build_case_graph, case_input
 from agents.case.progress import deadlines_of, next_action, wanted_timers
 from agents.case.rules import decision_deadline, ladder
@@ -21,15 +21,18 @@ TODAY = date(2026, 5, 20)
     ("2026-03-03", date(2026, 3, 3)), ("March 3, 2026", date(2026, 3, 3)), ("03/03/2026", date(2026, 3, 3)),
     ("March 3", date(2026, 3, 3)), ("the 3rd of March", date(2026, 3, 3)), ("3/3", date(2026, 3, 3)),
     ("December 24", date(2025, 12, 24)), ("yesterday", date(2026, 5, 19)), ("two weeks ago", date(2026, 5, 6)),
-    ("3 months ago", date(2026, 2, 20)), ("sometime", None), ("February 30", None),
+    ("3 months ago", date(2026, 2, 19)), ("sometime", None), ("February 30", None), ("in March", None),
 ])
 def test_dates_as_people_say_them(said: str, meant: date | None) -> None:
     assert resolve_date(said, TODAY) == meant
 
 
-def test_calendar_months() -> None:
-    assert add_months(date(2026, 10, 31), 4) == date(2027, 2, 28)
-    assert add_months(date(2026, 10, 1), 4) == date(2027, 2, 1)
+def test_external_review_counts_calendar_months() -> None:
+    state = {"kind": "appeal", "level": 1, "facts": {"service": "MRI", "denial_date": "2026-03-03"},
+             "filings": [{"level": 0, "filed_on": "2026-04-01", "at": "2026-04-01T12:00:00+00:00"}],
+             "decisions": [{"level": 0, "outcome": "denied", "decided_on": "2026-10-31"}]}
+    review = deadlines_of(state, datetime(2026, 11, 1, tzinfo=UTC))[-1][1]
+    assert (review.name, review.due) == ("file_external_review", date(2027, 2, 28))
 
 
 def _state(kind: str = "appeal", **facts: Any) -> dict[str, Any]:

@@ -9,9 +9,11 @@ from langgraph.checkpoint.memory import InMemorySaver
 
 from agents.document_reader import read_document
 from agents.documents import extract_document_facts
+from agents.facts import FACT_KEYS
 from agents.graph import build_graph, resume_input, user_input
 from agents.outcome import RunOutcome, read_outcome
 from agents.personal import asks_about_documents, known_facts, rank_together
+from agents.sources import relevant_documents
 from tests.utils import pdfs
 
 
@@ -94,10 +96,14 @@ def test_known_facts_precedence_and_ranking() -> None:
     newer = document(pdfs.denial_letter_pdf(pdfs.Letter(letter_date="March 3, 2026", claim_number="NEW-2")))
     facts = known_facts({"profile": {"plan_type": "medicare_advantage", "state": "OH"},
                          "documents": [newer, older]})  # newest first, as the port returns them
-    assert facts["claim_number"] == "NEW-2" and facts["denial_date"] == "March 3, 2026"
-    assert facts["appeal_deadline"] == "August 30, 2026"
+    # Dates in the facts' ISO form (agents.facts); the answer shows them as "March 3, 2026".
+    assert facts["claim_number"] == "NEW-2" and facts["denial_date"] == "2026-03-03"
+    assert facts["appeal_deadline"] == "2026-08-30"
     assert facts["plan_type"] == "employer"  # the letter says so; the profile's Medicare Advantage is below it
-    assert known_facts({"profile": {"plan_type": "medicare_advantage"}, "documents": []})["plan_type"] == "medicare"
+    assert set(facts) <= set(FACT_KEYS)
+    profile = known_facts({"profile": {"plan_type": "medicare_advantage", "plan_through": "my spouse's employer"},
+                           "documents": []})
+    assert profile == {"plan_type": "medicare", "plan_detail": "medicare_advantage", "plan_through": "spouse"}
     knowledge = [{"slug": "kb-a", "title": "A", "source": "s", "rank": 0.8},
                  {"slug": "kb-b", "title": "B", "source": "s", "rank": 0.1}]
     passage = {"document_id": newer["id"], "kind": "denial_letter", "filename": "x.pdf", "page": 2, "body": "b",
@@ -107,3 +113,38 @@ def test_known_facts_precedence_and_ranking() -> None:
     assert ranked[1]["title"] == "Your denial letter (page 2)"
     assert asks_about_documents("what does my EOB say?") and asks_about_documents("I uploaded it yesterday")
     assert not asks_about_documents("how do I appeal?") and not asks_about_documents("how do I appeal the denial?")
+
+
+async def test_profile_letter_and_conversation_are_one_set_of_facts_in_one_form() -> None:
+    letter = document(pdfs.denial_letter_pdf())
+    personal = InMemoryPersonal({"plan_type": "marketplace", "state": "OH", "insurer": "Acme Health"}, [letter])
+    graph = build_graph(checkpointer=InMemorySaver(), personal=personal)
+    config: Any = {"configurable": {"thread_id": str(uuid.uuid4()), "user_id": str(uuid.uuid4()),
+                                    "today": "2026-04-01"}}
+    await graph.ainvoke(user_input("How do I appeal? I live in Texas now.", known_facts={"age": 40}), config,
+                        durability="sync")
+    values = (await graph.aget_state(config)).values
+    facts = values["navigator"]["facts"]
+    # profile < letter < the caller's layer < the conversation; ISO dates, the facts' own keys.
+    assert facts["state"] == "TX" and facts["insurer"] == "Acme Health Insurance Company"
+    assert facts["plan_type"] == "employer" and facts["denial_date"] == "2026-03-03" and facts["age"] == 40
+    assert facts["claim_number"] == "CLM-2026-0042117" and facts["appeal_deadline"] == "2026-08-30"
+    assert set(facts) <= set(FACT_KEYS)
+    assert "claim_number" not in values["facts"]  # the conversation's layer holds only what was said
+    reply = (await read_outcome(graph, config)).reply or ""
+    assert "Your internal appeal deadline is August 30, 2026" in reply and "Texas" in reply
+    told = next(line for line in reply.splitlines() if line.startswith("Based on what you told me:"))
+    assert "Texas" in told and "employer" not in told and "March 3" not in told  # the letter's are cited apart
+    assert "Your denial letter (page 1)" in reply
+
+
+def test_a_passage_of_the_persons_own_document_stays_among_the_sources() -> None:
+    knowledge = [{"slug": "external-review", "title": "E", "source": "s", "intents": ["claim_denial_appeal"],
+                  "rank": 0.9},
+                 {"slug": "internal-appeals", "title": "I", "source": "s", "intents": ["claim_denial_appeal"],
+                  "rank": 0.7}]
+    passage = {"document_id": str(uuid.uuid4()), "kind": "denial_letter", "filename": "x.pdf", "page": 1,
+               "body": "b", "rank": 0.8}
+    ranked = rank_together(knowledge, [passage])
+    kept = relevant_documents(ranked, "claim_denial_appeal", {"plan_type": "employer"}, ["external_review"])
+    assert [hit["slug"][:8] for hit in kept] == ["external", "document"]

@@ -17,7 +17,8 @@ from db.scratch import create_database, drop_database
 from tests.utils.db import ROOT, cli_env, navigator_cmd
 from tests.utils.sse import sse_events
 
-URL_LINE = re.compile(r"listening on (http://[0-9.]+:[0-9]+) .*open (http://\S+/docs)")
+URL_LINE = re.compile(r"listening on (http://[0-9.]+:[0-9]+) .*open (http://\S+/) in a browser "
+                      r"\(API docs at (http://\S+/docs)\)")
 START_TIMEOUT_SECONDS = 60
 
 
@@ -43,7 +44,7 @@ def server(serve_dsn: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
         match = URL_LINE.search(line)
         if match:
             base = match.group(1)
-            assert match.group(2) == f"{base}/docs"
+            assert (match.group(2), match.group(3)) == (f"{base}/", f"{base}/docs")
             break
     if base is None:
         process.kill()
@@ -59,6 +60,8 @@ def test_register_login_chat_interrupt_resume_replay_export(server: tuple[str, s
     with httpx.Client(base_url=base, timeout=60) as http:
         assert http.get("/health").json() == {"status": "ok", "database": "connected"}
         assert http.get("/docs").status_code == 200
+        page = http.get("/")  # the web client, from the installed package
+        assert page.status_code == 200 and "<title>Insurance Navigator</title>" in page.text
         email, password = "e2e@example.com", "e2e password 123"
         assert http.post("/auth/register", json={"email": email, "password": password}).status_code == 201
         tokens = http.post("/auth/token", data={"username": email, "password": password}).json()

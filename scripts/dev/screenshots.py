@@ -1,0 +1,107 @@
+"""Screenshots of the web client for the README: the sign-in page, a finished
+conversation, and the mobile view (375 px), written to docs/screenshots/.
+
+It starts `navigator serve` on a free port with a throwaway embedded PostgreSQL
+(nothing of yours is touched), signs up a demo account in Debian's chromium,
+asks an appeal question, answers the workflow's question, and photographs.
+
+    .venv/bin/python scripts/dev/screenshots.py [--out docs/screenshots]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))  # run as a file: tests.web.browser is the shared launcher
+
+from playwright.async_api import Page, async_playwright, expect  # noqa: E402
+
+from tests.web.browser import launch  # noqa: E402
+
+LISTENING = re.compile(r"listening on (http://\S+) ")
+PASSWORD = "a demo passphrase 1"
+APPEAL = "My MRI claim was denied, what now?"
+ANSWER = "The letter came on March 3; it is an employer plan."
+
+
+def start_server(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "JWT_", "LLM_", "OPENAI_"))}
+    env.update(NAVIGATOR_DATA_DIR=str(data_dir), OFFLINE_MODEL_LATENCY_MS="0")
+    navigator = Path(sys.executable).parent / "navigator"
+    command = [str(navigator)] if navigator.exists() else [sys.executable, "-m", "scripts.cli"]
+    process = subprocess.Popen([*command, "serve", "--port", "0"], cwd=ROOT, env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert process.stdout is not None
+    for line in process.stdout:
+        match = LISTENING.search(line)
+        if match:
+            return process, match.group(1)
+    process.kill()
+    raise SystemExit("navigator serve stopped before it listened")
+
+
+async def converse(page: Page) -> None:
+    await page.get_by_label("Message", exact=True).fill(APPEAL)
+    await page.get_by_role("button", name="Send", exact=True).click()
+    await expect(page.get_by_role("log").locator("article.question")).to_be_visible()
+    await page.get_by_label("Message", exact=True).fill(ANSWER)
+    await page.get_by_role("button", name="Send", exact=True).click()
+    await expect(page.get_by_role("button", name="Send", exact=True)).to_be_enabled()
+    await expect(page.get_by_role("log").locator("article.assistant:not(.question)")).to_be_visible()
+
+
+async def photograph(base: str, out: Path) -> None:
+    async with async_playwright() as playwright:
+        browser = await launch(playwright)
+        desktop = await browser.new_context(viewport={"width": 1280, "height": 860})
+        page = await desktop.new_page()
+        await page.goto(base + "/")
+        await page.get_by_label("Email", exact=True).fill(f"demo-{uuid.uuid4().hex[:6]}@example.com")
+        await page.get_by_label("Password", exact=True).fill(PASSWORD)
+        await page.screenshot(path=out / "sign-in.png")
+        await page.get_by_role("button", name="Create account", exact=True).click()
+        await converse(page)
+        # Show the answer from its start: the steps and the deadlines.
+        await page.get_by_role("log").locator("article.assistant").last.evaluate(
+            "node => node.closest('[role=log]').scrollTop = node.offsetTop - 8")
+        await page.screenshot(path=out / "conversation.png")
+
+        mobile = await browser.new_context(viewport={"width": 375, "height": 812}, device_scale_factor=2,
+                                           storage_state=await desktop.storage_state())
+        phone = await mobile.new_page()
+        await phone.goto(page.url)
+        await expect(phone.get_by_role("log").locator("article.assistant:not(.question)")).to_be_visible()
+        await phone.get_by_role("log").locator("article.assistant").last.evaluate(
+            "node => node.closest('[role=log]').scrollTop = node.offsetTop - 8")
+        await phone.screenshot(path=out / "mobile.png")
+        await browser.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="navigator-screenshots-") as data:
+        process, base = start_server(Path(data))
+        try:
+            asyncio.run(photograph(base, args.out))
+        finally:
+            process.terminate()
+            process.wait(timeout=60)
+    for name in ("sign-in.png", "conversation.png", "mobile.png"):
+        print(args.out / name)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
