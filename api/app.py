@@ -25,6 +25,7 @@ from api.errors import COMMON_RESPONSES, install_error_handlers
 from api.lg.service import AgentProtocol
 from api.middleware import BodySizeLimit, RequestContext, SecurityHeaders
 from api.personal_context import document_search
+from api.protocol.assistants import CASE_THREAD_METADATA
 from api.routes import (
     api_keys,
     auth,
@@ -140,7 +141,7 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
         app.state.intake = DocumentIntake(app.state.documents, document_model(settings))
         app.state.api_keys = ApiKeyService(pool)
         app.state.agent_protocol = AgentProtocol(pool, app.state.conversations, app.state.runs)
-        app.state.cases = CaseService(pool, clock)
+        app.state.cases = CaseService(pool, clock, thread_metadata=CASE_THREAD_METADATA)
         app.state.notifications = NotificationService(pool)
         app.state.webhooks = WebhookService(pool, settings.document_key())
         await purge_expired_credentials(app)

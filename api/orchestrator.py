@@ -16,6 +16,7 @@ from agents.models import build_model
 from agents.projection import project_step
 from api.case_tracking import ConversationCases
 from api.personal_context import personal_context
+from api.protocol.assistants import CASE_THREAD_METADATA
 from db.cases import CaseService
 from db.checkpoint import AsyncpgSaver
 from db.clock import SYSTEM_CLOCK, Clock
@@ -56,5 +57,5 @@ async def build_orchestrator(
         retriever=KnowledgeSearch(pool),
         risk_recorder=RiskLog(pool),
         personal=personal_context(pool, settings),
-        cases=ConversationCases(CaseService(pool, clock or SYSTEM_CLOCK)),
+        cases=ConversationCases(CaseService(pool, clock or SYSTEM_CLOCK, thread_metadata=CASE_THREAD_METADATA)),
     )

@@ -45,7 +45,8 @@ KIND_OF_INTENT = {"claim_denial_appeal": "appeal", "prior_authorization": "prior
 MAX_DOCUMENTS = 10
 
 INSERT_CASE_THREAD = """
-INSERT INTO conversations (user_id, title, graph_id, expires_at) VALUES ($1, $2, 'case', 'infinity') RETURNING id
+INSERT INTO conversations (user_id, title, metadata, graph_id, expires_at) VALUES ($1, $2, $3, 'case', 'infinity')
+RETURNING id
 """
 INSERT_CASE = """
 INSERT INTO cases (id, user_id, kind, title, source_conversation_id, idempotency_key)
@@ -175,9 +176,11 @@ async def _queue_event(con: Connection, case_id: uuid.UUID, user_id: uuid.UUID, 
 class CaseService:
     """Cases for the API: every method takes the acting user's id; another person's case is NotFound."""
 
-    def __init__(self, pool: asyncpg.Pool, clock: Clock) -> None:
+    def __init__(self, pool: asyncpg.Pool, clock: Clock, *, thread_metadata: Mapping[str, Any] | None = None) -> None:
         self.pool = pool
         self.clock = clock
+        # What a case's thread says it is (the application adds its assistant id for the Agent Protocol).
+        self.thread_metadata = dict(thread_metadata or {"graph_id": "case"})
 
     async def open(self, user_id: object, kind: str, *, facts: Mapping[str, Any] | None = None,
                    title: str | None = None, source_conversation_id: object = None,
@@ -204,7 +207,7 @@ class CaseService:
             owned = {row["id"] for row in await con.fetch(SELECT_OWNED_DOCUMENT_IDS, documents, uid)}
             if missing := [d for d in documents if d not in owned]:
                 raise NotFound("document", missing[0])
-            case_id = await con.fetchval(INSERT_CASE_THREAD, uid, title)
+            case_id = await con.fetchval(INSERT_CASE_THREAD, uid, title, self.thread_metadata)
             try:
                 async with con.transaction():
                     await con.execute(INSERT_CASE, case_id, uid, kind, title, source, idempotency_key)

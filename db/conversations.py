@@ -30,7 +30,8 @@ from db.errors import NotFound
 # A plain connection or one borrowed from the pool: both work for every helper here.
 Connection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
 
-CONVERSATION_COLUMNS = "id, user_id, title, pinned, metadata, created_at, updated_at, expires_at"
+# graph_id: the graph that drives the thread (`navigator`; `case` for a case's thread, db/cases.py).
+CONVERSATION_COLUMNS = "id, user_id, title, pinned, metadata, created_at, updated_at, expires_at, graph_id"
 _SELECT_CONVERSATION_COLUMNS = "\nSELECT " + CONVERSATION_COLUMNS
 
 INSERT_CONVERSATION = """
@@ -145,6 +146,11 @@ SELECT $2, user_id, role, content, agent_name, metadata, created_at
 
 # Which graph drives a thread: 'navigator' (a conversation) or 'case' (db/cases.py).
 SELECT_THREAD_GRAPH = "SELECT graph_id FROM conversations WHERE id = $1"
+# A thread of either graph, for readers that show both (the Agent Protocol's threads).
+SELECT_OWNED_THREAD = _SELECT_CONVERSATION_COLUMNS + """
+  FROM conversations
+ WHERE id = $1 AND user_id = $2 AND expires_at > now()
+"""
 COUNT_CONVERSATIONS = "SELECT count(*) FROM conversations WHERE expires_at > now() AND graph_id = 'navigator'"
 COUNT_MESSAGES = "SELECT count(*) FROM conversation_messages"
 
@@ -163,6 +169,7 @@ class Conversation:
     created_at: datetime
     updated_at: datetime
     expires_at: datetime
+    graph_id: str = "navigator"
 
 
 @dataclass(frozen=True)
@@ -299,6 +306,13 @@ class ConversationService:
     async def get(self, conversation_id: object, user_id: object) -> Conversation:
         async with self.pool.acquire() as con:
             return to_conversation(await get_owned(con, conversation_id, user_id))
+
+    async def thread(self, thread_id: object, user_id: object) -> Conversation:
+        """A conversation or a case's thread (its `graph_id` says which); NotFound as `get`."""
+        row = await self.pool.fetchrow(SELECT_OWNED_THREAD, as_uuid(thread_id), as_uuid(user_id, "user"))
+        if row is None:
+            raise NotFound("thread", thread_id)
+        return to_conversation(row)
 
     async def list_page(self, user_id: object, *, limit: int = 20, cursor: str | None = None,
                         pinned: bool | None = None) -> Page:

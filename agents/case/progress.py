@@ -124,7 +124,11 @@ def next_action(state: dict[str, Any], now: datetime) -> dict[str, Any]:
             wanted = " and ".join(FACT_NAMES[name] for name in missing)
             return {"action": "provide_facts", "text": f"Tell us {wanted}, or add the denial letter, so the "
                     f"{level.label} can be drafted and its deadline worked out.", "due": None, "missing": missing}
-        if stage == "decided":
+        if deadline is not None and now.date() > deadline.due:
+            text = (f"The deadline to file your {level.label} ({display_date(deadline.due)}) has passed. File it now "
+                    "anyway, with the drafted letter, and ask for it to be accepted late for good cause (a hospital "
+                    "stay, a notice that came late); your state's consumer assistance program helps for free.")
+        elif stage == "decided":
             previous = levels(state)[index - 1]
             text = (f"Your {previous.label} was denied. Request the {level.label}{by}: the letter is drafted "
                     "(download it, fill in what is in [brackets], sign it and send it). Then tell us when you filed.")
