@@ -30,7 +30,7 @@ import asyncpg
 from db.clock import Clock
 from db.conversations import Connection
 from db.errors import Undecryptable
-from db.runs.executor import Backoff
+from db.runs.polling import PollingLoop
 from db.settings import Settings
 from db.webhooks import open_secret
 
@@ -191,11 +191,14 @@ async def counts_by_status(con: asyncpg.Connection | asyncpg.Pool) -> dict[str, 
     return counts
 
 
-class OutboxDeliverer:
+class OutboxDeliverer(PollingLoop):
     """Claims due deliveries, sends them with the channel's sender, records the outcome."""
+
+    name = "outbox"
 
     def __init__(self, pool: asyncpg.Pool, settings: Settings, clock: Clock, senders: Mapping[str, Sender], *,
                  poll_seconds: float | None = None, batch: int = CLAIM_BATCH, rng: random.Random | None = None) -> None:
+        super().__init__(poll_seconds if poll_seconds is not None else settings.notify_poll_seconds)
         self.pool = pool
         self.clock = clock
         self.senders = dict(senders)
@@ -204,23 +207,8 @@ class OutboxDeliverer:
         self.base = settings.notify_backoff_seconds
         self.cap = settings.notify_backoff_max_seconds
         self.timeout = settings.notify_timeout_seconds
-        self.poll_seconds = poll_seconds if poll_seconds is not None else settings.notify_poll_seconds
         self.batch = batch
         self.rng = rng or random.Random()
-        self._task: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="outbox")
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
 
     async def deliver_due(self) -> int:
         """Claim and send one batch of due deliveries; returns how many were claimed."""
@@ -273,21 +261,6 @@ class OutboxDeliverer:
         if await self.pool.fetchval(RECORD_DELIVERED, ident, attempt, self.clock.now()) is None:
             log.warning("outbox delivery %s attempt %d: delivered, but a newer attempt owns the row", ident, attempt)
 
-    async def _loop(self) -> None:
-        backoff = Backoff()
-        while True:
-            self._wake.clear()
-            try:
-                claimed = await self.deliver_due()
-            except Exception as exc:
-                delay = backoff.next()
-                log.warning("outbox: delivering failed (%s); retrying in %.1fs", type(exc).__name__, delay)
-                await asyncio.sleep(delay)
-                continue
-            backoff.reset()
-            if claimed >= self.batch:
-                continue  # more may be due right now
-            try:
-                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
-            except TimeoutError:
-                pass
+    async def round(self) -> float:
+        # A full batch means more may be due right now.
+        return 0.0 if await self.deliver_due() >= self.batch else self.poll_seconds

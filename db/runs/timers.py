@@ -17,7 +17,6 @@ move days forward without waiting.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ import asyncpg
 
 from db.clock import Clock
 from db.conversations import Connection
-from db.runs.executor import Backoff
+from db.runs.polling import PollingLoop
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +75,6 @@ LOCK_THREAD_TIMERS = "SELECT id FROM timers WHERE thread_id = $1 ORDER BY due_at
 COUNT_TIMERS_BY_STATUS = "SELECT status, count(*) AS n FROM timers GROUP BY status"
 
 FIRE_BATCH = 100
-MAX_SLEEP_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -125,31 +123,18 @@ async def counts_by_status(con: asyncpg.Connection | asyncpg.Pool) -> dict[str, 
     return {row["status"]: row["n"] for row in await con.fetch(COUNT_TIMERS_BY_STATUS)}
 
 
-class TimerLoop:
+class TimerLoop(PollingLoop):
     """Fires due timers every `poll_seconds` (sooner when the next one is due sooner)."""
+
+    name = "timers"
 
     def __init__(self, pool: asyncpg.Pool, clock: Clock, *, poll_seconds: float = 1.0,
                  batch: int = FIRE_BATCH) -> None:
+        super().__init__(poll_seconds)
         self.pool = pool
         self.clock = clock
-        self.poll_seconds = poll_seconds
         self.batch = batch
         self.fired = 0
-        self._task: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="timers")
-
-    def wake(self) -> None:
-        """Look for due timers now (tests call it after advancing the clock)."""
-        self._wake.set()
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
 
     async def fire_now(self) -> int:
         """Fire everything due now, in batches; returns how many fired."""
@@ -163,24 +148,10 @@ class TimerLoop:
                 self.fired += total
                 return total
 
-    async def _loop(self) -> None:
-        backoff = Backoff()
-        while True:
-            self._wake.clear()
-            try:
-                await self.fire_now()
-                next_due = await self.pool.fetchval(SELECT_NEXT_DUE)
-            except Exception as exc:
-                # The database away, a statement timeout: try again later, never end the loop.
-                delay = backoff.next()
-                log.warning("timers: firing failed (%s); retrying in %.1fs", type(exc).__name__, delay)
-                await asyncio.sleep(delay)
-                continue
-            backoff.reset()
-            sleep = self.poll_seconds
-            if next_due is not None:
-                sleep = min(sleep, max((next_due - self.clock.now()).total_seconds(), 0.0))
-            try:
-                await asyncio.wait_for(self._wake.wait(), min(sleep, MAX_SLEEP_SECONDS) or 0.001)
-            except TimeoutError:
-                pass
+    async def round(self) -> float:
+        await self.fire_now()
+        next_due = await self.pool.fetchval(SELECT_NEXT_DUE)
+        if next_due is None:
+            return self.poll_seconds
+        # A little past the due time, so a round never wakes just before it.
+        return min(self.poll_seconds, max((next_due - self.clock.now()).total_seconds(), 0.0) + 0.001)

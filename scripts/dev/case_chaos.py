@@ -19,10 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
-import signal
-import subprocess
 import sys
 import time
 import uuid
@@ -40,7 +37,7 @@ from db.pool import create_pool
 from db.settings import Settings
 from scripts.dev.case_harness import audit, open_overdue_cases, register_webhook
 from scripts.dev.receivers import WebhookReceiver
-from scripts.dev.runs_harness import INSERT_USER, ROOT, SECRET, fresh_database
+from scripts.dev.runs_harness import INSERT_USER, SECRET, Worker, fresh_database
 
 DOCUMENT_KEY = "Y2FzZS1jaGFvcy1kb2N1bWVudC1rZXktMzItYnl0ZXM="
 UNFINISHED_RUNS = "SELECT count(*) FROM runs WHERE conversation_id = ANY($1::uuid[]) AND status <> 'success'"
@@ -74,28 +71,11 @@ def settings_for(dsn: str, lease: float) -> Settings:
                     document_encryption_key=DOCUMENT_KEY, run_lease_seconds=lease)
 
 
-class CaseWorker:
-    """`navigator worker`: executors, the timer loop and the outbox loop, in a process of its own."""
-
-    def __init__(self, dsn: str, concurrency: int, lease: float) -> None:
-        env = {**os.environ, "DATABASE_URL": dsn, "JWT_SECRET_KEY": SECRET, "DOCUMENT_ENCRYPTION_KEY": DOCUMENT_KEY,
-               "RUN_LEASE_SECONDS": str(lease), "RUN_MAX_ATTEMPTS": "20", "TIMER_POLL_SECONDS": "0.2",
-               "NOTIFY_POLL_SECONDS": "0.2", "NOTIFY_BACKOFF_SECONDS": "0.2", "NOTIFY_MAX_ATTEMPTS": "20",
-               "NOTIFY_TIMEOUT_SECONDS": "5", "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true"}
-        self.proc = subprocess.Popen([sys.executable, "-m", "scripts.cli", "worker", "--concurrency", str(concurrency)],
-                                     cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    def kill(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.kill()
+def worker_env(lease: float) -> dict[str, str]:
+    """`navigator worker` (executors, the timer loop and the outbox loop) with short leases and polls."""
+    return {"DOCUMENT_ENCRYPTION_KEY": DOCUMENT_KEY, "RUN_LEASE_SECONDS": str(lease), "RUN_MAX_ATTEMPTS": "20",
+            "TIMER_POLL_SECONDS": "0.2", "NOTIFY_POLL_SECONDS": "0.2", "NOTIFY_BACKOFF_SECONDS": "0.2",
+            "NOTIFY_MAX_ATTEMPTS": "20", "NOTIFY_TIMEOUT_SECONDS": "5", "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true"}
 
 
 async def process_openings(pool: asyncpg.Pool, settings: Settings, dsn: str, case_ids: list[Any]) -> None:
@@ -127,7 +107,8 @@ async def case_chaos(args: argparse.Namespace) -> dict[str, Any]:
         openings_seconds = time.monotonic() - started
 
         due_at_once = time.monotonic()
-        workers = [CaseWorker(dsn, args.concurrency, args.lease) for _ in range(args.workers)]
+        env = worker_env(args.lease)
+        workers = [Worker(dsn, args.concurrency, env) for _ in range(args.workers)]
         kills = kills_in_flight = 0
         try:
             # Kills start once firing has: each lands on work in flight (runs, sends), not on start-up.
@@ -140,7 +121,7 @@ async def case_chaos(args: argparse.Namespace) -> dict[str, Any]:
                 index = rng.randrange(len(workers))
                 running = await pool.fetchval(RUNNING_ON, f"%:{workers[index].proc.pid}:%")
                 workers[index].kill()
-                workers[index] = CaseWorker(dsn, args.concurrency, args.lease)
+                workers[index] = Worker(dsn, args.concurrency, env)
                 kills += 1
                 kills_in_flight += running > 0
             last_kill = time.monotonic()
