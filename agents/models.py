@@ -129,7 +129,10 @@ def _messages(system: str, payload: str) -> list[BaseMessage]:
 
 async def invoke_structured(model: BaseChatModel, schema: type[M], system: str, payload: str) -> M:
     try:
-        result: Any = await model.with_structured_output(schema).ainvoke(_messages(system, payload))
+        if isinstance(model, OfflineChatModel):  # local code: call it, not the chat-model machinery
+            result: Any = schema.model_validate_json(await model.answer(system, payload))
+        else:
+            result = await model.with_structured_output(schema).ainvoke(_messages(system, payload))
     except ValidationError as exc:
         raise ModelUnavailable(f"language model returned output that does not fit {schema.__name__}: "
                                f"{exc.error_count()} problem(s)") from None
@@ -144,6 +147,8 @@ async def invoke_structured(model: BaseChatModel, schema: type[M], system: str, 
 
 async def invoke_text(model: BaseChatModel, system: str, payload: str) -> str:
     try:
+        if isinstance(model, OfflineChatModel):  # local code: call it, not the chat-model machinery
+            return await model.answer(system, payload)
         message = await model.ainvoke(_messages(system, payload))
     except Exception as exc:
         raise _unavailable(model, exc) from exc

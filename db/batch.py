@@ -24,6 +24,10 @@ SYNC_COMMIT = "on"
 ASYNC_COMMIT = "off"
 
 Item = tuple[str, list[Any], bool, "asyncio.Future[asyncpg.Record | None]"]
+# Items per round trip at most. PostgreSQL runs a batch's statements one after another in one
+# backend and answers none before the last commits; smaller batches go out at once on other
+# connections, so the first runs of a burst move on sooner and more backends share the work.
+MAX_BATCH = 32
 
 
 class BatchStats:
@@ -64,6 +68,8 @@ class StatementBatcher:
             # Runs after the callbacks already queued in this iteration: their steps join the batch.
             loop.call_soon(self._start_flush)
         self._pending.append((key, args, durable, future))
+        if len(self._pending) >= MAX_BATCH:
+            self._start_flush()
         return future
 
     def _start_flush(self) -> None:

@@ -15,7 +15,7 @@ from api.graph_runner import start_workers
 from db.pool import create_pool, resolve_dsn
 from db.runs.queue import runs_table_exists
 from db.settings import load_settings
-from scripts.cli import CommandError
+from scripts.cli import CommandError, tune_garbage_collector
 
 # Seconds a draining worker waits for in-flight steps before leaving them to lease expiry.
 DRAIN_SECONDS = 60.0
@@ -48,6 +48,7 @@ async def run_worker(concurrency: int | None) -> int:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
         workers = await start_workers(pool, settings, concurrency=executors)
+        tune_garbage_collector()
         print(f"worker {workers.worker_id} ready with {executors} executors", file=sys.stderr, flush=True)
         await stop.wait()
         print(f"worker {workers.worker_id} draining", file=sys.stderr, flush=True)

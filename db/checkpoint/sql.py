@@ -67,7 +67,7 @@ ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id) DO UPDATE SET
     blob_versions = EXCLUDED.blob_versions,
     inline_channels = EXCLUDED.inline_channels"""
 SAVE_CHECKPOINT = _GUARD_ALWAYS + _SAVE_CHECKPOINT_PARTS + _SAVE_CHECKPOINT_ROW + "\n"
-# With a run's fence ($29-$33): one row per step, (owned, cancel_requested).
+# With a run's fence ($29-$32): one row per step, (owned, cancel_requested).
 SAVE_FENCED_CHECKPOINT = (FENCE_STEP_CTES + _GUARD_FENCED + _SAVE_CHECKPOINT_PARTS + ",\nsaved AS ("
                           + _SAVE_CHECKPOINT_ROW + "\n)" + FENCE_RESULT)
 CHECKPOINT_ARGS = 28  # $1-$28; a fence's arguments follow

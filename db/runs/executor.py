@@ -75,7 +75,7 @@ MAX_RETRY_AFTER_SECONDS = 300.0
 # Transient failures one claim of a run survives (about 4 minutes of backoff), then it ends `error`.
 MAX_RETRIES = 12
 IDLE_POLL_SECONDS = 1.0
-CLAIM_BATCH = 32
+CLAIM_BATCH = 256
 
 
 def new_worker_id() -> str:

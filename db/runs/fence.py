@@ -42,7 +42,7 @@ class FencedStep:
 
     run_id: uuid.UUID
     attempt: int
-    args: list[Any]  # run id, attempt, lease seconds, event names, event JSON texts
+    args: list[Any]  # run id, attempt, event names, event JSON texts
     lease: RunLease | None
     versions_seen: dict[str, Any] | None  # the root graph's, to diff the next step against
 
@@ -104,7 +104,7 @@ class RunFence:
                 if not node.startswith("__") and lease.versions_seen.get(node) != versions:
                     names.append("node_finished")
                     data.append(json.dumps({"node": node, "step": step}))
-        return FencedStep(run_id, attempt, [run_id, attempt, self.lease_seconds, names, data], lease, seen)
+        return FencedStep(run_id, attempt, [run_id, attempt, names, data], lease, seen)
 
     def step_committed(self, fenced: FencedStep, row: asyncpg.Record | None) -> None:
         """After the step's statement: LeaseLost when the attempt did not own the run (nothing

@@ -168,22 +168,22 @@ RETURNING run_id
 """
 
 # Composed into the checkpointer's statements (db/checkpoint/sql.py), whose own parameters
-# come first: a step's fence takes $29-$33 (run id, attempt, lease seconds, event names,
-# event JSON texts), a task's writes fence $11-$12 (run id, attempt). When the attempt no
+# come first: a step's fence takes $29-$32 (run id, attempt, event names, event JSON texts),
+# a task's writes fence $11-$12 (run id, attempt). When the attempt no
 # longer owns the run, `fenced` is empty and the checkpointer writes nothing.
-# A step: count it, extend the lease, log its events (node_finished).
+# A step: count it and log its events (node_finished). The lease is the heartbeat's to extend:
+# this UPDATE changes no indexed column, so PostgreSQL can update the row in place (HOT).
 FENCE_STEP_CTES = """
 WITH fenced AS (
     UPDATE runs SET steps = steps + 1,
-                    lease_expires_at = now() + make_interval(secs => $31),
-                    last_event_id = last_event_id + cardinality($32::text[]),
+                    last_event_id = last_event_id + cardinality($31::text[]),
                     updated_at = now()
      WHERE id = $29 AND attempt = $30 AND status = 'running'
     RETURNING last_event_id, cancel_requested
 ), step_events AS (
     INSERT INTO run_events (run_id, id, event, data, attempt)
-    SELECT $29, f.last_event_id - cardinality($32::text[]) + e.ord, e.event, e.data::jsonb, $30
-      FROM fenced f, unnest($32::text[], $33::text[]) WITH ORDINALITY AS e (event, data, ord)
+    SELECT $29, f.last_event_id - cardinality($31::text[]) + e.ord, e.event, e.data::jsonb, $30
+      FROM fenced f, unnest($31::text[], $32::text[]) WITH ORDINALITY AS e (event, data, ord)
 )"""
 # A task's writes: FOR SHARE holds off a new claim (an UPDATE) until the writes commit.
 FENCE_WRITES_CTE = """

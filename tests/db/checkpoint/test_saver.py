@@ -150,7 +150,7 @@ async def test_raising_projection_or_fence_commits_nothing(pool: asyncpg.Pool) -
             if metadata.get("step") != 1:
                 return None
             stale = uuid.uuid4()
-            return FencedStep(stale, 1, [stale, 1, self.lease_seconds, [], []], None, None)
+            return FencedStep(stale, 1, [stale, 1, [], []], None, None)
 
     thread_id = str(uuid.uuid4())
     saver = AsyncpgSaver(pool, projection=project, fence=FailingFence(lease_seconds=30))
