@@ -251,8 +251,10 @@ class RunExecutor:
                     log.warning("run %s attempt %d: %s; retry %d in %.1fs", run.id, run.attempt, describe(exc),
                                 retries, delay)
                     pauses += 1
-                    await self._log_retry(lease, exc, pauses, delay)
+                    logged = await self._log_retry(lease, exc, pauses, delay)
                     await asyncio.sleep(delay)
+                    if not logged:  # the database was the trouble: say it now it may be back
+                        await self._log_retry(lease, exc, pauses, delay)
                     lease.progress_at = time.monotonic()
                 except Exception:
                     # Never let one run end the executor: its lease expires and the claim logic
@@ -260,15 +262,19 @@ class RunExecutor:
                     log.exception("run %s attempt %d: executor error", run.id, run.attempt)
                     return
 
-    async def _log_retry(self, lease: RunLease, exc: BaseException, retry: int, delay: float) -> None:
-        """The `retry` event, so a client sees why the run pauses. Best effort: the database
-        may be the reason."""
+    async def _log_retry(self, lease: RunLease, exc: BaseException, retry: int, delay: float) -> bool:
+        """The `retry` event, so a client sees why the run paused. Best effort (the database
+        may be the reason): False when it could not be written."""
         lease.progress_at = time.monotonic()
         try:
             await lease.append_events([("retry", {"error": describe(exc), "retry": retry,
                                                   "delay_seconds": round(delay, 3)})])
+        except LeaseLost:
+            lease.stop("lease_lost")  # the next pass of the run finds it out and drops the run
         except Exception as failure:
             log.info("run %s: retry event not logged (%s)", lease.run.id, type(failure).__name__)
+            return False
+        return True
 
     async def _give_up(self, lease: RunLease, exc: BaseException, retries: int) -> None:
         reason = f"{describe(exc)} (gave up after {retries} retries)"[:500]

@@ -163,7 +163,7 @@ WITH expired AS (
     RETURNING id, last_event_id
 )
 INSERT INTO run_events (run_id, id, event, data, attempt)
-SELECT id, last_event_id, 'retry', $3::jsonb, $2 FROM expired
+SELECT id, last_event_id, 'retry', $3::text::jsonb, $2 FROM expired
 RETURNING run_id
 """
 
