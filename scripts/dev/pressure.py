@@ -93,7 +93,8 @@ async def queue_runs(dsn: str, count: int, per_conversation: int = 1) -> list[uu
         await con.close()
 
 
-async def wait_settled(dsn: str, run_ids: list[uuid.UUID], seconds: float) -> tuple[int, int]:
+async def wait_settled(dsn: str, run_ids: list[uuid.UUID], seconds: float,
+                       poll_seconds: float = 0.1) -> tuple[int, int]:
     """(settled, succeeded) once every run settled, or after `seconds`; survives a refusing server."""
     deadline = time.monotonic() + seconds
     con: asyncpg.Connection | None = None
@@ -109,7 +110,7 @@ async def wait_settled(dsn: str, run_ids: list[uuid.UUID], seconds: float) -> tu
                     break
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
                 con = None
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(poll_seconds)
     finally:
         if con is not None:
             await con.close()
