@@ -111,6 +111,7 @@ class AsyncpgSaver(SyncBridge):
             (True, True): StatementBatcher(pool, SAVE_FENCED_SPECIAL_WRITES, WRITES_COMMIT_ARG, returns_row=True,
                                            stats=stats),
         }
+        self._latest = StatementBatcher(pool, SELECT_LATEST_CHECKPOINT, returns_row=True, stats=stats)
         self._waiting = WaitingWrites(self._send_waiting, linger_seconds)
         try:
             self.loop = asyncio.get_running_loop()
@@ -215,8 +216,8 @@ class AsyncpgSaver(SyncBridge):
         if checkpoint_id:
             row = await self.pool.fetchrow(SELECT_CHECKPOINT_BY_ID, thread_id, checkpoint_ns, checkpoint_id)
         else:
-            row = await self.pool.fetchrow(SELECT_LATEST_CHECKPOINT, thread_id, checkpoint_ns)
-        found = None if row is None else load_tuple(self.serde, row)
+            row = await self._latest.submit([thread_id, checkpoint_ns], durable=False, key=thread_id)
+        found = None if row is None or row["thread_id"] is None else load_tuple(self.serde, row)
         if self.fence is not None:
             self.fence.loaded(config, found.checkpoint if found is not None else None)
         return found

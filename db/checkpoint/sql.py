@@ -104,13 +104,17 @@ FROM checkpoint_tuples
 WHERE thread_id = $1 AND checkpoint_ns = $2 AND checkpoint_id = $3
 """
 
+# Exactly one row, NULLs when the thread has no checkpoint yet: the latest-checkpoint reads
+# of concurrent workflows then share one batch (one round trip), their rows in order.
 SELECT_LATEST_CHECKPOINT = """
-SELECT thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata::text AS metadata,
-       blob_channels, blob_types, blobs, write_task_ids, write_channels, write_types, write_blobs,
-       write_task_paths, write_idxs
-FROM checkpoint_tuples
-WHERE thread_id = $1 AND checkpoint_ns = $2
-ORDER BY checkpoint_id DESC LIMIT 1
+SELECT latest.* FROM (SELECT) AS one LEFT JOIN LATERAL (
+    SELECT thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint,
+           metadata::text AS metadata, blob_channels, blob_types, blobs, write_task_ids, write_channels,
+           write_types, write_blobs, write_task_paths, write_idxs
+    FROM checkpoint_tuples
+    WHERE thread_id = $1 AND checkpoint_ns = $2
+    ORDER BY checkpoint_id DESC LIMIT 1
+) AS latest ON true
 """
 
 SELECT_LATEST_CHECKPOINT_ID = """

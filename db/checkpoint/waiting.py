@@ -62,13 +62,16 @@ Send = Callable[[Sequence[TaskWrites]], Awaitable[None]]
 
 
 class WaitingWrites:
-    """Per-thread queues of regular task writes, each with a linger timer."""
+    """Per-thread queues of regular task writes. One sweep, every `linger_seconds` while
+    anything waits, sends alone what has waited longer than that (one timer, not one per
+    thread: a timer per write cost more CPU than the rest of the bookkeeping)."""
 
     def __init__(self, send: Send, linger_seconds: float = DEFAULT_LINGER_SECONDS) -> None:
         self._send = send
         self.linger_seconds = linger_seconds
         self._waiting: dict[ThreadKey, list[TaskWrites]] = {}
-        self._timers: dict[ThreadKey, asyncio.TimerHandle] = {}
+        self._since: dict[ThreadKey, float] = {}  # when the oldest of the thread's writes came
+        self._sweep: asyncio.TimerHandle | None = None
         self._lingering: set[asyncio.Task[None]] = set()
         self._failed_tries: dict[ThreadKey, int] = {}
 
@@ -76,18 +79,22 @@ class WaitingWrites:
         return bool(self._waiting)
 
     def add(self, key: ThreadKey, item: TaskWrites) -> None:
-        self._waiting.setdefault(key, []).append(item)
-        if key not in self._timers:
+        queue = self._waiting.get(key)
+        if queue is None:
             loop = asyncio.get_running_loop()
-            self._timers[key] = loop.call_later(self.linger_seconds, self._linger, key)
+            self._waiting[key] = [item]
+            self._since[key] = loop.time()
+            if self._sweep is None:
+                self._sweep = loop.call_later(self.linger_seconds, self._linger)
+        else:
+            queue.append(item)
 
     def take(self, key: ThreadKey) -> list[TaskWrites]:
         """What waits for the thread, now the caller's to write (with a checkpoint). If that
         statement fails, the step fails with it and its tasks run again: nothing is put back."""
-        self._failed_tries.pop(key, None)
-        timer = self._timers.pop(key, None)
-        if timer is not None:
-            timer.cancel()
+        if self._failed_tries:
+            self._failed_tries.pop(key, None)
+        self._since.pop(key, None)
         return self._waiting.pop(key, [])
 
     def discard(self, key: ThreadKey) -> None:
@@ -107,13 +114,17 @@ class WaitingWrites:
         for key in self.keys(thread_id):
             await self.flush(key)
 
-    def _linger(self, key: ThreadKey) -> None:
-        self._timers.pop(key, None)
-        items = self._waiting.pop(key, [])
-        if items:
-            task = asyncio.get_running_loop().create_task(self._send_lingering(key, items))
+    def _linger(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._sweep = None
+        cutoff = loop.time() - self.linger_seconds
+        for key in [key for key, since in self._since.items() if since <= cutoff]:
+            items = self.take(key)
+            task = loop.create_task(self._send_lingering(key, items))
             self._lingering.add(task)
             task.add_done_callback(self._lingering.discard)
+        if self._waiting:
+            self._sweep = loop.call_later(self.linger_seconds, self._linger)
 
     async def _send_lingering(self, key: ThreadKey, items: list[TaskWrites]) -> None:
         try:
@@ -128,7 +139,8 @@ class WaitingWrites:
             # Not lost yet: the thread's next checkpoint (or read) carries them, or the next linger.
             log.warning("task writes of thread %s could not be written alone (%s); they wait for its "
                         "next checkpoint", key[0], type(exc).__name__)
-            self._failed_tries[key] = tries
             self._waiting[key] = items + self._waiting.get(key, [])
-            if key not in self._timers:
-                self._timers[key] = asyncio.get_running_loop().call_later(self.linger_seconds, self._linger, key)
+            self._since.setdefault(key, asyncio.get_running_loop().time())
+            self._failed_tries[key] = tries
+            if self._sweep is None:
+                self._sweep = asyncio.get_running_loop().call_later(self.linger_seconds, self._linger)

@@ -331,3 +331,19 @@ async def test_malformed_projection_is_refused_before_anything_is_written(
     with pytest.raises(ValueError, match=error):
         await build_graph(saver).ainvoke(human(), {"configurable": {"thread_id": thread_id}}, durability="sync")
     assert (await count_rows(pool, thread_id))["checkpoints"] == 0
+
+
+async def test_task_writes_wait_for_their_checkpoint_or_go_alone_after_lingering(pool: asyncpg.Pool) -> None:
+    """Regular writes ride with the thread's next checkpoint; no checkpoint within the linger
+    time (a sibling task still running), and they are written on their own."""
+    saver = AsyncpgSaver(pool, linger_seconds=0.2)
+    thread_id = str(uuid.uuid4())
+    config: Any = {"configurable": {"thread_id": thread_id, "checkpoint_ns": "", "checkpoint_id": "c-1"}}
+    count = "SELECT count(*) FROM checkpoint_writes WHERE thread_id = $1"
+    await saver.aput_writes(config, [("facts", {"plan": "employer"})], "task-a")
+    assert await pool.fetchval(count, thread_id) == 0  # waiting for the next checkpoint
+    await asyncio.sleep(0.5)
+    assert await pool.fetchval(count, thread_id) == 1  # nobody claimed them: written alone
+    await saver.aput_writes(config, [("facts", {"plan": "marketplace"})], "task-b")
+    fetched = await saver.aget_tuple(config)  # a read of the thread writes what waits first
+    assert await pool.fetchval(count, thread_id) == 2 and fetched is None  # no checkpoint c-1 was ever saved
