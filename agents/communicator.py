@@ -9,10 +9,12 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage
 
+from agents.crisis import topic_line
 from agents.models import invoke_text
-from agents.navigator import latest_question
+from agents.navigator import facts_before, latest_question
+from agents.personal import with_citations
 from agents.prompts import COMMUNICATOR_PROMPT
-from agents.replies import DISCLAIMER, format_sources
+from agents.replies import DISCLAIMER, facts_line, format_sources, with_additions
 from agents.state import COMMUNICATOR, NavigatorState
 
 SUMMARY_LINES = 6
@@ -43,10 +45,15 @@ def make_communicator_node(model: BaseChatModel) -> Any:
                      for doc in found.get("documents") or []]
         question = found.get("text") or latest_question(state.get("messages", []))
         intent = state.get("intent") or "other"
-        payload = {"question": question, "intent": intent, "facts": found.get("facts") or {}, "plan": plan,
-                   "documents": documents}
-        text = _ensure_sources_and_note(await invoke_text(model, COMMUNICATOR_PROMPT, json.dumps(payload)),
-                                        documents)
+        facts = found.get("facts") or {}
+        payload = {"question": question, "intent": intent, "facts": facts, "plan": plan, "documents": documents}
+        text = await invoke_text(model, COMMUNICATOR_PROMPT, json.dumps(payload))
+        # The person's documents and profile are cited first, so a computed date they already state is not
+        # repeated; "what you told me" names only what came from the conversation (or the caller).
+        text = with_citations(text, found.get("personal"))
+        text = with_additions(text, facts_line(facts_before(state)), list(found.get("computed") or []),
+                              topic_line(question))
+        text = _ensure_sources_and_note(text, documents)
         summary = update_summary(state.get("summary", ""), intent, question, plan)
         return {
             "current_step": COMMUNICATOR,

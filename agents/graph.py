@@ -22,7 +22,7 @@ from agents.guard import make_guard_node, mask_sensitive
 from agents.kb import InMemoryRetriever
 from agents.navigator import make_clarify_node, make_navigator_node
 from agents.offline import OfflineChatModel
-from agents.ports import Retriever, RiskRecorder
+from agents.ports import PersonalContext, Retriever, RiskRecorder
 from agents.state import CLARIFY, COMMUNICATOR, GUARD, NAVIGATOR, STRATEGY, NavigatorState
 from agents.strategy import make_strategy_node
 
@@ -35,33 +35,54 @@ def _after_navigator(state: NavigatorState) -> str:
     return CLARIFY if (state.get("navigator") or {}).get("missing") else STRATEGY
 
 
+def _after_clarify(state: NavigatorState) -> str:
+    # The answer to the question can itself be a call for help: then the safety reply was the answer.
+    return END if (state.get("guard") or {}).get("status") == "urgent" else STRATEGY
+
+
 def build_graph(
     checkpointer: BaseCheckpointSaver | None = None,
     model: BaseChatModel | None = None,
     retriever: Retriever | None = None,
     risk_recorder: RiskRecorder | None = None,
+    personal: PersonalContext | None = None,
 ) -> CompiledStateGraph:
-    """The compiled graph; defaults: offline model, in-memory knowledge search, no risk log."""
+    """The compiled graph; defaults: offline model, in-memory knowledge search, no risk log, no
+    personal context (the person's profile and documents).
+
+    A remote model also judges every message for urgent risk, added to the guard's rules; the
+    offline model is not asked, since its judgement would be those same rules.
+    """
     model = model if model is not None else OfflineChatModel()
     retriever = retriever if retriever is not None else InMemoryRetriever()
+    judge = None if isinstance(model, OfflineChatModel) else model
     graph = StateGraph(NavigatorState)
-    graph.add_node(GUARD, make_guard_node(risk_recorder))
-    graph.add_node(NAVIGATOR, make_navigator_node(model, retriever))
-    graph.add_node(CLARIFY, make_clarify_node(model))
+    graph.add_node(GUARD, make_guard_node(risk_recorder, judge))
+    graph.add_node(NAVIGATOR, make_navigator_node(model, retriever, personal))
+    graph.add_node(CLARIFY, make_clarify_node(model, risk_recorder, judge))
     graph.add_node(STRATEGY, make_strategy_node(model))
     graph.add_node(COMMUNICATOR, make_communicator_node(model))
     graph.add_edge(START, GUARD)
     graph.add_conditional_edges(GUARD, _after_guard, [NAVIGATOR, END])
     graph.add_conditional_edges(NAVIGATOR, _after_navigator, [CLARIFY, STRATEGY])
-    graph.add_edge(CLARIFY, STRATEGY)
+    graph.add_conditional_edges(CLARIFY, _after_clarify, [STRATEGY, END])
     graph.add_edge(STRATEGY, COMMUNICATOR)
     graph.add_edge(COMMUNICATOR, END)
     return graph.compile(checkpointer=checkpointer)
 
 
-def user_input(text: str, message_id: str | None = None) -> dict[str, Any]:
-    """Graph input for one user message: masked, with an id (the delta channel needs ids)."""
-    return {"messages": [HumanMessage(content=mask_sensitive(text), id=message_id or str(uuid.uuid4()))]}
+def user_input(text: str, message_id: str | None = None,
+               known_facts: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Graph input for one user message: masked, with an id (the delta channel needs ids).
+
+    `known_facts`: facts known from outside the conversation (a profile, documents; keys of
+    agents.facts.FACT_KEYS); they are used and never asked for, and what the person says wins.
+    """
+    graph_input: dict[str, Any] = {
+        "messages": [HumanMessage(content=mask_sensitive(text), id=message_id or str(uuid.uuid4()))]}
+    if known_facts is not None:
+        graph_input["known_facts"] = dict(known_facts)
+    return graph_input
 
 
 def resume_input(answer: str) -> Command:

@@ -1,25 +1,36 @@
 """The security check that runs before any agent sees a message.
 
-Rule-based on purpose (for every model provider): input limits, urgent-risk
-detection that short-circuits the graph with safety guidance, and masking of
-Social Security and payment-card numbers so they are never stored, logged or
-passed on.
+Input limits, masking of Social Security and payment-card numbers (so they
+are never stored, logged or passed on), and urgent-risk detection that
+answers at once with safety guidance and ends the run. The rules
+(`agents.crisis`) decide for every provider; with a remote model its
+judgement is added (either one makes a message urgent), never substituted.
+The same check runs on the person's answer to a question (`clarify`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
-from dataclasses import dataclass
 from typing import Any
 
+from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
 
+from agents.crisis import RiskFinding, detect_risk
+from agents.crisis_signals import CATEGORY
+from agents.limits import MAX_MESSAGE_CHARS
+from agents.models import invoke_structured
 from agents.ports import RiskRecorder
+from agents.prompts import RISK_PROMPT
+from agents.safety import SAFETY_NOTE, safety_reply
+from agents.schemas import RiskJudgement
 from agents.state import GUARD, NavigatorState
 
-MAX_MESSAGE_CHARS = 4000
+__all__ = ["MAX_MESSAGE_CHARS", "SAFETY_NOTE", "RiskFinding", "assess_risk", "detect_risk", "mask_sensitive",
+           "validate_message"]
 
 SSN_MASK = "[SSN REDACTED]"
 CARD_MASK = "[CARD REDACTED]"
@@ -65,79 +76,21 @@ def validate_message(text: str) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class RiskFinding:
-    category: str  # medical_emergency | self_harm | danger
-    severity: str  # urgent
+async def assess_risk(text: str, judge: BaseChatModel | None = None) -> RiskFinding | None:
+    """The rules' finding; when they find nothing and a judge model is given, the model's.
 
-
-_SELF_HARM = re.compile(
-    r"(?i)\b(kill(ing)? my ?self|suicid\w*|end(ing)? (my|it all)( life)?|take my (own )?life|"
-    r"(want|wanna|going) to die|don'?t want to (live|be alive|wake up)|hurt(ing)? my ?self|self[- ]harm|"
-    r"cut(ting)? my ?self|no reason to live)\b")
-_DANGER = re.compile(
-    r"(?i)\b((going|gonna|want) to (hurt|kill) (him|her|them|someone|somebody|my \w+)|"
-    r"(he|she|they|someone|somebody)('s| is| are)? (threatening|going) to (hurt|kill) (me|us|my \w+)|"
-    r"i('m| am) (not safe|in danger)|(being|is being) (abused|beaten)|has a (gun|knife))\b")
-_ALWAYS_URGENT = re.compile(
-    r"(?i)\b(not breathing|stopped breathing|can'?t breathe|cannot breathe|unconscious|unresponsive|"
-    r"passed out and|overdos(ing|ed) (right )?now|choking|anaphyla\w*|bleeding (heavily|badly|a lot|won'?t stop))\b")
-_SYMPTOM = re.compile(
-    r"(?i)\b(chest pains?|heart attack|stroke|seizures?|severe bleeding|overdos\w*|trouble breathing|"
-    r"difficulty breathing|shortness of breath|allergic reaction|face is drooping|slurred speech)\b")
-_NOW = re.compile(r"(?i)\b(right now|now|currently|at the moment|is having|am having|i'?m having|"
-                  r"he'?s having|she'?s having|just collapsed|collapsed|help me|please help|emergency)\b")
-_PAST_ADMIN = re.compile(r"(?i)\b(bill(ed)?|claim|charged|invoice|last (week|month|year)|ago|was seen|"
-                         r"eob|statement|reimburse\w*)\b")
-
-
-def detect_risk(text: str) -> RiskFinding | None:
-    """An urgent situation in the person's words, or None.
-
-    Symptoms alone are not urgent ("my bill for chest pain last month"); with
-    present-tense cues and no billing context (or an explicit "right now")
-    they are.
+    Either one raises urgency: the model is asked only when the rules are calm, and its
+    "not urgent" never overrides the rules.
     """
-    if _SELF_HARM.search(text):
-        return RiskFinding("self_harm", "urgent")
-    if _DANGER.search(text):
-        return RiskFinding("danger", "urgent")
-    if _ALWAYS_URGENT.search(text):
-        return RiskFinding("medical_emergency", "urgent")
-    if _SYMPTOM.search(text) and _NOW.search(text):
-        explicit_now = re.search(r"(?i)\b(right now|at the moment|currently)\b", text)
-        if explicit_now or not _PAST_ADMIN.search(text):
-            return RiskFinding("medical_emergency", "urgent")
-    return None
-
-
-SAFETY_REPLIES = {
-    "self_harm": (
-        "I'm really sorry you're going through this. You don't have to face it alone.\n"
-        "- In the US, call or text 988 (Suicide & Crisis Lifeline) now, any time, free and confidential; "
-        "chat at 988lifeline.org.\n"
-        "- If you are in immediate danger or may act on these thoughts, call 911 or go to the nearest "
-        "emergency room.\n"
-        "Outside the US, call your local emergency number. Insurance questions can wait; "
-        "emergency and crisis care comes first."
-    ),
-    "danger": (
-        "Your safety comes first. If you or someone else is in immediate danger, call 911 now "
-        "(or your local emergency number).\n"
-        "- In the US, the National Domestic Violence Hotline is 1-800-799-7233 (text START to 88788).\n"
-        "- If someone is thinking about harming themselves, call or text 988.\n"
-        "We can look at insurance questions once everyone is safe."
-    ),
-    "medical_emergency": (
-        "This sounds like a medical emergency. Call 911 now (or your local emergency number), or go to "
-        "the nearest emergency room. Do not wait to check your insurance first.\n"
-        "- Health plans must cover emergency care without prior authorization, and the No Surprises Act "
-        "limits what an out-of-network emergency room can bill you.\n"
-        "- If this involves thoughts of self-harm, call or text 988.\n"
-        "We can sort out coverage and bills afterwards."
-    ),
-}
-SAFETY_NOTE = "This is guidance, not legal or medical advice."
+    finding = detect_risk(text)
+    if finding is not None or judge is None:
+        return finding
+    judgement = await invoke_structured(judge, RiskJudgement, RISK_PROMPT, json.dumps({"message": text}))
+    if not judgement.urgent:
+        return None
+    # An urgent judgement without a kind gets the reply that covers both 911 and 988.
+    kinds = (judgement.kind,) if judgement.kind in CATEGORY else ("medical", "suicidal")
+    return RiskFinding(CATEGORY[kinds[0]], "urgent", kinds[0], kinds, source="model")
 
 
 def message_id(message: AnyMessage) -> str:
@@ -154,8 +107,30 @@ def _latest_human(messages: list[AnyMessage]) -> HumanMessage | None:
     return None
 
 
-def make_guard_node(risk_recorder: RiskRecorder | None) -> Any:
-    """The guard node: its conclusion decides whether the other agents run."""
+async def urgent_update(finding: RiskFinding, text: str, message: AnyMessage | None, config: RunnableConfig,
+                        risk_recorder: RiskRecorder | None) -> dict[str, Any]:
+    """Record the detection (one row per category) and the state update that answers with the safety reply."""
+    configurable = config.get("configurable", {})
+    if risk_recorder is not None:
+        for category in finding.categories:
+            await risk_recorder(
+                conversation_id=str(configurable.get("thread_id", "")),
+                user_id=configurable.get("user_id"),
+                message_id=message_id(message) if message is not None else "",
+                category=category,
+                severity=finding.severity,
+                excerpt=text[:280],
+            )
+    conclusion = {"status": "urgent", "category": finding.category, "severity": finding.severity,
+                  "kind": finding.kind, "kinds": list(finding.kinds), "source": finding.source}
+    return {GUARD: conclusion, "messages": [AIMessage(content=safety_reply(finding, text), name=GUARD)]}
+
+
+def make_guard_node(risk_recorder: RiskRecorder | None, judge: BaseChatModel | None = None) -> Any:
+    """The guard node: its conclusion decides whether the other agents run.
+
+    `judge`: a model whose reading of the message is added to the rules (None: the rules alone).
+    """
 
     async def guard(state: NavigatorState, config: RunnableConfig) -> dict[str, Any]:
         message = _latest_human(state.get("messages", []))
@@ -170,24 +145,14 @@ def make_guard_node(risk_recorder: RiskRecorder | None) -> Any:
             update["guard"] = {"status": "rejected", "reason": reason, "masked": masked != text}
             update["messages"] = update.get("messages", []) + [AIMessage(content=reason, name=GUARD)]
             return update
-        finding = detect_risk(masked)
+        finding = await assess_risk(masked, judge)
         if finding is None:
             update["guard"] = {"status": "ok", "masked": masked != text}
             return update
-        configurable = config.get("configurable", {})
-        if risk_recorder is not None:
-            await risk_recorder(
-                conversation_id=str(configurable.get("thread_id", "")),
-                user_id=configurable.get("user_id"),
-                message_id=message_id(message) if message is not None else "",
-                category=finding.category,
-                severity=finding.severity,
-                excerpt=masked[:280],
-            )
-        reply = SAFETY_REPLIES[finding.category] + "\n\n" + SAFETY_NOTE
-        update["guard"] = {"status": "urgent", "category": finding.category, "severity": finding.severity,
-                           "masked": masked != text}
-        update["messages"] = update.get("messages", []) + [AIMessage(content=reply, name=GUARD)]
+        urgent = await urgent_update(finding, masked, message, config, risk_recorder)
+        urgent[GUARD]["masked"] = masked != text
+        update[GUARD] = urgent[GUARD]
+        update["messages"] = update.get("messages", []) + urgent["messages"]
         return update
 
     return guard

@@ -9,6 +9,7 @@ with PostgreSQL full-text search (`db/knowledge.py`).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -93,6 +94,12 @@ def shipped_documents() -> list[KnowledgeDocument]:
     docs = [parse_document(entry.read_text(encoding="utf-8"), entry.name.removesuffix(".md"))
             for entry in folder.iterdir() if entry.name.endswith(".md")]
     return sorted(docs, key=lambda doc: doc.slug)
+
+
+@functools.cache
+def shipped_slugs() -> frozenset[str]:
+    """Slugs of the shipped documents (anything else was loaded by an operator)."""
+    return frozenset(doc.slug for doc in shipped_documents())
 
 
 def _terms(text: str) -> list[str]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import email.utils
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from langchain_core.language_models import BaseChatModel
@@ -108,6 +109,24 @@ def _unavailable(model: BaseChatModel, exc: BaseException) -> ModelUnavailable:
     retryable = ("Timeout" in name or "Connection" in name
                  or (isinstance(status, int) and (status in RETRYABLE_STATUSES or status >= 500)))
     return ModelUnavailable(_describe(model, exc), retryable=retryable, retry_after=_retry_after(exc))
+Embed = Callable[[list[str]], Awaitable[list[list[float]]]]
+
+
+def build_embedder(*, model_name: str, base_url: str | None = None, api_key: str | None = None,
+                   timeout: float = DEFAULT_TIMEOUT_SECONDS, max_retries: int = DEFAULT_MAX_RETRIES) -> Embed:
+    """Texts to vectors with any OpenAI-compatible `/embeddings` endpoint.
+
+    Raw text is sent (no tiktoken: local servers do not take token ids, and its
+    encodings would be downloaded at run time) and floats are asked for, which
+    every compatible server returns.
+    """
+    from langchain_openai import OpenAIEmbeddings
+
+    client = OpenAIEmbeddings(model=model_name, base_url=base_url,
+                              api_key=api_key or "not-needed",  # type: ignore[arg-type]
+                              timeout=timeout, max_retries=max_retries, check_embedding_ctx_length=False,
+                              tiktoken_enabled=False, model_kwargs={"encoding_format": "float"})
+    return client.aembed_documents
 
 
 def _describe(model: BaseChatModel, exc: BaseException) -> str:

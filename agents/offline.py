@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import Callable, Sequence
+from datetime import date
 from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
@@ -22,15 +24,19 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable, RunnableLambda
 from pydantic import BaseModel
 
+from agents.crisis import detect_risk
+from agents.dates import as_date
+from agents.extract import extract_facts
 from agents.playbooks import build_plan
 from agents.prompts import task_of
 from agents.replies import compose_reply
-from agents.rules import classify_intent, extract_facts
+from agents.rules import classify_intent, score_intents
 
 _QUERY_STOP = {"i", "my", "me", "the", "a", "an", "and", "or", "to", "of", "is", "it", "was", "what", "how", "do",
                "does", "can", "for", "in", "on", "now", "will", "be", "with", "that", "this", "so", "just", "got"}
 
 
+_FOLLOW_UP = re.compile(r"(?i)^\s*(and|but|so|also|then|what if|what about|how about|ok(ay)?|thanks?,?)\b")
 # Words that pull the intent's core documents into the search.
 _QUERY_HINTS = {
     "claim_denial_appeal": "appeal denied external review",
@@ -59,29 +65,40 @@ def _task_and_payload(system: str, body: str) -> tuple[str, dict[str, Any]]:
     return task_of(system), payload if isinstance(payload, dict) else {"question": str(payload)}
 
 
+def _today(payload: dict[str, Any]) -> date:
+    return as_date(payload.get("today")) or date.today()
+
+
 def _navigator(payload: dict[str, Any]) -> dict[str, Any]:
     text = str(payload.get("question", ""))
     intent, confidence = classify_intent(text)
     previous = payload.get("previous_intent")
-    if intent == "other" and previous:
-        intent, confidence = previous, 0.5  # a follow-up in the same conversation
+    # A follow-up in the same conversation ("and what if I can't afford that?") stays on its topic
+    # unless it clearly names another.
+    if previous and (intent == "other" or (_FOLLOW_UP.match(text) and score_intents(text)[intent] < 3.0)):
+        intent, confidence = previous, 0.5
     words = [w.strip(".,?!:;'\"()") for w in text.lower().split()]
     query = " ".join([w for w in words if w and w not in _QUERY_STOP] + [_QUERY_HINTS.get(intent, "")])[:300]
-    return {"intent": intent, "confidence": confidence, "facts": extract_facts(text), "search_query": query}
+    return {"intent": intent, "confidence": confidence, "facts": extract_facts(text, _today(payload)),
+            "search_query": query}
 
 
 def respond(task: str, payload: dict[str, Any]) -> str:
     """The offline model's answer to one task, as the text a remote model would return."""
+    if task == "risk":
+        finding = detect_risk(str(payload.get("message", "")))
+        return json.dumps({"urgent": finding is not None, "kind": finding.kind if finding else "none",
+                           "reason": "rules"})
     if task == "navigator":
         return json.dumps(_navigator(payload))
     if task == "facts":
-        return json.dumps(extract_facts(str(payload.get("answer", ""))))
+        return json.dumps(extract_facts(str(payload.get("answer", "")), _today(payload)))
     if task == "strategy":
         plan = build_plan(str(payload.get("intent", "other")), payload.get("facts") or {},
-                          payload.get("documents") or [])
+                          payload.get("documents") or [], str(payload.get("question") or ""), _today(payload))
         return json.dumps(plan)
     if task == "communicator":
-        return compose_reply(payload.get("plan") or {}, payload.get("documents") or [], payload.get("question"))
+        return compose_reply(payload.get("plan") or {}, payload.get("documents") or [])
     return "I can help with health-insurance questions."
 
 

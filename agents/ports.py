@@ -26,3 +26,22 @@ class RiskRecorder(Protocol):
     async def __call__(self, *, conversation_id: str, user_id: str | None, message_id: str,
                        category: str, severity: str, excerpt: str) -> None:
         ...
+
+
+class PersonalContext(Protocol):
+    """One person's own plan and documents; every call is for one user and returns only theirs.
+
+    `known` gives `{"profile": {plan_type, insurer, plan_name, state, plan_through, renewal_month,
+    preferred_language}, "documents": [{id, kind, filename, pages, facts, standalone, attached}]}`:
+    documents attached to the conversation, those uploaded for the whole account, or every one of
+    theirs with `every_document`. `passages` gives ranked chunks of their documents:
+    `{document_id, kind, filename, page, body, rank}`.
+    """
+
+    async def known(self, *, user_id: str, conversation_id: str | None,
+                    every_document: bool = False) -> dict[str, Any]:
+        ...
+
+    async def passages(self, *, user_id: str, query: str, conversation_id: str | None,
+                       limit: int = 3) -> list[dict[str, Any]]:
+        ...

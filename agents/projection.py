@@ -13,7 +13,7 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import Checkpoint, CheckpointMetadata
 
-from agents.state import AGENT_KEYS, COMMUNICATOR, GUARD, NAVIGATOR, WORKFLOW_TYPE
+from agents.state import AGENT_KEYS, CLARIFY, COMMUNICATOR, GUARD, NAVIGATOR, WORKFLOW_TYPE
 
 # Knowledge text is in the knowledge table already; the projection keeps references.
 _DOCUMENT_FIELDS = ("slug", "title", "source", "url", "rank")
@@ -29,7 +29,7 @@ def _slim(agent: str, data: Mapping[str, Any]) -> dict[str, Any]:
 def _status(values: Mapping[str, Any]) -> str:
     guard_status = (values.get(GUARD) or {}).get("status")
     step = values.get("current_step")
-    if step == GUARD and guard_status in ("urgent", "rejected"):
+    if step in (GUARD, CLARIFY) and guard_status in ("urgent", "rejected"):
         return str(guard_status)
     if step == COMMUNICATOR:
         return "answered"

@@ -1,4 +1,4 @@
-"""Rule-based intent classification and fact extraction (the offline model's navigator).
+"""Rule-based intent classification, and which facts to ask for (the offline model's navigator).
 
 Weighted regular expressions, tolerant of common misspellings; the highest
 score wins, ties go to the more specific intent (earlier in PRIORITY).
@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import re
 from typing import Any
+
+from agents.glossary import TERM_INTENTS, terms_asked
+from agents.vocabulary import DRUG_NAMES, DRUG_PATTERN
 
 Pattern = tuple[re.Pattern[str], float]
 
@@ -21,20 +24,34 @@ INTENT_PATTERNS: dict[str, list[Pattern]] = {
         _p(r"\b(deni\w*|deny\w*|denyed|dennied|rejected|refus\w* to (pay|cover)|won'?t (pay|cover)|"
            r"turned down)\b", 2.0),
         _p(r"\b(appeal\w*|apeal\w*|appel\w*|apeel\w*|reconsider\w*|overturn\w*|fight (this|it|the)|"
-           r"external review|independent review|redetermination)\b", 3.0),
+           r"external review|independent review)\b", 3.0),
+        _p(r"\b(medicare|part d)\b.{0,40}\bredetermination|\bredetermination\b.{0,40}\b(appeal|denied|denial)", 3.0),
         _p(r"\bnot medically necessary\b", 2.0),
+        _p(r"\b(wasn'?t|isn'?t|not|was not|is not) (medically )?necessary\b", 2.5),
+        _p(r"\b(stopped|cut|reduced|ended|terminated|took away|cutting|reducing) (her|his|my|our|their) (\w+ ){0,3}"
+           r"(services?|aide|hours|care|benefits|therapy|nursing|treatment)\b", 2.5),
         _p(r"\bclaims?\b", 0.5),
+        _p(r"\b(not ready to (go home|leave|be discharged)|discharg\w* (too soon|too early|me)|coverage ends "
+           r"(tomorrow|today|on))\b", 3.0),
     ],
     "prior_authorization": [
         _p(r"\b(prior[- ]?auth\w*|pre[- ]?auth\w*|pre[- ]?approv\w*|prior approval|precert\w*|pre-?cert\w*|"
            r"authori[sz]ation|autorization|authori[sz]e)\b", 3.0),
         _p(r"\b(approv\w* (before|first|ahead)|before (the|my|i) (surgery|procedure|scan|mri))\b", 1.5),
         _p(r"\breferral\b", 1.0),
+        _p(r"\b(hasn'?t|has not|haven'?t|have not|still not|not yet) (approved|authorized|decided|answered)|waiting "
+           r"(on|for) (the )?approval\b", 2.5),
+        _p(r"\b(peer[- ]to[- ]peer|(approved|authorized|allowed|covers?) (only )?\d+ (\w+ ){0,3}(visits|sessions)|"
+           r"more (visits|sessions))\b", 3.0),
     ],
     "coverage_check": [
         _p(r"\b(cover|covers|covered|coverd|covr|covrage|coverage)\b", 1.5),
-        _p(r"\b(does|do|is|are|will|would)\b.{0,50}\b(cover\w*|pay for|included|a covered)\b", 1.5),
+        _p(r"\b(does|do|is|are|will|would)\b.{0,50}\b(cover(s|ed)?|pay for|included|a covered)\b", 1.5),
         _p(r"\b(essential health benefits?|preventive (care|services?)|benefits? (include|cover))\b", 2.0),
+        _p(r"\b(flu shot|vaccines?|mammogram|colonoscopy|screenings?|annual physical|check-?up)\b", 1.0),
+        _p(r"\b(shot|vaccines?|physical|check-?up|screenings?|mammogram|colonoscopy|tests?|visits?|birth control|"
+           r"exam|care)\b.{0,40}\b(free|at no cost|no copay)\b|\b(free|at no cost)\b.{0,40}\b(shot|vaccines?|"
+           r"physical|check-?up|screenings?|mammogram|colonoscopy|visit|exam)\b", 2.0),
     ],
     "find_provider": [
         _p(r"\b(find|finding|looking for|locate|search(ing)? for|need a new|recommend|switch)\b.{0,40}"
@@ -42,24 +59,57 @@ INTENT_PATTERNS: dict[str, list[Pattern]] = {
            r"dermatologist|cardiologist|psychiatrist|surgeon|clinic|hospital|ob-?gyn|gyno?|urgent care|"
            r"pcp|primary care)s?\b", 3.5),
         _p(r"\b(in[- ]?network|innetwork|provider directory|network providers?)\b", 1.5),
-        _p(r"\b(accept(s|ing)?|take(s)?|taking)\b.{0,25}\b(my )?(insurance|medicaid|medicare|plan|new patients)\b",
-           2.5),
+        _p(r"\b(accept(s|ing)?|take(s)?|taking)\b.{0,25}\b(my )?(insurance|medicaid|medicare|chip|tricare|plan|"
+           r"new patients|aetna|cigna|humana|kaiser|blue cross|united ?healthcare|anthem)\b", 2.5),
+        _p(r"\b(doctors?|dentists?|pediatricians?|therapists?|specialists?|clinics?|providers?)\b.{0,15}\b(near me|"
+           r"in my area|nearby|close to me)\b", 3.0),
+        _p(r"\b((left|leaving|dropped out of|no longer in) (my |the )?(\w+ )?network|"
+           r"(see|go to|use|visit|find|keep seeing) "
+           r"(an? |my )?out[- ]of[- ]network)\b", 3.0),
     ],
     "cost_estimate": [
-        _p(r"\b(how much|what will i pay|what would i pay|how expensive)\b", 2.5),
+        _p(r"\b(how much|what will i pay|what would i pay|how expensive|what (will|would|do) i owe)\b", 2.5),
         _p(r"\b(cost|costs|price|prices|pricing|estimate|estimated|afford)\b", 2.0),
         _p(r"\bgood[- ]faith estimate\b", 1.5),
         _p(r"\b(deductible|deductable|copays?|co-pays?|copayment|coinsurance|co-insurance|"
-           r"out[- ]of[- ]pocket( max\w*)?)\b", 1.5),
+           r"out[- ]of[- ]pocket( max\w*)?|premiums?)\b", 1.5),
+        _p(r"\b(the )?most (i|you|we) (could|would|will|can|might) (pay|owe|be charged)\b|\b(max|maximum|cap|limit) "
+           r"(on|of|to) (what|how much) (i|you|we) (pay|owe)", 2.5),
+        _p(r"\ballowed amount\b", 2.0),
     ],
     "enrollment": [
         _p(r"\b(enrol\w*|sign(ing)? up|signup|open enrollment|special enrollment|sep)\b", 3.0),
         _p(r"\b(get|buy|find|need|apply for|purchase)\b.{0,20}\b(health )?(insurance|coverage|a plan|a policy)\b",
            2.0),
         _p(r"\b(apply|applying|qualify|eligible|eligibility)\b", 1.5),
+        _p(r"\blost (my|our) (coverage|insurance|health insurance)\b", 1.5),
+        _p(r"\b((job|coverage|insurance) (ends|is ending|will end)|won'?t be on (the|my|our) (\w+ )?(plan|"
+           r"insurance))\b", 2.0),
         _p(r"\b(marketplace|healthcare\.gov|obamacare|exchange plan)\b", 1.5),
-        _p(r"\b(had a baby|new baby|got married|getting married|turn(ed|ing)? 26|turn(ed|ing)? 65|"
+        _p(r"\b(had a baby|new baby|got married|getting married|turn(s|ed|ing)? 26|turn(s|ed|ing)? 65|"
            r"moved to|moving to)\b", 1.5),
+        _p(r"\b(turn(s|ed|ing)? 26|stay on (my |our |his |her |their |a |the )?(\w+'s |parents'? )?(\w+ )?(plan|"
+           r"insurance)|join (her|his|"
+           r"my \w+'s|their) plan|get on (her|his|their) plan|add (me|him|her|them) to)\b", 3.0),
+        _p(r"\b(renewal (form|packet|letter|notice)|(medicaid|chip|coverage|insurance|benefits) renewal|"
+           r"renew (my |our )?"
+           r"(medicaid|chip|coverage|insurance|benefits|plan))\b", 3.0),
+        _p(r"\brenewal\b", 2.0),
+        _p(r"\b((new|starting a|start(ing)? (my|a) new) job|new employer|benefits (begin|start|kick in)|(coverage|"
+           r"insurance) (start|begin|kick)s? in|until (their|the|my new) (health )?insurance)\b", 2.5),
+        _p(r"\b((get|qualify for|apply for|eligible for|sign up for) (medicaid|chip)|"
+           r"(medicaid|chip) (is )?(ending|ends|"
+           r"ended|will end|stopp\w+|cancell?ed|terminated)|lost (my |our )?(medicaid|chip)|put (him|her|them) (back )?"
+           r"on (my|our)|back on (my|our) (\w+ )?(plan|insurance)|get my own( plan| insurance| coverage)?)\b", 3.0),
+        _p(r"\b(medicaid|chip)\b.{0,30}\bredetermination|\bredetermination (paperwork|form|packet|notice|letter)", 3.0),
+        _p(r"\b((was|were) born|baby (arrived|came|is here)|gave birth|newborn|add (him|her|them|the baby|the twins|"
+           r"my (son|daughter|baby|wife|husband|spouse)))\b", 3.0),
+        _p(r"\b((switch|change) (to )?(a |the |my |our )?(\w+ )?(plan|insurance)|(cheaper|better|different|new) "
+           r"(health )?(plan|insurance))\b", 2.5),
+        _p(r"\b((apply|sign up|enroll) (for|in) medicare|medicare (enrollment|sign ?up)|when (should|do|can) i "
+           r"(apply|sign up|enroll))\b", 3.0),
+        _p(r"\b(expecting (a baby|twins)|due date|(get|be) (on|added to) (my|his|her) \w+'?s? (plan|insurance))\b",
+           2.0),
         _p(r"\b(medicaid|chip|medi-cal)\b", 0.5),
     ],
     "billing_dispute": [
@@ -67,21 +117,34 @@ INTENT_PATTERNS: dict[str, list[Pattern]] = {
         _p(r"\b(surprise bill\w*|balance[- ]bill\w*|overcharg\w*|charged (me )?twice|double[- ]charg\w*|"
            r"billed twice|duplicate charge|no surprises act|collections?|itemi[sz]ed)\b", 3.0),
         _p(r"\b(dispute|disputing|contest|wrong|mistake|error|incorrect|too high|higher than)\b", 1.5),
+        _p(r"\b(charges? for|charged (me|us)?|never (got|received|had)|eob|explanation of benefits)\b", 2.0),
+        _p(r"\b(refund|money back|reimburse me|pay me back)\b", 2.0),
+        _p(r"\b(should i pay|pay (it|this|the bill)|hasn'?t processed|still processing|charg(e|es|ing) "
+           r"(me|us)|no[- ]show|facility fee)\b", 2.0),
         # A bill that exceeds an estimate is a dispute, not a request for an estimate.
         _p(r"\b(bill\w*|charged)\b.{0,60}\b(more than|higher than|above|over)\b.{0,40}\bestimate", 3.0),
+        _p(r"\bestimate\b.{0,60}\b(bill|billed|charged)\b", 3.0),
     ],
     "prescription_drugs": [
         _p(r"\b(prescriptions?|perscriptions?|prescripton|rx|drugs?|medications?|medicaton|meds|pharmacy|"
-           r"pharmacist|formulary|refills?|generic|brand[- ]name)\b", 2.0),
+           r"pharmacist|formulary|refill\w*|generic|brand[- ]name)\b", 2.0),
         _p(r"\b(part d|step therapy|formulary exception|tier(ed)? (exception|\d)|drug list|mail[- ]order)\b", 3.0),
-        _p(r"\b(insulin|ozempic|wegovy|mounjaro|humira|eliquis|metformin|adderall|lipitor|inhaler|epipen|"
-           r"xarelto|jardiance|trulicity|zepbound|enbrel|dupixent|antidepressants?|zoloft|lexapro)\b", 2.0),
+        (DRUG_PATTERN, 3.5),
+        _p(r"\b(pills?|goodrx|discount card|coupon)\b", 2.0),
+        _p(r"\b(part d|drug plan|pharmacy)\b.{0,30}\bcover", 2.0),
+        _p(r"(?=.*\b(" + DRUG_NAMES + r")s?\b).*\b(appeal\w*|denied|won'?t cover|not covered|exception|prior auth\w*)",
+           2.0),
+        _p(r"\b(drugs?|medications?|medicines?|prescriptions?)\b.{0,30}\bcover\w*|\bcover\w*\b.{0,40}\b(drugs?|"
+           r"medications?|medicines?|prescriptions?)\b", 2.0),
     ],
     "continuation_coverage": [
         _p(r"\b(cobra|continuation coverage|mini-?cobra|state continuation)\b", 5.0),
         _p(r"\bkeep (my|our)\b.{0,25}\b(insurance|coverage|plan|benefits)\b", 3.0),
-        _p(r"\b(laid off|lay ?off|quit my job|quitting|leaving my job|left my job|lost my job|fired|"
-           r"last day (of work|at work)|retir\w*|hours (were )?cut)\b", 1.5),
+        _p(r"\b((husband|wife|spouse|partner) (died|passed away|passed)|death of (my|our))\b", 3.0),
+        _p(r"\b(laid off|lay ?off|laying (me |us )?off|being laid off|quit my job|quitting|leaving my job|left my job|"
+           r"lost my job|fired|last day (of work|at work)|retir\w*|hours (were )?cut)\b", 1.5),
+        _p(r"\b(bridge (to|until) medicare|until (i get |i'm on |i am on )?medicare|before medicare|until (i'?m |i am |"
+           r"i turn )?65|divorc\w*|legal separation)\b", 2.0),
     ],
 }
 # Ties go to the more specific intent.
@@ -100,111 +163,15 @@ def score_intents(text: str) -> dict[str, float]:
 def classify_intent(text: str) -> tuple[str, float]:
     """(intent, confidence in [0, 1]); `other` when nothing scores enough."""
     scores = score_intents(text)
+    # "What is a formulary?" belongs with drugs: a definition asked counts for its term's intent.
+    for term in terms_asked(text)[:1]:
+        if term in TERM_INTENTS:
+            scores[TERM_INTENTS[term]] += 2.0
     best = max(PRIORITY, key=lambda intent: (scores[intent], -PRIORITY.index(intent)))
     total = sum(scores.values())
     if scores[best] < MIN_SCORE:
         return "other", 0.5
     return best, round(scores[best] / total, 2) if total else 0.0
-
-
-PLAN_TYPES: list[tuple[str, re.Pattern[str]]] = [
-    ("medicare", re.compile(r"(?i)\b(medicare|part [abd]\b|medigap|medicare advantage)")),
-    ("medicaid", re.compile(r"(?i)\b(medicaid|medi-cal|masshealth|apple health|tenncare|soonercare|"
-                            r"badgercare|husky)\b")),
-    ("chip", re.compile(r"(?i)\b(chip|children'?s health insurance)\b")),
-    ("marketplace", re.compile(r"(?i)\b(marketplace|healthcare\.gov|obamacare|aca plan|exchange|"
-                               r"covered california|bought (it|the plan|my plan|insurance) (myself|on my own)|"
-                               r"individual (plan|policy))\b")),
-    ("employer", re.compile(r"(?i)\b(employer|through (my |our )?(work|job|company|husband'?s job|wife'?s job)|"
-                            r"work (plan|insurance)|company (plan|insurance)|group (plan|health)|union|"
-                            r"job'?s (plan|insurance)|cobra|self-funded|erisa)\b")),
-    ("tricare", re.compile(r"(?i)\btricare\b")),
-    ("va", re.compile(r"(?i)\b(va health|veterans affairs|va benefits)\b")),
-    ("uninsured", re.compile(r"(?i)\b(uninsured|no insurance|don'?t have (health )?insurance|without insurance|"
-                             r"self[- ]pay|paying cash)\b")),
-]
-
-STATES = {
-    "alabama": "AL", "alaska": "AK", "arizona": "AZ", "arkansas": "AR", "california": "CA", "colorado": "CO",
-    "connecticut": "CT", "delaware": "DE", "florida": "FL", "georgia": "GA", "hawaii": "HI", "idaho": "ID",
-    "illinois": "IL", "indiana": "IN", "iowa": "IA", "kansas": "KS", "kentucky": "KY", "louisiana": "LA",
-    "maine": "ME", "maryland": "MD", "massachusetts": "MA", "michigan": "MI", "minnesota": "MN",
-    "mississippi": "MS", "missouri": "MO", "montana": "MT", "nebraska": "NE", "nevada": "NV",
-    "new hampshire": "NH", "new jersey": "NJ", "new mexico": "NM", "new york": "NY", "north carolina": "NC",
-    "north dakota": "ND", "ohio": "OH", "oklahoma": "OK", "oregon": "OR", "pennsylvania": "PA",
-    "rhode island": "RI", "south carolina": "SC", "south dakota": "SD", "tennessee": "TN", "texas": "TX",
-    "utah": "UT", "vermont": "VT", "virginia": "VA", "washington": "WA", "west virginia": "WV",
-    "wisconsin": "WI", "wyoming": "WY", "district of columbia": "DC",
-}
-_STATE_NAME = re.compile(r"(?i)\b(" + "|".join(sorted(STATES, key=len, reverse=True)) + r")\b")
-# Two-letter codes only in capitals after "in"/"from"/"live in", so "in OR" works but "or" does not.
-_STATE_CODE = re.compile(r"\b(?:in|from|to|In|From)\s+(" + "|".join(sorted(set(STATES.values()))) + r")\b")
-
-_MONTHS = r"(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t|tember)?|oct(ober)?|" \
-          r"nov(ember)?|dec(ember)?)"
-DATE_PATTERNS = [
-    re.compile(r"(?i)\b" + _MONTHS + r"\.? \d{1,2}(st|nd|rd|th)?(,? \d{4})?\b"),
-    re.compile(r"(?i)\b\d{1,2}(st|nd|rd|th)? (of )?" + _MONTHS + r"\b( \d{4})?"),
-    re.compile(r"\b\d{4}-\d{2}-\d{2}\b"),
-    re.compile(r"\b\d{1,2}/\d{1,2}(/\d{2,4})?\b"),
-    re.compile(r"(?i)\b(yesterday|today|last (week|month|monday|tuesday|wednesday|thursday|friday)|"
-               r"(a|one|two|three|four|five|six|\d+) (days?|weeks?|months?) ago|this (week|month)|"
-               r"earlier this (week|month))\b"),
-    re.compile(r"(?i)\b(in|on|since|last) " + _MONTHS + r"\b"),
-]
-_AMOUNT = re.compile(r"(?i)(\$\s?\d[\d,]*(\.\d{2})?|\b\d[\d,]*(\.\d{2})? dollars\b)")
-
-SERVICES = [
-    "mri", "ct scan", "cat scan", "pet scan", "x-ray", "ultrasound", "mammogram", "colonoscopy", "surgery",
-    "knee replacement", "hip replacement", "physical therapy", "chiropractor", "ambulance", "emergency room",
-    "er visit", "urgent care", "therapy", "counseling", "mental health", "rehab", "sleep study", "blood test",
-    "lab work", "labs", "ivf", "fertility", "maternity", "pregnancy", "birth", "c-section", "dental", "vision",
-    "hearing aids", "wheelchair", "cpap", "insulin pump", "biopsy", "chemotherapy", "chemo", "radiation",
-    "dialysis", "home health", "hospice", "skilled nursing", "nursing home", "vaccine", "flu shot",
-    "checkup", "annual physical", "bariatric surgery", "gastric bypass", "hysterectomy", "vasectomy",
-    "birth control", "telehealth", "allergy testing", "genetic testing", "speech therapy", "autism therapy",
-    "aba therapy", "echocardiogram", "stress test", "endoscopy", "anesthesia", "specialist visit",
-]
-DRUGS = ["insulin", "ozempic", "wegovy", "mounjaro", "zepbound", "humira", "eliquis", "metformin", "adderall",
-         "lipitor", "inhaler", "epipen", "xarelto", "jardiance", "trulicity", "enbrel", "dupixent", "zoloft",
-         "lexapro", "antidepressant"]
-_SERVICE = re.compile(r"(?i)\b(" + "|".join(re.escape(s) for s in sorted(SERVICES + DRUGS, key=len, reverse=True))
-                      + r")s?\b")
-
-
-_ACRONYMS = {"mri": "MRI", "ct scan": "CT scan", "cat scan": "CAT scan", "pet scan": "PET scan", "ivf": "IVF",
-             "cpap": "CPAP", "er visit": "ER visit", "aba therapy": "ABA therapy", "epipen": "EpiPen"}
-
-
-def _display(service: str) -> str:
-    lowered = service.lower()
-    return _ACRONYMS.get(lowered, lowered)
-
-
-def extract_facts(text: str) -> dict[str, Any]:
-    """Plan type, service or drug, state, dates and amounts mentioned in the text."""
-    plan_type = next((name for name, pattern in PLAN_TYPES if pattern.search(text)), None)
-    state_match = _STATE_NAME.search(text)
-    state = STATES[state_match.group(1).lower()] if state_match else None
-    if state is None:
-        code = _STATE_CODE.search(text)
-        state = code.group(1) if code else None
-    spans: list[tuple[int, int]] = []
-    for pattern in DATE_PATTERNS:
-        for match in pattern.finditer(text):
-            start, end = match.span()
-            if not any(start < seen_end and seen_start < end for seen_start, seen_end in spans):
-                spans.append((start, end))
-    dates = [text[start:end].strip() for start, end in sorted(spans)]
-    amounts = [m.group(0).strip() for m in _AMOUNT.finditer(text)]
-    service = _SERVICE.search(text)
-    return {
-        "plan_type": plan_type,
-        "service": _display(service.group(1)) if service else None,
-        "state": state,
-        "dates": dates,
-        "amounts": amounts,
-    }
 
 
 REQUIRED_FACTS: dict[str, list[str]] = {
@@ -213,19 +180,19 @@ REQUIRED_FACTS: dict[str, list[str]] = {
 }
 
 
-def missing_facts(intent: str, facts: dict[str, Any]) -> list[str]:
-    return [name for name in REQUIRED_FACTS.get(intent, []) if not facts.get(name)]
+# Questions an appeal can be answered without knowing the plan (the rules are the same, or general).
+ANSWERABLE_WITHOUT_PLAN = frozenset({"appeal_letter", "expedited_appeal", "external_review", "appeal_waiting",
+                                     "er_denial", "medical_necessity", "fair_hearing", "appeal_by_doctor",
+                                     "appeal_odds"})
 
 
-def merge_facts(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-    """New values win; lists are united in order; unknowns never erase knowns."""
-    merged = dict(old)
-    for key, value in new.items():
-        if isinstance(value, list):
-            merged[key] = list(dict.fromkeys(list(old.get(key) or []) + value))
-        elif value not in (None, ""):
-            merged[key] = value
-    return merged
+def missing_facts(intent: str, facts: dict[str, Any], topics: list[str] | None = None) -> list[str]:
+    """The facts to ask for before answering; none when the plan is known (a missing date is then asked
+    for in the answer, not by stopping), or when the question is answerable without them."""
+    required = REQUIRED_FACTS.get(intent, [])
+    if not required or facts.get("plan_type") or ANSWERABLE_WITHOUT_PLAN & set(topics or []):
+        return []
+    return [name for name in required if not facts.get(name)]
 
 
 FACT_QUESTIONS = {

@@ -14,6 +14,8 @@ from langchain_core.messages import AnyMessage
 from langgraph.channels.delta import DeltaChannel
 from langgraph.graph.message import _messages_delta_reducer
 
+from agents.facts import add_facts
+
 Intent = Literal[
     "coverage_check",
     "prior_authorization",
@@ -42,6 +44,11 @@ WORKFLOW_TYPE = "insurance_navigation"
 class NavigatorState(TypedDict, total=False):
     messages: Annotated[list[AnyMessage], DeltaChannel(_messages_delta_reducer)]
     intent: str | None
+    # What the person said in this conversation (agents.facts.FACT_KEYS); each update is merged in.
+    facts: Annotated[dict[str, Any], add_facts]
+    # Facts known from outside the conversation (a profile, documents), set by the caller with the input;
+    # the conversation's facts win over them.
+    known_facts: dict[str, Any]
     current_step: str
     # Per-agent conclusions (plain JSON-able dicts).
     guard: dict[str, Any]

@@ -21,6 +21,9 @@ def make_strategy_node(model: BaseChatModel) -> Any:
             "question": found.get("text") or latest_question(state.get("messages", [])),
             "intent": state.get("intent") or "other",
             "facts": found.get("facts") or {},
+            "topics": found.get("topics") or [],
+            "computed": found.get("computed") or [],
+            "today": found.get("today"),
             "documents": found.get("documents") or [],
         }
         plan = await invoke_structured(model, StrategyPlan, STRATEGY_PROMPT, json.dumps(payload))

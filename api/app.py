@@ -16,15 +16,25 @@ from typing import Any
 
 import asyncpg
 from fastapi import FastAPI
+from langchain_core.language_models import BaseChatModel
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 
+from api.document_intake import DocumentIntake
 from api.errors import COMMON_RESPONSES, install_error_handlers
+from api.lg.service import AgentProtocol
 from api.middleware import BodySizeLimit, RequestContext
-from api.routes import auth, chat, conversations, health, runs, stats
+from api.personal_context import document_search
+from api.routes import api_keys, auth, chat, conversations, documents, health, profile, runs, stats
+from api.routes.lg import AGENT_PROTOCOL_PREFIX
+from api.routes.lg import routers as agent_protocol_routers
 from db.analytics import AnalyticsService
+from db.api_keys import ApiKeyService
 from db.conversations import ConversationService
+from db.documents import DocumentService
 from db.errors import Unavailable
 from db.pool import CONNECTION_ERRORS, create_pool, resolve_dsn
+from db.profiles import ProfileService
 from db.runs.service import RunService
 from db.settings import Settings, load_settings
 from db.throttle import LoginThrottle
@@ -37,6 +47,8 @@ log = logging.getLogger("api.app")
 WorkerStarter = Callable[[asyncpg.Pool, Settings, str], Awaitable[Callable[[], Awaitable[None]]]]
 # In-flight steps get this long to finish at shutdown before their leases are left to expire.
 WORKER_DRAIN_SECONDS = 20.0
+# Room for the multipart envelope around an upload of DOCUMENT_MAX_BYTES (boundaries, headers, form fields).
+UPLOAD_ENVELOPE_BYTES = 64 * 1024
 
 
 async def start_in_process_workers(pool: asyncpg.Pool, settings: Settings,
@@ -50,6 +62,15 @@ async def start_in_process_workers(pool: asyncpg.Pool, settings: Settings,
         await workers.stop(drain_seconds=WORKER_DRAIN_SECONDS)
 
     return stop
+
+
+def document_model(settings: Settings) -> BaseChatModel | None:
+    """The model that reads facts from documents: the OpenAI-compatible one when configured, else rules."""
+    if settings.llm_provider != "openai":
+        return None
+    from api.orchestrator import model_from_settings  # imported late: tests of the API alone need no graph
+
+    return model_from_settings(settings)
 
 
 async def open_pool(settings: Settings, dsn: str, max_size: int) -> asyncpg.Pool:
@@ -76,6 +97,7 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
     """The app. `workers=None` serves without in-process workers (another process runs them)."""
     settings = settings or load_settings()
     settings.jwt_secret()  # fail at start, naming the key, rather than at the first login
+    settings.document_key()  # likewise for the key of uploaded files
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -89,6 +111,11 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
         app.state.conversations = ConversationService(pool, ttl_hours=settings.conversation_ttl_hours)
         app.state.runs = RunService(pool)
         app.state.analytics = AnalyticsService(pool)
+        app.state.profiles = ProfileService(pool)
+        app.state.documents = DocumentService(pool, settings.document_key(), search=document_search(pool, settings))
+        app.state.intake = DocumentIntake(app.state.documents, document_model(settings))
+        app.state.api_keys = ApiKeyService(pool)
+        app.state.agent_protocol = AgentProtocol(pool, app.state.conversations, app.state.runs)
         await purge_expired_credentials(app)
         try:
             stop_workers = await workers(pool, settings, resolved) if workers is not None else None
@@ -111,15 +138,35 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
                     "Authorize with your email and password (OAuth2 password flow) to try the routes.",
         lifespan=lifespan,
         responses=COMMON_RESPONSES,
-        middleware=[Middleware(RequestContext), Middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)],
+        middleware=[*cors_middleware(settings), Middleware(RequestContext),
+                    Middleware(BodySizeLimit, max_bytes=settings.max_request_bytes,
+                               route_limits={"POST /documents": settings.document_max_bytes + UPLOAD_ENVELOPE_BYTES})],
     )
     app.state.settings = settings
     if chat_wait_seconds is not None:
         app.state.chat_wait_seconds = chat_wait_seconds
     install_error_handlers(app)
-    for module in (auth, conversations, runs, chat, health, stats):
+    for module in (auth, api_keys, conversations, runs, chat, documents, profile, health, stats):
         app.include_router(module.router)
+    for router in agent_protocol_routers:
+        app.include_router(router, prefix=AGENT_PROTOCOL_PREFIX)
     return app
+
+
+# Headers a browser client may read: the request id, and where a run's stream can be rejoined
+# (the LangGraph SDKs read Content-Location and Location from run responses).
+CORS_EXPOSED_HEADERS = ["X-Request-ID", "Content-Location", "Location", "Retry-After", "X-Pagination-Next"]
+
+
+def cors_middleware(settings: Settings) -> list[Middleware]:
+    """Outermost, so preflights are answered before authentication and every answer
+    (413 and 503 included) carries the headers. Credentials only for listed origins."""
+    origins = settings.cors_origin_list
+    if not origins:
+        return []
+    any_origin = origins == ["*"]
+    return [Middleware(CORSMiddleware, allow_origins=origins, allow_credentials=not any_origin,
+                       allow_methods=["*"], allow_headers=["*"], expose_headers=CORS_EXPOSED_HEADERS, max_age=600)]
 
 
 def openapi_document(app: FastAPI) -> dict[str, Any]:

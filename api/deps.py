@@ -1,7 +1,9 @@
 """Dependencies as aliases: the services on app.state and the authenticated caller.
 
-The bearer token is read from the Authorization header only (OAuth2PasswordBearer);
-a token in the query string is never looked at."""
+The caller proves who they are with a bearer access token in the Authorization
+header (OAuth2PasswordBearer) or a personal API key in `x-api-key` (what the
+LangGraph SDKs send); every route that takes `CurrentUser` accepts either.
+A token or key in the query string is never looked at."""
 
 from __future__ import annotations
 
@@ -9,13 +11,17 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
-from fastapi.security import OAuth2PasswordBearer
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
+from api.document_intake import DocumentIntake
 from api.errors import UNAUTHORIZED_HEADERS
 from api.security import AccessClaims, InvalidAccessToken, decode_access_token
 from db.analytics import AnalyticsService
+from db.api_keys import ApiKeyService
 from db.conversations import ConversationService
+from db.documents import DocumentService
 from db.errors import NotFound
+from db.profiles import ProfileService
 from db.runs.service import RunService
 from db.settings import Settings
 from db.throttle import LoginThrottle
@@ -23,6 +29,8 @@ from db.tokens import TokenService
 from db.users import User, UserService
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
+api_key_scheme = APIKeyHeader(name="x-api-key", auto_error=False,
+                              description="A personal API key (POST /auth/api-keys), instead of a bearer token")
 
 
 def from_state(name: str) -> Callable[[Request], Any]:
@@ -43,24 +51,45 @@ Throttle = Annotated[LoginThrottle, Depends(from_state("throttle"))]
 Conversations = Annotated[ConversationService, Depends(from_state("conversations"))]
 Runs = Annotated[RunService, Depends(from_state("runs"))]
 Analytics = Annotated[AnalyticsService, Depends(from_state("analytics"))]
+ApiKeys = Annotated[ApiKeyService, Depends(from_state("api_keys"))]
+Profiles = Annotated[ProfileService, Depends(from_state("profiles"))]
+Documents = Annotated[DocumentService, Depends(from_state("documents"))]
+Intake = Annotated[DocumentIntake, Depends(from_state("intake"))]
 
 
-async def get_access_claims(settings: SettingsDep, tokens: Tokens,
-                            token: Annotated[str | None, Depends(oauth2_scheme)]) -> AccessClaims:
-    if not token:
-        raise HTTPException(401, "not authenticated", headers=UNAUTHORIZED_HEADERS)
+async def claims_of(settings: Settings, tokens: TokenService, token: str) -> AccessClaims:
     claims = decode_access_token(settings, token)
     if await tokens.is_access_revoked(claims.jti, claims.session_id):
         raise InvalidAccessToken("revoked")
     return claims
 
 
+async def get_access_claims(settings: SettingsDep, tokens: Tokens,
+                            token: Annotated[str | None, Depends(oauth2_scheme)]) -> AccessClaims:
+    if not token:
+        raise HTTPException(401, "not authenticated", headers=UNAUTHORIZED_HEADERS)
+    return await claims_of(settings, tokens, token)
+
+
+# Routes about the access token itself (logout) take Claims: an API key has no session to end.
 Claims = Annotated[AccessClaims, Depends(get_access_claims)]
 
 
-async def get_current_user(claims: Claims, users: Users) -> User:
+async def get_current_user(settings: SettingsDep, tokens: Tokens, users: Users, api_keys: ApiKeys,
+                           token: Annotated[str | None, Depends(oauth2_scheme)],
+                           api_key: Annotated[str | None, Depends(api_key_scheme)]) -> User:
+    """The caller, by bearer token or else by API key; a bad credential in either is 401."""
+    if token:
+        user_id = (await claims_of(settings, tokens, token)).user_id
+    elif api_key:
+        found = await api_keys.user_of(api_key)
+        if found is None:
+            raise HTTPException(401, "invalid or revoked API key", headers=UNAUTHORIZED_HEADERS)
+        user_id = found
+    else:
+        raise HTTPException(401, "not authenticated", headers=UNAUTHORIZED_HEADERS)
     try:
-        user = await users.get(claims.user_id)
+        user = await users.get(user_id)
     except NotFound:
         raise InvalidAccessToken("unknown user") from None
     if not user.is_active:

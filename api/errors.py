@@ -17,8 +17,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from agents.document_reader import UnreadableDocument
 from api.security import InvalidAccessToken
-from db.errors import Conflict, NotFound, Unavailable
+from db.errors import Conflict, NotFound, Unavailable, Undecryptable
 from db.pool import CONNECTION_ERRORS
 from db.throttle import Throttled
 from db.tokens import InvalidToken
@@ -102,9 +103,31 @@ async def _bad_data(request: Request, exc: Exception) -> JSONResponse:
     return error(422, "a value could not be stored (wrong type or out of range)")
 
 
+async def _unreadable_document(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, UnreadableDocument)
+    return error(415 if exc.problem == "unsupported_type" else 422, str(exc))
+
+
+async def _undecryptable(request: Request, exc: Exception) -> JSONResponse:
+    # The operator's key changed: say so (the message names key ids, never keys) rather than "internal error".
+    log.error("%s", exc)
+    return error(500, str(exc))
+
+
+# Routing's own answers for an Agent Protocol call this server does not serve (a LangGraph SDK
+# method such as crons, store, update_state, or writing an assistant) say so instead.
+UNROUTED = {404: "Not Found", 405: "Method Not Allowed"}
+AGENT_PROTOCOL_PATH = "/lg/"
+
+
 async def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    return error(exc.status_code, exc.detail, dict(exc.headers) if exc.headers else None)
+    detail = exc.detail
+    if request.url.path.startswith(AGENT_PROTOCOL_PATH) and UNROUTED.get(exc.status_code) == detail:
+        detail = (f"{request.method} {request.url.path} is not part of the Agent Protocol this server offers "
+                  "(its assistants are read-only; crons, the store and direct state updates are not supported); "
+                  "the /lg routes it serves are listed at /docs")
+    return error(exc.status_code, detail, dict(exc.headers) if exc.headers else None)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -124,6 +147,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InvalidAccessToken, _bad_token)
     app.add_exception_handler(InvalidToken, _bad_token)
     app.add_exception_handler(Throttled, _throttled)
+    app.add_exception_handler(UnreadableDocument, _unreadable_document)
+    app.add_exception_handler(Undecryptable, _undecryptable)
     app.add_exception_handler(ValueError, _bad_value)
     app.add_exception_handler(asyncpg.DataError, _bad_data)
     app.add_exception_handler(Exception, _unexpected)

@@ -3,8 +3,9 @@
 `RequestContext` gives each request an id (kept from a sane X-Request-ID,
 else new), returns it in the response and logs one line per request without
 headers, body or query string. `BodySizeLimit` answers 413 when a body is
-over MAX_REQUEST_BYTES: at once from Content-Length, or while reading a
-chunked body, before the route sees more than the limit.
+over MAX_REQUEST_BYTES (an upload route's own limit for it): at once from
+Content-Length, or while reading a chunked body, before the route sees more
+than the limit.
 """
 
 from __future__ import annotations
@@ -56,18 +57,22 @@ class RequestContext:
 
 
 class BodySizeLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    """`route_limits` raises the limit for named routes ("POST /documents": an upload)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, route_limits: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.route_limits = route_limits or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.route_limits.get(f"{scope['method']} {scope['path']}", self.max_bytes)
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None:
             try:
-                too_large = int(length) > self.max_bytes
+                too_large = int(length) > max_bytes
             except ValueError:
                 await _reply(send, 400, "invalid Content-Length")
                 return
@@ -82,7 +87,7 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     raise HTTPException(413, TOO_LARGE)
             return message
 

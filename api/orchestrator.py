@@ -14,6 +14,7 @@ from agents.graph import build_graph
 from agents.kb import shipped_documents
 from agents.models import DEFAULT_MAX_RETRIES, build_model
 from agents.projection import project_step
+from api.personal_context import personal_context
 from db.checkpoint import AsyncpgSaver
 from db.knowledge import KnowledgeSearch, LoadResult, upsert_documents
 from db.risk import RiskLog
@@ -53,4 +54,5 @@ async def build_orchestrator(
         model=model if model is not None else model_from_settings(settings),
         retriever=KnowledgeSearch(pool),
         risk_recorder=RiskLog(pool),
+        personal=personal_context(pool, settings),
     )

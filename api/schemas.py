@@ -3,6 +3,7 @@ not valid Unicode (lone surrogates) with 422, before anything is hashed or store
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -10,11 +11,11 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from agents.guard import mask_sensitive
+from agents.limits import MAX_MESSAGE_CHARS
 from db.runs.model import RunStatus
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 256
-MAX_MESSAGE_CHARS = 32_000
 
 
 # JSON Schema can say "no NUL" (PostgreSQL text and jsonb refuse it); lone surrogates
@@ -76,10 +77,23 @@ MetadataValue = Annotated[str, Field(max_length=2000, pattern=NO_NUL), masked_wi
 # pydantic states key constraints as patternProperties, which do not forbid other keys: say it.
 KEY_NAMES = {"propertyNames": {"minLength": 1, "maxLength": 100, "pattern": NO_NUL}}
 Metadata = Annotated[dict[MetadataKey, MetadataValue], Field(max_length=50, json_schema_extra=KEY_NAMES)]
+
+
+def json_within(limit: int) -> AfterValidator:
+    """An answer given as named facts is one message too: its JSON text (what the run stores and the
+    agents read) obeys the same cap."""
+    def check(value: dict[str, Any]) -> dict[str, Any]:
+        if len(json.dumps(value)) > limit:
+            raise ValueError(f"must be at most {limit} characters as JSON")
+        return value
+    return AfterValidator(check)
+
+
 ResumeAnswer = Annotated[str, Field(min_length=1, max_length=MAX_MESSAGE_CHARS, pattern=NOT_BLANK_NO_NUL),
                          masked_within(MAX_MESSAGE_CHARS)] | Annotated[dict[MetadataKey, MetadataValue],
                                                                  Field(min_length=1, max_length=50,
-                                                                       json_schema_extra=KEY_NAMES)]
+                                                                       json_schema_extra=KEY_NAMES),
+                                                                 json_within(MAX_MESSAGE_CHARS)]
 
 
 class StrictModel(BaseModel):
@@ -258,3 +272,83 @@ class StatsOut(BaseModel):
 
 class ErrorOut(BaseModel):
     detail: Any
+
+
+PlanType = Literal["employer", "marketplace", "medicaid", "medicare", "medicare_advantage", "chip", "tricare", "va",
+                   "none"]
+ProfileText = Annotated[str, Field(min_length=1, max_length=200, pattern=NOT_BLANK_NO_NUL), masked_within(200)]
+StateCode = Annotated[str, Field(pattern=r"^[A-Za-z]{2}$", description="two-letter US state code, e.g. OH"),
+                      AfterValidator(str.upper)]
+Language = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$",
+                                description="language tag, e.g. en, es, zh-Hant")]
+
+
+class ProfileIn(StrictModel):
+    """The whole profile (PUT replaces it: a field left out is cleared)."""
+
+    plan_type: PlanType | None = None
+    insurer: ProfileText | None = None
+    plan_name: ProfileText | None = None
+    state: StateCode | None = None
+    plan_through: ProfileText | None = Field(default=None, description="who the plan is through, e.g. "
+                                                                      "'my employer' or 'my spouse's employer'")
+    renewal_month: int | None = Field(default=None, ge=1, le=12)
+    preferred_language: Language | None = None
+
+
+class ProfileOut(BaseModel):
+    plan_type: PlanType | None
+    insurer: str | None
+    plan_name: str | None
+    state: str | None
+    plan_through: str | None
+    renewal_month: int | None
+    preferred_language: str | None
+    updated_at: datetime | None
+
+
+DocumentKind = Literal["summary_of_benefits", "denial_letter", "explanation_of_benefits", "decision_letter",
+                       "policy", "bill", "other"]
+
+
+class DocumentOut(BaseModel):
+    id: uuid.UUID
+    kind: DocumentKind
+    filename: str
+    media_type: Literal["application/pdf", "text/plain"]
+    size_bytes: int
+    pages: int
+    facts: dict[str, Any] = Field(description="what was read from the document (kind-specific; `pages` maps a "
+                                              "fact to the page it is on)")
+    standalone: bool = Field(description="uploaded for the whole account, not only for conversations")
+    conversation_ids: list[uuid.UUID]
+    created_at: datetime
+    updated_at: datetime
+
+
+class DocumentPage(BaseModel):
+    items: list[DocumentOut]
+    next_cursor: str | None
+
+
+# --- API keys -------------------------------------------------------------------
+
+KeyName = Annotated[str, Field(min_length=1, max_length=100, pattern=NOT_BLANK_NO_NUL), AfterValidator(clean_text)]
+
+
+class ApiKeyCreate(StrictModel):
+    name: KeyName
+
+
+class ApiKeyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # built straight from db.api_keys.ApiKey
+
+    id: uuid.UUID
+    name: str
+    prefix: str = Field(description="the key's first characters, to tell keys apart")
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyOut):
+    key: str = Field(description="the key itself: shown only in this response; send it as `x-api-key`")

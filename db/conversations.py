@@ -125,6 +125,35 @@ SELECT a.agent_name, a.state_data, a.workflow_step, a.updated_at
  WHERE a.conversation_id = $1::text AND c.user_id = $2 AND c.expires_at > now()
  ORDER BY a.agent_name
 """
+# --- the Agent Protocol's threads are conversations (api/agent_protocol.py) ---------------
+
+# A client-chosen id; DO NOTHING when it exists (whoever owns it), so the caller can tell.
+INSERT_CONVERSATION_WITH_ID = """
+INSERT INTO conversations (id, user_id, title, metadata, expires_at)
+VALUES ($1, $2, $3, $4, now() + make_interval(mins => $5))
+ON CONFLICT (id) DO NOTHING
+RETURNING id, user_id, title, metadata, created_at, updated_at, expires_at
+"""
+# Keys given replace those stored; other keys stay (LangGraph's metadata update).
+MERGE_OWNED_CONVERSATION_METADATA = """
+UPDATE conversations SET metadata = metadata || $3::jsonb, updated_at = now()
+ WHERE id = $1 AND user_id = $2 AND expires_at > now()
+RETURNING id, user_id, title, metadata, created_at, updated_at, expires_at
+"""
+# Serialises the runs an Agent Protocol client starts on one thread (multitask_strategy).
+LOCK_OWNED_CONVERSATION = SELECT_OWNED_CONVERSATION.rstrip() + "\n   FOR UPDATE\n"
+COPY_OWNED_CONVERSATION = """
+INSERT INTO conversations (user_id, title, metadata, expires_at)
+SELECT user_id, title, metadata, now() + make_interval(hours => $3)
+  FROM conversations WHERE id = $1 AND user_id = $2 AND expires_at > now()
+RETURNING id, user_id, title, metadata, created_at, updated_at, expires_at
+"""
+COPY_MESSAGES = """
+INSERT INTO conversation_messages (conversation_id, user_id, role, content, agent_name, metadata, created_at)
+SELECT $2, user_id, role, content, agent_name, metadata, created_at
+  FROM conversation_messages WHERE conversation_id = $1 ORDER BY id
+"""
+
 COUNT_CONVERSATIONS = "SELECT count(*) FROM conversations WHERE expires_at > now()"
 COUNT_MESSAGES = "SELECT count(*) FROM conversation_messages"
 
@@ -224,6 +253,23 @@ async def get_owned(con: Connection, conversation_id: object, user_id: object) -
     return row
 
 
+async def lock_owned(con: Connection, conversation_id: object, user_id: object) -> Conversation:
+    """In the caller's transaction: the conversation, locked until it ends (NotFound as `get_owned`)."""
+    row = await con.fetchrow(LOCK_OWNED_CONVERSATION, as_uuid(conversation_id), as_uuid(user_id, "user"))
+    if row is None:
+        raise NotFound("conversation", conversation_id)
+    return to_conversation(row)
+
+
+async def merge_metadata(con: Connection, conversation_id: object, user_id: object,
+                         metadata: Mapping[str, Any]) -> Conversation:
+    row = await con.fetchrow(MERGE_OWNED_CONVERSATION_METADATA, as_uuid(conversation_id),
+                             as_uuid(user_id, "user"), dict(metadata))
+    if row is None:
+        raise NotFound("conversation", conversation_id)
+    return to_conversation(row)
+
+
 async def append_messages(con: Connection, conversation_id: object, user_id: object,
                           messages: list[dict[str, Any]]) -> None:
     """Append messages (dicts: role, content, agent_name?, metadata?) in order, in the caller's
@@ -276,9 +322,14 @@ class ConversationService:
         return to_conversation(row)
 
     async def delete(self, conversation_id: object, user_id: object) -> None:
+        from db.documents import delete_conversation_documents  # db.documents imports this module
+
         cid, uid = as_uuid(conversation_id), as_uuid(user_id, "user")
         async with self.pool.acquire() as con, con.transaction():
             await con.execute(LOCK_OWNED_CONVERSATION_RUNS, cid, uid)
+            # Documents attached only to this conversation go with it (their links alone would cascade);
+            # NotFound below rolls this back too.
+            await delete_conversation_documents(con, cid, uid)
             deleted = await con.fetchval(DELETE_OWNED_CONVERSATION, cid, uid)
             if deleted is None:
                 raise NotFound("conversation", conversation_id)
@@ -329,6 +380,35 @@ class ConversationService:
         return {"conversation_id": cid,
                 "workflow": dict(state) if state is not None else None,
                 "agents": [dict(row) for row in agents]}
+
+    async def create_with_id(self, user_id: object, conversation_id: object, title: str | None = None,
+                             metadata: dict[str, Any] | None = None,
+                             ttl_minutes: int | None = None) -> Conversation | None:
+        """Create with the given id; None when that id exists already (the caller's or not)."""
+        minutes = ttl_minutes if ttl_minutes is not None else self.ttl_hours * 60
+        row = await self.pool.fetchrow(INSERT_CONVERSATION_WITH_ID, as_uuid(conversation_id),
+                                       as_uuid(user_id, "user"), title, metadata or {}, minutes)
+        return to_conversation(row) if row is not None else None
+
+    async def update_metadata(self, conversation_id: object, user_id: object,
+                              metadata: Mapping[str, Any]) -> Conversation:
+        async with self.pool.acquire() as con:
+            return await merge_metadata(con, conversation_id, user_id, metadata)
+
+    async def copy(self, conversation_id: object, user_id: object) -> Conversation:
+        """A new conversation with the same title, metadata, messages and whole checkpoint
+        history (one transaction); its time to live starts now."""
+        cid, uid = as_uuid(conversation_id), as_uuid(user_id, "user")
+        async with self.pool.acquire() as con, con.transaction():
+            row = await con.fetchrow(COPY_OWNED_CONVERSATION, cid, uid, self.ttl_hours)
+            if row is None:
+                raise NotFound("conversation", conversation_id)
+            copied = to_conversation(row)
+            await con.execute(COPY_MESSAGES, cid, copied.id)
+            from db.checkpoint.sql import COPY_THREAD  # imported here: see `delete`
+
+            await con.execute(COPY_THREAD, str(cid), str(copied.id))
+        return copied
 
     async def counts(self) -> dict[str, int]:
         """Totals for the admin stats."""

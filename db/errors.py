@@ -26,3 +26,7 @@ class Unavailable(DatabaseError):
 
 class MigrationError(DatabaseError):
     """The migrations on disk and in the database disagree, or one failed."""
+
+
+class Undecryptable(DatabaseError):
+    """A stored file cannot be decrypted with the configured key (it was encrypted with another one)."""

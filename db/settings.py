@@ -6,8 +6,11 @@ It lives in the bottom layer (`db`) so that every layer above can read it;
 
 from __future__ import annotations
 
+import base64
 import os
+import re
 import secrets
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -19,6 +22,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 MIN_SECRET_LENGTH = 32
 PLACEHOLDER_SECRETS = {"changethis", "changeme", "secret", "your-secret-key", "jwt-secret"}
 JWT_SECRET_FILE = "jwt_secret"
+DOCUMENT_KEY_FILE = "document_key"
+DOCUMENT_KEY_BYTES = 32
+DOCUMENT_KEY_COMMAND = "python3 -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())'"
 
 
 class Settings(BaseSettings):
@@ -67,10 +73,26 @@ class Settings(BaseSettings):
     # A step (node and its checkpoint) that takes longer is abandoned and retried like a lost lease.
     run_step_timeout_seconds: float = Field(default=300.0, gt=0)
 
+    # Documents the person uploads (issue 13): size limit, encryption at rest, optional embeddings.
+    # DOCUMENT_ENCRYPTION_KEY is 32 bytes in URL-safe base64; generated and kept in the data dir in
+    # embedded mode. EMBEDDING_MODEL turns on embeddings (OpenAI-compatible /embeddings) where the
+    # server has pgvector; its URL and key default to OPENAI_BASE_URL / OPENAI_API_KEY.
+    document_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
+    document_encryption_key: SecretStr | None = None
+    embedding_model: str | None = None
+    embedding_base_url: str | None = None
+    embedding_api_key: SecretStr | None = None
+
+    # Browser clients (Agent Chat UI, a web app on another origin): the origins allowed to call
+    # the API, comma-separated (`https://chat.example.com,http://localhost:3000`); empty: none.
+    # `*` alone allows any origin, without credentials.
+    cors_origins: str = ""
+
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
 
     _kept_secret: str | None = PrivateAttr(default=None)
+    _kept_document_key: bytes | None = PrivateAttr(default=None)
 
     @field_validator("database_url", mode="before")
     @classmethod
@@ -86,7 +108,7 @@ class Settings(BaseSettings):
             check_database_url(value.get_secret_value())
         return value
 
-    @field_validator("jwt_secret_key", mode="before")
+    @field_validator("jwt_secret_key", "document_encryption_key", "embedding_model", mode="before")
     @classmethod
     def _blank_secret_is_unset(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
@@ -99,6 +121,23 @@ class Settings(BaseSettings):
         if value is not None:
             check_secret(value.get_secret_value())
         return value
+
+    @field_validator("document_encryption_key")
+    @classmethod
+    def _check_document_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            decode_document_key(value.get_secret_value())
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_cors_origins(cls, value: str) -> str:
+        parse_origins(value)
+        return value
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return parse_origins(self.cors_origins)
 
     @property
     def embedded(self) -> bool:
@@ -119,6 +158,22 @@ class Settings(BaseSettings):
         if self._kept_secret is None:  # read once, not on every token check
             self._kept_secret = load_or_create_secret(self.data_dir / JWT_SECRET_FILE)
         return self._kept_secret
+
+    def document_key(self) -> bytes:
+        """The AES-256 key of uploaded files; in embedded mode one is generated once and kept in the data dir."""
+        if self.document_encryption_key is not None:
+            return decode_document_key(self.document_encryption_key.get_secret_value())
+        if not self.embedded:
+            raise ConfigError("DOCUMENT_ENCRYPTION_KEY", "is required when DATABASE_URL is set; generate one with: "
+                              + DOCUMENT_KEY_COMMAND)
+        if self._kept_document_key is None:
+            path = self.data_dir / DOCUMENT_KEY_FILE
+            text = load_or_create_secret(path, generate=new_document_key, key="DOCUMENT_ENCRYPTION_KEY")
+            try:
+                self._kept_document_key = decode_document_key(text)
+            except ValueError as exc:
+                raise ConfigError("DOCUMENT_ENCRYPTION_KEY", f"kept in {path} {exc}") from None
+        return self._kept_document_key
 
 
 class ConfigError(Exception):
@@ -145,6 +200,22 @@ def check_database_url(url: str) -> None:
         raise ValueError("has a port out of range")
 
 
+ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
+
+
+def parse_origins(value: str) -> list[str]:
+    """`scheme://host[:port]` entries (no path, no trailing slash), or `*` alone."""
+    origins = [part.strip() for part in value.split(",") if part.strip()]
+    if "*" in origins:
+        if len(origins) > 1:
+            raise ValueError("'*' allows every origin and cannot be combined with listed origins")
+        return origins
+    for origin in origins:
+        if not ORIGIN.match(origin):
+            raise ValueError(f"{origin!r} is not an origin (expected scheme://host[:port], no path)")
+    return origins
+
+
 def check_secret(secret: str) -> None:
     if secret.strip().lower() in PLACEHOLDER_SECRETS:
         raise ValueError("is a placeholder; generate one with: python -c 'import secrets; "
@@ -153,7 +224,25 @@ def check_secret(secret: str) -> None:
         raise ValueError(f"must be at least {MIN_SECRET_LENGTH} characters (got {len(secret)})")
 
 
-def load_or_create_secret(path: Path) -> str:
+def new_document_key() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(DOCUMENT_KEY_BYTES)).decode()
+
+
+def decode_document_key(text: str) -> bytes:
+    """32 bytes from URL-safe base64 (padding optional); the error never holds the value."""
+    cleaned = text.strip()
+    try:
+        key = base64.urlsafe_b64decode(cleaned + "=" * (-len(cleaned) % 4))
+    except (ValueError, TypeError):
+        raise ValueError("is not URL-safe base64; generate one with: " + DOCUMENT_KEY_COMMAND) from None
+    if len(key) != DOCUMENT_KEY_BYTES:
+        raise ValueError(f"must decode to {DOCUMENT_KEY_BYTES} bytes (got {len(key)}); generate one with: "
+                         + DOCUMENT_KEY_COMMAND)
+    return key
+
+
+def load_or_create_secret(path: Path, *, generate: Callable[[], str] = lambda: secrets.token_urlsafe(48),
+                          key: str = "JWT_SECRET_KEY") -> str:
     """Read the kept secret or create it with mode 0600. The file appears
     complete or not at all (written aside, then hard-linked into place), so
     processes starting together agree on one secret."""
@@ -162,7 +251,7 @@ def load_or_create_secret(path: Path) -> str:
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(48) + "\n")
+            handle.write(generate() + "\n")
         try:
             os.link(tmp, path)
         except FileExistsError:
@@ -171,7 +260,7 @@ def load_or_create_secret(path: Path) -> str:
             tmp.unlink()
     secret = path.read_text().strip()
     if len(secret) < MIN_SECRET_LENGTH:
-        raise ConfigError("JWT_SECRET_KEY", f"kept in {path} is too short; delete the file to regenerate")
+        raise ConfigError(key, f"kept in {path} is too short; delete the file to regenerate")
     return secret
 
 

@@ -70,6 +70,7 @@ async def apply_migrations(settings: Settings, dsn: str) -> int:
 
 async def serve(settings: Settings, host: str, port: int, *, workers: bool, migrate: bool) -> int:
     import uvicorn
+    from sse_starlette.sse import AppStatus
 
     from api.app import create_app, start_in_process_workers
     from api.logging import configure_logging
@@ -98,9 +99,16 @@ async def serve(settings: Settings, host: str, port: int, *, workers: bool, migr
             yield
 
     server = AnnouncingServer(config)
+
+    def request_exit() -> None:
+        server.should_exit = True
+        # End open event streams now rather than after the graceful timeout: their runs go back
+        # to the queue, and their clients rejoin (Last-Event-ID) on whichever server is up next.
+        AppStatus.should_exit = True
+
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, setattr, server, "should_exit", True)
+        loop.add_signal_handler(signum, request_exit)
     task = asyncio.create_task(server.serve())
     await asyncio.wait([task, asyncio.create_task(listening.wait())], return_when=asyncio.FIRST_COMPLETED)
     if server.started:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -51,6 +52,25 @@ def ensure_installed(extra: str | None) -> None:
     stamp.touch()
 
 
+JS_TESTS = ROOT / "tests" / "js"
+
+
+def ensure_js_client() -> None:
+    """The pinned JavaScript LangGraph client for the Agent Protocol test, when npm is here
+    (again only when its lock file changed). Without Node.js that one test is skipped."""
+    npm = shutil.which("npm")
+    if npm is None:
+        say("npm not found: the JavaScript client test will be skipped")
+        return
+    digest = hashlib.sha256((JS_TESTS / "package-lock.json").read_bytes()).hexdigest()[:16]
+    stamp = JS_TESTS / "node_modules" / f".installed-{digest}"
+    if stamp.exists():
+        return
+    say("installing the JavaScript client for tests/js (npm ci)")
+    subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], check=True, cwd=JS_TESTS)
+    stamp.touch()
+
+
 def run(*cmd: str) -> int:
     say(" ".join(cmd))
     return subprocess.run(cmd, cwd=ROOT).returncode
@@ -69,6 +89,7 @@ def start(args: list[str]) -> int:
 def test(args: list[str]) -> int:
     ensure_venv()
     ensure_installed("dev")
+    ensure_js_client()
     for gate in ([str(BIN / "ruff"), "check", "."],
                  [str(BIN / "mypy")]):
         code = run(*gate)

@@ -23,6 +23,8 @@ if __name__ == "__main__" and __package__ in (None, ""):
 
 import asyncpg
 
+from db.document_crypto import decrypt, encrypt, key_id
+from db.documents import count_documents_by_key
 from db.errors import DatabaseError
 from db.migrate import Migrator, load_migrations
 from db.pool import connect, create_pool, redact_dsn, resolve_dsn
@@ -102,6 +104,34 @@ async def check_migrations(ctx: SetupContext) -> str:
         raise CheckFailed(str(exc)) from None
     latest = migrations[-1].version if migrations else 0
     return f"at version {latest:03d} ({len(applied)} applied now)"
+
+
+async def check_document_key(ctx: SetupContext) -> str:
+    """The key of uploaded files: present (or generated in embedded mode), working, and the one every
+    stored document was encrypted with (a changed key would make their files unreadable)."""
+    assert ctx.settings is not None and ctx.dsn is not None
+    try:
+        key = ctx.settings.document_key()
+    except ConfigError as exc:
+        raise CheckFailed(str(exc)) from None
+    probe, owner = b"navigator setup", uuid.uuid4()
+    if decrypt(key, encrypt(key, probe, user_id=owner, document_id=owner), user_id=owner, document_id=owner,
+               stored_key_id=key_id(key)) != probe:
+        raise CheckFailed("DOCUMENT_ENCRYPTION_KEY does not round-trip through AES-GCM")
+    con = await connect(ctx.settings, ctx.dsn)
+    try:
+        counts = await count_documents_by_key(con)
+    finally:
+        await con.close()
+    ours = key_id(key)
+    others = {kid: n for kid, n in counts.items() if kid != ours}
+    if others:
+        raise CheckFailed(f"{sum(others.values())} stored document(s) were encrypted with another "
+                          f"DOCUMENT_ENCRYPTION_KEY (key id {', '.join(sorted(others))}; this one is {ours}): "
+                          "restore the key they were stored with")
+    source = "DOCUMENT_ENCRYPTION_KEY" if ctx.settings.document_encryption_key else \
+        "generated, kept in the data dir (0600)"
+    return f"{source}; key id {ours}; {counts.get(ours, 0)} document(s) stored with it"
 
 
 ServiceCheck = Callable[[Settings, str], Awaitable[str]]
@@ -213,6 +243,7 @@ CHECKS: list[tuple[str, CheckFn]] = [
     ("environment", check_environment),
     ("connectivity", check_connectivity),
     ("migrations", check_migrations),
+    ("document key", check_document_key),
     # Each rolls back what it writes; see the named functions.
     ("user service", service_check(user_service_check)),
     ("conversation service", service_check(conversation_service_check)),

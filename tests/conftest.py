@@ -18,7 +18,7 @@ from db.migrate import migrate_up
 from db.pool import create_pool
 from db.scratch import create_database, drop_database
 from db.settings import Settings
-from tests.utils.db import TEST_SECRET
+from tests.utils.db import TEST_DOCUMENT_KEY, TEST_SECRET
 from tests.utils.factories import NewConversation, NewUser, insert_conversation, insert_user
 
 # Crash tests kill processes, not the OS: durability of fsync is not what they test.
@@ -55,7 +55,8 @@ async def migrated_dsn(admin_dsn: str) -> AsyncIterator[str]:
 
 
 def make_settings(dsn: str, **overrides: object) -> Settings:
-    values: dict[str, object] = {"database_url": dsn, "jwt_secret_key": TEST_SECRET}
+    values: dict[str, object] = {"database_url": dsn, "jwt_secret_key": TEST_SECRET,
+                                 "document_encryption_key": TEST_DOCUMENT_KEY}
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 

@@ -15,7 +15,7 @@ from db.runs.sql import FENCE_RESULT, FENCE_STEP_CTES, FENCE_WRITES_CTE
 # checkpoint ($22-$28, see AsyncpgSaver.aput_writes) and the checkpoint row. Every
 # part selects FROM `guard`: one row, unless a run's fence (db/runs/sql.py) found
 # that the run's attempt no longer owns it, and then nothing of the step is written.
-# Concurrent steps go out as one pipelined batch (db/checkpoint/batch.py).
+# Concurrent steps go out as one pipelined batch (db/batch.py).
 _GUARD_ALWAYS = """
 WITH guard AS (SELECT)"""
 _GUARD_FENCED = """,

@@ -13,21 +13,25 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import asyncpg
 
-from db.conversations import as_uuid, get_owned
+from db.conversations import Connection, as_uuid, get_owned
 from db.errors import Conflict, NotFound
 from db.runs.model import SETTLED_STATUSES, Run, RunEvent, to_event, to_run
 from db.runs.notify import RunEventNotifier
 from db.runs.sql import (
     CANCEL_RUN,
     COUNT_RUNS_BY_STATUS,
+    DELETE_OWNED_SETTLED_RUN,
     INSERT_RUN,
     SELECT_EVENTS_AFTER,
     SELECT_LATER_RUN_EXISTS,
+    SELECT_LATEST_CONVERSATION_RUN,
+    SELECT_OWNED_CONVERSATION_RUNS,
     SELECT_OWNED_RUN,
     SELECT_OWNED_RUN_FOR_UPDATE,
     SELECT_RUN_BY_IDEMPOTENCY_KEY,
@@ -62,6 +66,46 @@ def resume_input(value: Any) -> dict[str, Any]:
     return {"resume": value}
 
 
+async def insert_message_run(con: Connection, user_id: uuid.UUID, conversation_id: uuid.UUID,
+                             payload: dict[str, Any], idempotency_key: str | None = None) -> Run:
+    """Inside the caller's transaction (which an error aborts): queue a run for a validated
+    `message_input` payload (NotFound unless the conversation is the user's and live; a reused
+    key returns its run)."""
+    try:
+        await get_owned(con, conversation_id, user_id)
+        row = await con.fetchrow(INSERT_RUN, conversation_id, user_id, "message", None, payload, idempotency_key)
+        if row is None:  # the key was used before: that run, if it is the same request
+            row = await con.fetchrow(SELECT_RUN_BY_IDEMPOTENCY_KEY, user_id, idempotency_key)
+            assert row is not None
+            if row["conversation_id"] != conversation_id or row["input"] != payload:
+                raise Conflict("idempotency key already used for a different request", idempotency_key)
+    except asyncpg.ForeignKeyViolationError:
+        # The conversation was deleted between get_owned and the insert.
+        raise NotFound("conversation", conversation_id) from None
+    return to_run(row)
+
+
+async def insert_resume_run(con: Connection, run_id: uuid.UUID, user_id: uuid.UUID,
+                            payload: dict[str, Any]) -> Run:
+    """Inside the caller's transaction: queue the continuation of an interrupted run with a
+    validated `resume_input` payload (see `RunService.resume`)."""
+    try:
+        run = await con.fetchrow(SELECT_OWNED_RUN_FOR_UPDATE, run_id, user_id)
+        if run is None:
+            raise NotFound("run", run_id)
+        if run["status"] != "interrupted":
+            raise Conflict(f"run {run_id} is {run['status']}, not waiting for an answer", run_id)
+        if await con.fetchval(SELECT_LATER_RUN_EXISTS, run["conversation_id"], run["seq"]):
+            raise Conflict(f"run {run_id} was already resumed or superseded by a newer message", run_id)
+        await get_owned(con, run["conversation_id"], user_id)
+        row = await con.fetchrow(INSERT_RUN, run["conversation_id"], user_id, "resume", run_id, payload, None)
+    except asyncpg.UniqueViolationError:
+        raise Conflict(f"run {run_id} was already resumed", run_id) from None
+    except asyncpg.ForeignKeyViolationError:
+        raise NotFound("run", run_id) from None  # its conversation was deleted meanwhile
+    return to_run(row)
+
+
 class RunService:
     """Runs for the API: every method takes the acting user's id, and another user's run is NotFound."""
 
@@ -80,25 +124,40 @@ class RunService:
         payload = message_input(input)
         if idempotency_key is not None and not 1 <= len(idempotency_key) <= 255:
             raise ValueError("idempotency key must be 1 to 255 characters")
-        try:
-            async with self.pool.acquire() as con, con.transaction():
-                await get_owned(con, cid, uid)
-                row = await con.fetchrow(INSERT_RUN, cid, uid, "message", None, payload, idempotency_key)
-                if row is None:  # the key was used before: that run, if it is the same request
-                    row = await con.fetchrow(SELECT_RUN_BY_IDEMPOTENCY_KEY, uid, idempotency_key)
-                    assert row is not None
-                    if row["conversation_id"] != cid or row["input"] != payload:
-                        raise Conflict("idempotency key already used for a different request", idempotency_key)
-        except asyncpg.ForeignKeyViolationError:
-            # The conversation was deleted between get_owned and the insert.
-            raise NotFound("conversation", conversation_id) from None
-        return to_run(row)
+        async with self.pool.acquire() as con, con.transaction():
+            return await insert_message_run(con, uid, cid, payload, idempotency_key)
 
     async def get(self, run_id: object, user_id: object) -> Run:
         row = await self.pool.fetchrow(SELECT_OWNED_RUN, as_uuid(run_id, "run"), as_uuid(user_id, "user"))
         if row is None:
             raise NotFound("run", run_id)
         return to_run(row)
+
+    async def list_for_conversation(self, conversation_id: object, user_id: object, *, limit: int = 10,
+                                    offset: int = 0, statuses: list[str] | None = None) -> list[Run]:
+        """The conversation's runs, newest first, of the given statuses (all when None); an empty
+        list for a conversation that is not the user's."""
+        rows = await self.pool.fetch(SELECT_OWNED_CONVERSATION_RUNS, as_uuid(conversation_id),
+                                     as_uuid(user_id, "user"), statuses, limit, offset)
+        return [to_run(row) for row in rows]
+
+    async def latest(self, conversation_id: object, user_id: object) -> Run | None:
+        """The conversation's newest run, or None."""
+        row = await self.pool.fetchrow(SELECT_LATEST_CONVERSATION_RUN, as_uuid(conversation_id),
+                                       as_uuid(user_id, "user"))
+        return to_run(row) if row is not None else None
+
+    async def delete(self, run_id: object, user_id: object) -> None:
+        """Delete a settled run with its events (its checkpoints stay: they are the thread's state).
+        Conflict while it is pending or running, or when a continuation answers it."""
+        rid = as_uuid(run_id, "run")
+        row = await self.pool.fetchrow(DELETE_OWNED_SETTLED_RUN, rid, as_uuid(user_id, "user"))
+        if row is None:
+            raise NotFound("run", run_id)
+        if not row["deleted"]:
+            if row["resumed"]:
+                raise Conflict(f"run {rid} was answered by a later run; delete that one first", rid)
+            raise Conflict(f"run {rid} is {row['status']}; cancel it before deleting it", rid)
 
     async def cancel(self, run_id: object, user_id: object) -> Run:
         """Cancel a pending or interrupted run now, a running one at its next step boundary."""
@@ -118,22 +177,8 @@ class RunService:
         """
         rid, uid = as_uuid(run_id, "run"), as_uuid(user_id, "user")
         payload = resume_input(value)
-        try:
-            async with self.pool.acquire() as con, con.transaction():
-                run = await con.fetchrow(SELECT_OWNED_RUN_FOR_UPDATE, rid, uid)
-                if run is None:
-                    raise NotFound("run", run_id)
-                if run["status"] != "interrupted":
-                    raise Conflict(f"run {rid} is {run['status']}, not waiting for an answer", rid)
-                if await con.fetchval(SELECT_LATER_RUN_EXISTS, run["conversation_id"], run["seq"]):
-                    raise Conflict(f"run {rid} was already resumed or superseded by a newer message", rid)
-                await get_owned(con, run["conversation_id"], uid)
-                row = await con.fetchrow(INSERT_RUN, run["conversation_id"], uid, "resume", rid, payload, None)
-        except asyncpg.UniqueViolationError:
-            raise Conflict(f"run {rid} was already resumed", rid) from None
-        except asyncpg.ForeignKeyViolationError:
-            raise NotFound("run", run_id) from None  # its conversation was deleted meanwhile
-        return to_run(row)
+        async with self.pool.acquire() as con, con.transaction():
+            return await insert_resume_run(con, rid, uid, payload)
 
     async def list_events(self, run_id: object, user_id: object, after_id: int = 0,
                           limit: int = 100) -> list[RunEvent]:

@@ -283,3 +283,37 @@ SELECT e.run_id, e.id, e.event, e.data, e.attempt, e.created_at
  ORDER BY e.id
  LIMIT $4
 """
+
+# --- runs of a conversation (the Agent Protocol lists, answers and deletes them) -------
+
+# Newest first; $3 the statuses wanted, or NULL for all.
+SELECT_OWNED_CONVERSATION_RUNS = _SELECT_RUN_COLUMNS + """
+  FROM runs
+ WHERE conversation_id = $1 AND user_id = $2 AND ($3::text[] IS NULL OR status = ANY($3::text[]))
+""" + _CONVERSATION_LIVE + """
+ ORDER BY seq DESC
+ LIMIT $4 OFFSET $5
+"""
+SELECT_LATEST_CONVERSATION_RUN = _SELECT_RUN_COLUMNS + """
+  FROM runs
+ WHERE conversation_id = $1 AND user_id = $2""" + _CONVERSATION_LIVE + """
+ ORDER BY seq DESC
+ LIMIT 1
+"""
+# Only a settled run goes, and not one whose continuation exists (the foreign key would take
+# the continuation with it). Returns the run's status and whether it was deleted.
+_DELETE_TARGET = """
+WITH target AS (
+    SELECT id, status, EXISTS (SELECT 1 FROM runs c WHERE c.resumes_run_id = runs.id) AS resumed
+      FROM runs
+     WHERE id = $1 AND user_id = $2"""
+_DELETE_SETTLED = """
+       FOR UPDATE
+), deleted AS (
+    DELETE FROM runs r USING target t
+     WHERE r.id = t.id AND t.status NOT IN ('pending', 'running') AND NOT t.resumed
+    RETURNING r.id
+)
+SELECT t.status, t.resumed, EXISTS (SELECT 1 FROM deleted) AS deleted FROM target t
+"""
+DELETE_OWNED_SETTLED_RUN = _DELETE_TARGET + _CONVERSATION_LIVE + _DELETE_SETTLED

@@ -1,23 +1,31 @@
 """A small OpenAI-compatible chat-completions server for tests, on 127.0.0.1 (stdlib only).
 
 It answers like a model that follows the structured-output schema it is given:
-the navigator and strategy requests carry `response_format.json_schema.name`
-and get canned JSON; the communicator gets canned text. Modes simulate a
-server that fails transiently (503 first), rate-limits (429 with Retry-After
-for the first `rate_limited` requests), or hangs past the client's timeout;
-`delay_seconds` slows every answer, and `max_in_flight` records the most
-requests it was ever answering at once.
+the risk, navigator and strategy requests carry `response_format.json_schema.name`
+and get canned JSON; the communicator gets canned text. The risk judgement is
+"urgent" when the message contains one of `urgent_markers` (a model that reads
+meaning the rules missed). Modes simulate a server that fails transiently
+(503 first), rate-limits (429 with Retry-After for the first `rate_limited`
+requests), or hangs past the client's timeout; `delay_seconds` slows every
+answer, and `max_in_flight` records the most requests it was ever answering at once.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import math
+import struct
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+NOT_URGENT = {"urgent": False, "kind": "none", "reason": "an insurance question"}
+URGENT = {"urgent": True, "kind": "suicidal", "reason": "indirect suicidal statement"}
 CANNED: dict[str, Any] = {
+    "RiskJudgement": NOT_URGENT,
     "NavigatorAnalysis": {
         "intent": "claim_denial_appeal", "confidence": 0.93,
         "facts": {"plan_type": "employer", "service": "MRI", "state": "TX", "denial_date": "March 3",
@@ -39,9 +47,12 @@ REPLY_TEXT = ("Short answer: appeal within 180 days.\n1. File the internal appea
 
 
 class FakeOpenAI:
-    def __init__(self, mode: str = "ok", hang_seconds: float = 5.0, *, rate_limited: int = 0,
-                 retry_after: str = "1", delay_seconds: float = 0.0) -> None:
+    def __init__(self, mode: str = "ok", hang_seconds: float = 5.0, urgent_markers: tuple[str, ...] = (),
+                 canned: dict[str, Any] | None = None, *, rate_limited: int = 0, retry_after: str = "1",
+                 delay_seconds: float = 0.0) -> None:
         self.mode = mode
+        self.urgent_markers = urgent_markers
+        self.canned = {**CANNED, **(canned or {})}
         self.hang_seconds = hang_seconds
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
@@ -80,6 +91,9 @@ class FakeOpenAI:
                         outer.failures_left -= 1
                         self._send(503, {"error": {"message": "overloaded", "type": "server_error"}})
                         return
+                    if self.path.rstrip("/").endswith("/embeddings"):
+                        self._send(200, outer.embeddings(body))
+                        return
                     self._send(200, outer.completion(body))
                 finally:
                     with outer._lock:
@@ -108,7 +122,10 @@ class FakeOpenAI:
 
     def completion(self, body: dict[str, Any]) -> dict[str, Any]:
         schema = ((body.get("response_format") or {}).get("json_schema") or {}).get("name")
-        content = json.dumps(CANNED[schema]) if schema in CANNED else REPLY_TEXT
+        content = json.dumps(self.canned[schema]) if schema in self.canned else REPLY_TEXT
+        said = str((body.get("messages") or [{}])[-1].get("content", ""))
+        if schema == "RiskJudgement" and any(marker in said for marker in self.urgent_markers):
+            content = json.dumps(URGENT)
         return {
             "id": f"chatcmpl-{len(self.requests)}", "object": "chat.completion", "created": int(time.time()),
             "model": body.get("model", "fake"),
@@ -117,6 +134,16 @@ class FakeOpenAI:
             "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
         }
 
+    def embeddings(self, body: dict[str, Any]) -> dict[str, Any]:
+        texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+        vectors = [embed_text(str(text)) for text in texts]
+        as_base64 = body.get("encoding_format") == "base64"
+        data = [{"object": "embedding", "index": i,
+                 "embedding": base64.b64encode(struct.pack(f"<{len(v)}f", *v)).decode() if as_base64 else v}
+                for i, v in enumerate(vectors)]
+        return {"object": "list", "data": data, "model": body.get("model", "fake"),
+                "usage": {"prompt_tokens": 1, "total_tokens": 1}}
+
     def __enter__(self) -> FakeOpenAI:
         self.thread.start()
         return self
@@ -124,6 +151,22 @@ class FakeOpenAI:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+EMBEDDING_DIMENSIONS = 64
+
+
+def embed_text(text: str) -> list[float]:
+    """A deterministic embedding: character trigrams hashed into 64 dimensions, unit length, so texts
+    that share spelling (a typo and its word) are near even when they share no whole word."""
+    vector = [0.0] * EMBEDDING_DIMENSIONS
+    for word in text.lower().split():
+        padded = f" {word.strip('.,?!:;()')} "
+        for i in range(len(padded) - 2):
+            digest = hashlib.sha256(padded[i:i + 3].encode()).digest()
+            vector[digest[0] % EMBEDDING_DIMENSIONS] += 1.0
+    norm = math.sqrt(sum(x * x for x in vector)) or 1.0
+    return [x / norm for x in vector]
 
 
 def closed_port_url() -> str:

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from api.app import create_app
+from api.app import create_app, start_in_process_workers
 from db.settings import Settings
 
 PASSWORD = "correct horse battery staple"
@@ -35,6 +35,21 @@ async def app(settings: Settings, migrated_dsn: str) -> AsyncIterator[FastAPI]:
     application = create_app(settings, dsn=migrated_dsn, workers=None, chat_wait_seconds=0.2)
     async with application.router.lifespan_context(application):
         yield application
+
+
+@pytest.fixture(scope="module")
+async def worker_app(settings: Settings, migrated_dsn: str) -> AsyncIterator[FastAPI]:
+    """The API with its in-process run workers (runs execute; /chat waits up to 30 s)."""
+    application = create_app(settings, dsn=migrated_dsn, workers=start_in_process_workers, chat_wait_seconds=30)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(scope="module")
+async def wclient(worker_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=worker_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=60) as http:
+        yield http
 
 
 @pytest.fixture(scope="module")

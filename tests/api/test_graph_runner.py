@@ -243,7 +243,8 @@ async def test_a_rate_limited_model_is_retried_after_its_retry_after(
     assert [r["retry"] for r in retries] == [1, 2]
     assert all(r["delay_seconds"] == 1.0 and "429" in r["error"] for r in retries), retries
     assert elapsed >= 2.0  # the provider's Retry-After was honoured each time
-    assert len(server.requests) == 2 + 3  # two refused, then navigator, strategy, communicator
+    # Two refused, then the guard's risk judgement, navigator, strategy, communicator.
+    assert len(server.requests) == 2 + 4
 
 
 async def test_model_calls_in_flight_stay_under_model_max_concurrency(

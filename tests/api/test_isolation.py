@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from db.documents import NewDocument
 from tests.api.conftest import Account
 
 PATH_PARAM = re.compile(r"\{(\w+)\}")
@@ -57,11 +58,18 @@ def operations_with_path_ids(document: dict[str, Any]) -> list[tuple[str, str, d
     return found
 
 
-def request_body(operation: dict[str, Any], document: dict[str, Any]) -> Any:
+def example_body(operation: dict[str, Any], document: dict[str, Any]) -> Any:
     content = operation.get("requestBody", {}).get("content", {})
     if "application/json" not in content:
         return None
     return example(content["application/json"]["schema"], document)
+
+
+def request_body(operation: dict[str, Any], document: dict[str, Any]) -> Any:
+    body = example_body(operation, document)
+    if isinstance(body, dict) and "assistant_id" in body:
+        body["assistant_id"] = "navigator"  # a real assistant, so Alice's own calls get past it
+    return body
 
 
 async def test_every_path_id_route_is_404_for_another_user(app: FastAPI, client: httpx.AsyncClient,
@@ -69,10 +77,23 @@ async def test_every_path_id_route_is_404_for_another_user(app: FastAPI, client:
     document = app.openapi()
     conversation = await app.state.conversations.create(alice.id, "alice's")
     await app.state.conversations.append(conversation.id, alice.id, [{"role": "user", "content": "private"}])
-    run = await app.state.runs.create(alice.id, conversation.id, "alice's question")
-    ids = {"conversation_id": str(conversation.id), "run_id": str(run.id)}
+    # A second conversation of hers is the Agent Protocol's thread (with a checkpoint and the run), so
+    # deleting the conversation above does not take the thread's routes down with it.
+    thread = await app.state.conversations.create(alice.id, "alice's thread")
+    checkpoint = await app.state.agent_protocol.graph.aupdate_state(
+        {"configurable": {"thread_id": str(thread.id)}}, {"summary": "private"}, as_node="communicator")
+    run = await app.state.runs.create(alice.id, thread.id, "alice's question")
+    key = await app.state.api_keys.create(alice.id, "alice's key")
+    letter, _ = await app.state.documents.store(alice.id, NewDocument(
+        kind="denial_letter", filename="alice's letter.txt", media_type="text/plain",
+        data=b"private letter: your claim was denied", pages=1, text="private letter: your claim was denied",
+        chunks=[(1, "private letter: your claim was denied")]))
+    ids = {"conversation_id": str(conversation.id), "run_id": str(run.id), "thread_id": str(thread.id),
+           "checkpoint_id": checkpoint["configurable"]["checkpoint_id"], "key_id": str(key.key.id),
+           "document_id": str(letter.id)}
 
-    operations = operations_with_path_ids(document)
+    # Assistants are the server's, the same read-only ones for every user: nothing of Alice's to hide.
+    operations = [op for op in operations_with_path_ids(document) if "{assistant_id}" not in op[1]]
     assert len(operations) >= 11, [f"{m} {p}" for m, p, _ in operations]
     for method, path, operation in operations:
         names = PATH_PARAM.findall(path)
@@ -86,8 +107,10 @@ async def test_every_path_id_route_is_404_for_another_user(app: FastAPI, client:
     # Nothing of Alice's changed, and her own calls do find the objects (so the 404s were about ownership).
     assert (await app.state.conversations.get(conversation.id, alice.id)).title == "alice's"
     assert (await app.state.runs.get(run.id, alice.id)).status == "pending"
+    assert (await app.state.documents.get(letter.id, alice.id)).filename == "alice's letter.txt"
     await client.post(f"/runs/{run.id}/cancel", headers=alice.headers)  # settles the run: its stream ends
-    for method, path, operation in sorted(operations, key=lambda op: op[0] == "DELETE"):
+    # Deletes last, the deepest paths first (a thread's run before the thread).
+    for method, path, operation in sorted(operations, key=lambda op: (op[0] == "DELETE", -op[1].count("/"))):
         url = path.format(**ids)
         response = await client.request(method, url, headers=alice.headers, json=request_body(operation, document))
         assert response.status_code != 404, (method, path, response.text)

@@ -4,35 +4,17 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
 
 import asyncpg
 import httpx
 import pytest
-from fastapi import FastAPI
 
-from api.app import create_app, start_in_process_workers
-from db.settings import Settings
 from tests.api.conftest import Account, register_and_login
 from tests.utils.db import tables_containing
 from tests.utils.sse import parse_sse
 
 DENIAL = "My MRI claim was denied, what now?"
 ANSWER = "The denial letter arrived on March 3 and it is an employer plan."
-
-
-@pytest.fixture(scope="module")
-async def worker_app(settings: Settings, migrated_dsn: str) -> AsyncIterator[FastAPI]:
-    application = create_app(settings, dsn=migrated_dsn, workers=start_in_process_workers, chat_wait_seconds=30)
-    async with application.router.lifespan_context(application):
-        yield application
-
-
-@pytest.fixture(scope="module")
-async def wclient(worker_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=worker_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=60) as http:
-        yield http
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ from schemathesis.python.asgi import shutdown_lifespans
 from api.app import create_app
 from api.security import create_access_token, hash_password
 from db.settings import Settings
+from scripts.dev.fuzz_api import EXCLUDED_CHECKS
 from tests.conftest import make_settings
 
 EXAMPLES_PER_OPERATION = 8
@@ -73,6 +74,7 @@ def test_api_conforms_to_its_openapi_document(mode: str, method: str, path: str,
     def check(case: schemathesis.Case) -> None:
         # A fresh token per case: a fuzzed /auth/logout must not log the next case out.
         token = create_access_token(fuzz_settings, fuzz_user).token
-        case.call_and_validate(headers={"Authorization": f"Bearer {token}"})
+        case.call_and_validate(headers={"Authorization": f"Bearer {token}"},
+                               excluded_checks=EXCLUDED_CHECKS.get((method, path)))
 
     check()

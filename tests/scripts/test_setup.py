@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import json
 import os
 import stat
 import subprocess
 import sys
 from pathlib import Path
+
+import asyncpg
 
 from tests.utils.db import ROOT, cli_env, navigator_cmd
 
@@ -64,6 +68,7 @@ def test_embedded_mode_generates_and_keeps_a_secret(tmp_path: Path) -> None:
     """No DATABASE_URL, no JWT secret: two processes started together share one server and one secret."""
     env = cli_env(None, NAVIGATOR_DATA_DIR=str(tmp_path / "data"))
     env.pop("JWT_SECRET_KEY")
+    env.pop("DOCUMENT_ENCRYPTION_KEY")
     procs = [subprocess.Popen([*navigator_cmd(), "setup"], env=env, cwd=ROOT, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outputs = [p.communicate(timeout=180) for p in procs]
@@ -76,3 +81,43 @@ def test_embedded_mode_generates_and_keeps_a_secret(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stdout + again.stderr
     assert secret_file.read_text().strip() == secret
     assert secret not in again.stdout + again.stderr
+    key_file = tmp_path / "data" / "document_key"
+    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+    key = key_file.read_text().strip()
+    assert len(base64.urlsafe_b64decode(key)) == 32
+    assert "document key" in again.stdout and key not in again.stdout + again.stderr
+
+
+def test_bad_or_missing_document_key_fails_with_reason(fresh_dsn: str) -> None:
+    bad = run([*navigator_cmd(), "setup"], cli_env(fresh_dsn, DOCUMENT_ENCRYPTION_KEY="c2hvcnQ"))
+    assert bad.returncode == 1
+    first = bad.stdout.splitlines()[0]
+    assert first.startswith("✗ environment") and "DOCUMENT_ENCRYPTION_KEY" in first and "32 bytes" in first
+    assert "c2hvcnQ" not in bad.stdout
+    env = cli_env(fresh_dsn)
+    del env["DOCUMENT_ENCRYPTION_KEY"]
+    missing = run([*navigator_cmd(), "setup"], env)
+    assert missing.returncode == 1
+    line = next(line for line in missing.stdout.splitlines() if "document key" in line)
+    assert line.startswith("✗") and "required when DATABASE_URL is set" in line
+
+
+def test_documents_stored_with_another_key_fail_the_check(fresh_dsn: str) -> None:
+    assert run([*navigator_cmd(), "setup"], cli_env(fresh_dsn)).returncode == 0
+    asyncio.run(insert_document_with_key_id(fresh_dsn, "0123456789abcdef"))
+    result = run([*navigator_cmd(), "setup"], cli_env(fresh_dsn))
+    assert result.returncode == 1
+    line = next(line for line in result.stdout.splitlines() if "document key" in line)
+    assert line.startswith("✗") and "1 stored document(s) were encrypted with another DOCUMENT_ENCRYPTION_KEY" in line
+    assert "0123456789abcdef" in line
+
+
+async def insert_document_with_key_id(dsn: str, key_id: str) -> None:
+    con = await asyncpg.connect(dsn)
+    try:
+        user = await con.fetchval("INSERT INTO users (email, password_hash) VALUES ('k@example.com', 'x') RETURNING id")
+        await con.execute("INSERT INTO documents (user_id, kind, filename, media_type, size_bytes, digest, content, "
+                          "key_id, pages, text) VALUES ($1, 'other', 'a.txt', 'text/plain', 1, '\\x00', "
+                          "'\\x00', $2, 1, 'a')", user, key_id)
+    finally:
+        await con.close()

@@ -10,6 +10,8 @@ import asyncpg
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+# 32 bytes, URL-safe base64 (what DOCUMENT_ENCRYPTION_KEY takes).
+TEST_DOCUMENT_KEY = "dGVzdC1kb2N1bWVudC1rZXktMzItYnl0ZXMtbG9uZyE="
 
 
 def navigator_cmd() -> list[str]:
@@ -21,10 +23,11 @@ def navigator_cmd() -> list[str]:
 def cli_env(dsn: str | None, **extra: str) -> dict[str, str]:
     """An environment for a `navigator` subprocess: only what the test chose, no .env surprises."""
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("DATABASE_URL", "JWT_", "NAVIGATOR_", "LLM_", "OPENAI_"))}
+           if not k.startswith(("DATABASE_URL", "JWT_", "NAVIGATOR_", "LLM_", "OPENAI_", "DOCUMENT_", "EMBEDDING_"))}
     if dsn is not None:
         env["DATABASE_URL"] = dsn
     env.setdefault("JWT_SECRET_KEY", TEST_SECRET)
+    env.setdefault("DOCUMENT_ENCRYPTION_KEY", TEST_DOCUMENT_KEY)
     env.update(extra)
     return env
 
