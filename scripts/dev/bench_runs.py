@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
 import os
 import re
@@ -126,8 +127,10 @@ class Process:
 def service_env(dsn: str, latency_ms: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "JWT_", "NAVIGATOR_", "LLM_",
                                                                       "WORKER_", "DB_", "OFFLINE_"))}
+    # A throwaway key for the throwaway database (DOCUMENT_ENCRYPTION_KEY is required with DATABASE_URL).
+    document_key = base64.urlsafe_b64encode(os.urandom(32)).decode()
     return {**env, "DATABASE_URL": dsn, "JWT_SECRET_KEY": SECRET, "OFFLINE_MODEL_LATENCY_MS": str(latency_ms),
-            "LOG_LEVEL": "WARNING"}
+            "DOCUMENT_ENCRYPTION_KEY": env.get("DOCUMENT_ENCRYPTION_KEY", document_key), "LOG_LEVEL": "WARNING"}
 
 
 async def timed(dsn: str, count: int) -> tuple[float, list[float], int]:
