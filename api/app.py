@@ -65,8 +65,6 @@ log = logging.getLogger("api.app")
 WorkerStarter = Callable[[asyncpg.Pool, Settings, str], Awaitable[Callable[[], Awaitable[None]]]]
 # In-flight steps get this long to finish at shutdown before their leases are left to expire.
 WORKER_DRAIN_SECONDS = 20.0
-# Connections the API itself wants besides the workers' (each executor may hold two).
-API_CONNECTIONS = 10
 # Room for the multipart envelope around an upload of DOCUMENT_MAX_BYTES (boundaries, headers, form fields).
 UPLOAD_ENVELOPE_BYTES = 64 * 1024
 
@@ -76,7 +74,7 @@ async def start_in_process_workers(pool: asyncpg.Pool, settings: Settings,
     from api.graph_runner import start_workers  # imported late: tests of the API alone need no graph
 
     workers = await start_workers(pool, settings, dsn=dsn)
-    log.info("in-process workers started (%d executors)", workers.concurrency)
+    log.info("in-process workers started (up to %d runs at once)", workers.concurrency)
 
     async def stop() -> None:
         await workers.stop(drain_seconds=WORKER_DRAIN_SECONDS)
@@ -125,10 +123,8 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         resolved: str = dsn if dsn is not None else await asyncio.to_thread(resolve_dsn, settings)
-        max_size = settings.db_pool_max_size
-        if workers is not None:
-            max_size = max(max_size, 2 * settings.worker_concurrency + API_CONNECTIONS)
-        pool = await open_pool(settings, resolved, max_size)
+        # Runs in flight hold no connection: the workers share the API's pool, whatever their number.
+        pool = await open_pool(settings, resolved, settings.db_pool_max_size)
         app.state.pool = pool
         app.state.users = UserService(pool)
         app.state.tokens = TokenService(pool, refresh_days=settings.refresh_token_expire_days)

@@ -23,11 +23,12 @@ from langgraph.runtime import RunControl
 from agents.case.graph import build_case_graph, case_input
 from agents.case.projection import project_case_step
 from agents.case.state import GRAPH_ID
-from api.graph_runner import describe_failure, run_config
+from agents.models import ModelUnavailable
+from api.graph_runner import GraphRunner, run_config
 from api.personal_context import personal_context
 from db.checkpoint import AsyncpgSaver
 from db.conversations import thread_graph
-from db.runs.executor import NOT_RUN_FAILURES, RunOne
+from db.runs.executor import NOT_RUN_FAILURES, RetryLater, RunOne
 from db.runs.fence import RunFence
 from db.runs.lease import RunLease
 from db.runs.model import Run
@@ -81,10 +82,14 @@ class CaseRunner:
             return
         except NOT_RUN_FAILURES:
             raise
+        except ModelUnavailable as exc:  # as the conversation's runs: a 429/5xx/timeout is tried again
+            if exc.retryable:
+                raise RetryLater(str(exc), exc.retry_after) from exc
+            await GraphRunner.fail(lease, exc)
+            return
         except Exception as exc:
             log.exception("case run %s attempt %d failed", run.id, run.attempt)
-            reason = describe_failure(exc)
-            await lease.finish("error", error=reason, events=[("error", {"error": reason})])
+            await GraphRunner.fail(lease, exc)
             return
         if values is None:
             values = (await self.graph.aget_state(config)).values
@@ -126,7 +131,9 @@ async def case_graph(pool: asyncpg.Pool, settings: Settings, fence: RunFence | N
 
     channels = ["email"] if settings.email_enabled else []
     saver = AsyncpgSaver(pool, projection=functools.partial(project_case_step, channels=channels), fence=fence)
-    return build_case_graph(saver, model=model_from_settings(settings), personal=personal_context(pool, settings))
+    # No retries inside the model client: the executor retries, and logs each one in the run.
+    return build_case_graph(saver, model=model_from_settings(settings, max_retries=0),
+                            personal=personal_context(pool, settings))
 
 
 async def route_threads(pool: asyncpg.Pool, settings: Settings, fence: RunFence, navigator: RunOne) -> ThreadRouter:

@@ -12,7 +12,7 @@ from langgraph.graph.state import CompiledStateGraph
 
 from agents.graph import build_graph
 from agents.kb import shipped_documents
-from agents.models import build_model
+from agents.models import DEFAULT_MAX_RETRIES, build_model
 from agents.projection import project_step
 from api.case_tracking import ConversationCases
 from api.personal_context import personal_context
@@ -26,11 +26,14 @@ from db.runs.fence import RunFence
 from db.settings import Settings
 
 
-def model_from_settings(settings: Settings) -> BaseChatModel:
+def model_from_settings(settings: Settings, *, max_retries: int = DEFAULT_MAX_RETRIES) -> BaseChatModel:
+    """The configured model; a remote one has at most MODEL_MAX_CONCURRENCY calls in flight.
+    `max_retries=0` for the run executor, which retries itself and logs each retry in the run."""
     api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
     return build_model(settings.llm_provider, latency_ms=settings.offline_model_latency_ms,
                        base_url=settings.openai_base_url, api_key=api_key, model_name=settings.llm_model,
-                       timeout=settings.llm_timeout_seconds)
+                       timeout=settings.llm_timeout_seconds, max_retries=max_retries,
+                       max_concurrency=settings.model_max_concurrency)
 
 
 async def ensure_shipped_knowledge(pool: asyncpg.Pool) -> LoadResult:

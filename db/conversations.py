@@ -24,7 +24,6 @@ from typing import Any, TypeAlias
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from db.checkpoint.sql import COPY_THREAD, DELETE_THREAD
 from db.errors import NotFound
 
 # A plain connection or one borrowed from the pool: both work for every helper here.
@@ -91,6 +90,22 @@ SELECT owned.id, owned.user_id, m.role, m.content, m.agent_name, m.metadata::jso
  ORDER BY m.position
 RETURNING id
 """
+# The same, composed into a statement of the run queue (db/runs/sql.py: FINISH_RUN) that
+# defines `message_target (conversation_id, user_id)`; the messages are its $8-$11.
+APPEND_MESSAGES_TO_TARGET = """,
+touched AS (
+    UPDATE conversations c SET updated_at = now()
+      FROM message_target t
+     WHERE c.id = t.conversation_id AND c.user_id = t.user_id AND c.expires_at > now()
+       AND cardinality($8::text[]) > 0
+    RETURNING c.id, c.user_id
+), appended AS (
+    INSERT INTO conversation_messages (conversation_id, user_id, role, content, agent_name, metadata)
+    SELECT touched.id, touched.user_id, m.role, m.content, m.agent_name, m.metadata::jsonb
+      FROM touched, unnest($8::text[], $9::text[], $10::text[], $11::text[]) WITH ORDINALITY
+           AS m(role, content, agent_name, metadata, position)
+     ORDER BY m.position
+)"""
 SELECT_MESSAGES_AFTER = """
 SELECT id, role, content, agent_name, metadata, created_at
   FROM conversation_messages
@@ -228,7 +243,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     return EPOCH + timedelta(microseconds=int(micros)), uuid.UUID(hex=ident)
 
 
-def _message_columns(messages: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[str], list[str | None], list[str]]:
+def message_columns(messages: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[str], list[str | None], list[str]]:
     roles, contents, agents, metadata = [], [], [], []
     for message in messages:
         role = message.get("role")
@@ -282,7 +297,7 @@ async def append_messages(con: Connection, conversation_id: object, user_id: obj
     if not messages:
         await get_owned(con, conversation_id, user_id)
         return
-    roles, contents, agents, metadata = _message_columns(messages)
+    roles, contents, agents, metadata = message_columns(messages)
     rows = await con.fetch(APPEND_MESSAGES, as_uuid(conversation_id), as_uuid(user_id, "user"),
                            roles, contents, agents, metadata)
     if not rows:
@@ -358,6 +373,10 @@ class ConversationService:
                 raise NotFound("conversation", conversation_id)
             # Its thread (checkpoints, workflow and agent states) goes in the same
             # transaction: no checkpoints left behind that the API could no longer reach.
+            # (Imported here: the checkpointer's SQL composes in the run queue's, which
+            # composes in this module's; a top-level import would close that circle.)
+            from db.checkpoint.sql import DELETE_THREAD
+
             await con.execute(DELETE_THREAD, str(cid))
 
     async def append(self, conversation_id: object, user_id: object, messages: list[dict[str, Any]]) -> None:
@@ -424,6 +443,8 @@ class ConversationService:
                 raise NotFound("conversation", conversation_id)
             copied = to_conversation(row)
             await con.execute(COPY_MESSAGES, cid, copied.id)
+            from db.checkpoint.sql import COPY_THREAD  # imported here: see `delete`
+
             await con.execute(COPY_THREAD, str(cid), str(copied.id))
         return copied
 

@@ -59,7 +59,19 @@ class Settings(BaseSettings):
 
     run_lease_seconds: float = Field(default=30.0, gt=0)
     run_max_attempts: int = Field(default=3, ge=1)
-    worker_concurrency: int = Field(default=4, ge=1)
+
+    # Run executors at model latency (issue 9): how many runs a process holds at once, how many
+    # model calls it has in flight, and what bounds a database statement or a whole step.
+    # A run waiting on its model holds no connection, so WORKER_CONCURRENCY is independent of
+    # DB_POOL_MAX_SIZE: steps wait for a pooled connection instead of failing.
+    worker_concurrency: int = Field(default=256, ge=1, le=100_000)
+    # Calls in flight to a remote (OpenAI-compatible) model per process; the offline model is
+    # local code and is not capped.
+    model_max_concurrency: int = Field(default=64, ge=1, le=100_000)
+    # Client-side timeout of every statement on the pool (asyncpg cancels it on the server).
+    db_statement_timeout_seconds: float = Field(default=30.0, gt=0)
+    # A step (node and its checkpoint) that takes longer is abandoned and retried like a lost lease.
+    run_step_timeout_seconds: float = Field(default=300.0, gt=0)
 
     # Documents the person uploads (issue 13): size limit, encryption at rest, optional embeddings.
     # DOCUMENT_ENCRYPTION_KEY is 32 bytes in URL-safe base64; generated and kept in the data dir in

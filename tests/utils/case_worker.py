@@ -61,7 +61,7 @@ async def main(kill: str) -> None:
     saver = KillingSaver(pool, projection=functools.partial(project_case_step, channels=[]), fence=fence, kill=kill)
     runner = ThreadRouter(pool, {"navigator": GraphRunner(await default_graph(pool, settings, fence)),
                                  "case": CaseRunner(build_case_graph(saver))})
-    executor = RunExecutor(pool, settings, runner, fence, concurrency=2, dsn=dsn)
+    executor = RunExecutor(pool, settings, runner, fence, concurrency=2)
     await executor.start()
     loops = start_case_loops(pool, settings, Clock())
     print(READY, file=sys.stderr, flush=True)
