@@ -13,7 +13,8 @@ guessing from `get_state().next`); a run that committed no step yet replays
 its input. Cancel and SIGTERM stop the graph at a step boundary through
 LangGraph's `RunControl` drain; the executor then ends or releases the run.
 
-`start_workers` composes the two: fence, graph, runner and executor.
+`start_workers` composes the two: fence, graph, runner and executor (and routes the runs of
+case threads to the case graph: api/case_runner.py).
 """
 
 from __future__ import annotations
@@ -121,11 +122,11 @@ class GraphRunner:
         except ModelUnavailable as exc:
             if exc.retryable:
                 raise RetryLater(str(exc), exc.retry_after) from exc
-            await self._fail(lease, exc)
+            await self.fail(lease, exc)
             return
         except Exception as exc:
             log.exception("run %s attempt %d failed", run.id, run.attempt)
-            await self._fail(lease, exc)
+            await self.fail(lease, exc)
             return
         if values is None:
             values = (await self.graph.aget_state(config)).values
@@ -135,7 +136,7 @@ class GraphRunner:
         log.info("run %s attempt %d: %s", run.id, run.attempt, stored)
 
     @staticmethod
-    async def _fail(lease: RunLease, exc: BaseException) -> None:
+    async def fail(lease: RunLease, exc: BaseException) -> None:
         """A deterministic failure (a bug, a model's 4xx): the run ends `error`, saying why."""
         reason = describe_failure(exc)
         await lease.finish("error", error=reason, events=[("error", {"error": reason})])
@@ -154,8 +155,12 @@ async def start_workers(pool: asyncpg.Pool, settings: Settings, *, dsn: str | No
     (`dsn` is accepted for earlier callers and unused: the executor listens on a pooled connection.)"""
     fence = RunFence(settings.run_lease_seconds)
     graph = await (graph_factory(fence) if graph_factory is not None else default_graph(pool, settings, fence))
+    from api.case_runner import route_threads  # imported late: it imports this module
+
+    # Conversations run on `graph`, case threads on the case graph (same queue, fence and executors).
+    runner = await route_threads(pool, settings, fence, GraphRunner(graph))
     extra: dict[str, Any] = {"poll_seconds": poll_seconds} if poll_seconds is not None else {}
-    executor = RunExecutor(pool, settings, GraphRunner(graph), fence, concurrency=concurrency,
+    executor = RunExecutor(pool, settings, runner, fence, concurrency=concurrency,
                            worker_id=worker_id, stats=stats, **extra)
     await executor.start()
     return executor
