@@ -13,10 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
-import subprocess
 import sys
-import tempfile
 import uuid
 from pathlib import Path
 
@@ -25,28 +22,12 @@ sys.path.insert(0, str(ROOT))  # run as a file: tests.web.browser is the shared 
 
 from playwright.async_api import Page, async_playwright, expect  # noqa: E402
 
+from scripts.dev.serving import navigator_serve  # noqa: E402
 from tests.web.browser import launch  # noqa: E402
 
-LISTENING = re.compile(r"listening on (http://\S+) ")
 PASSWORD = "a demo passphrase 1"
 APPEAL = "My MRI claim was denied, what now?"
 ANSWER = "The letter came on March 3; it is an employer plan."
-
-
-def start_server(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "JWT_", "LLM_", "OPENAI_"))}
-    env.update(NAVIGATOR_DATA_DIR=str(data_dir), OFFLINE_MODEL_LATENCY_MS="0")
-    navigator = Path(sys.executable).parent / "navigator"
-    command = [str(navigator)] if navigator.exists() else [sys.executable, "-m", "scripts.cli"]
-    process = subprocess.Popen([*command, "serve", "--port", "0"], cwd=ROOT, env=env, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    assert process.stdout is not None
-    for line in process.stdout:
-        match = LISTENING.search(line)
-        if match:
-            return process, match.group(1)
-    process.kill()
-    raise SystemExit("navigator serve stopped before it listened")
 
 
 async def converse(page: Page) -> None:
@@ -91,13 +72,11 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="navigator-screenshots-") as data:
-        process, base = start_server(Path(data))
-        try:
-            asyncio.run(photograph(base, args.out))
-        finally:
-            process.terminate()
-            process.wait(timeout=60)
+    # Nothing of yours: never DATABASE_URL or your model settings, always a throwaway embedded database.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "JWT_", "LLM_", "OPENAI_"))}
+    env["OFFLINE_MODEL_LATENCY_MS"] = "0"
+    with navigator_serve(env, prefix="navigator-screenshots-") as base:
+        asyncio.run(photograph(base, args.out))
     for name in ("sign-in.png", "conversation.png", "mobile.png"):
         print(args.out / name)
     return 0
