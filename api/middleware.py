@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.logging import REQUEST_ID
+from db.scope import ACTING_USER
 
 log = logging.getLogger("api.access")
 REQUEST_ID_HEADER = b"x-request-id"
@@ -38,6 +39,8 @@ class RequestContext:
         given = dict(scope["headers"]).get(REQUEST_ID_HEADER, b"").decode("latin-1")
         request_id = given if SANE_REQUEST_ID.match(given) else uuid.uuid4().hex
         token = REQUEST_ID.set(request_id)
+        # Nobody acts until the request authenticates (api/deps.py), and nobody after it ends.
+        acting = ACTING_USER.set(None)
         started = time.perf_counter()
         status = 500
 
@@ -54,6 +57,7 @@ class RequestContext:
             log.info("%s %s %s", scope["method"], scope["path"], status,
                      extra={"status": status, "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
             REQUEST_ID.reset(token)
+            ACTING_USER.reset(acting)
 
 
 class BodySizeLimit:
