@@ -9,17 +9,16 @@ once and kept in the data dir (0600); with DATABASE_URL the operator does it
 
 from __future__ import annotations
 
-import logging
+import asyncio
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import asyncpg
 
 from db.settings import Settings, load_or_create_secret
 
-log = logging.getLogger(__name__)
-
 SERVICE_ROLE = "navigator_app"
 SERVICE_PASSWORD_FILE = "app_db_password"
+LOGIN_ATTEMPTS = 3
 
 SELECT_ROLE_EXISTS = "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)"
 # Utility statements take no parameters: the server quotes the password (format's %L) and the
@@ -46,7 +45,15 @@ async def enable_service_login(owner: asyncpg.Connection, password: str) -> bool
     if not await owner.fetchval(SELECT_ROLE_EXISTS, SERVICE_ROLE):
         return False
     statement = await owner.fetchval(SELECT_ENABLE_LOGIN, SERVICE_ROLE, password)
-    await owner.execute(statement)
+    for attempt in range(LOGIN_ATTEMPTS):
+        try:
+            await owner.execute(statement)
+            return True
+        except asyncpg.InternalServerError:
+            # "tuple concurrently updated": processes starting together on one data dir.
+            if attempt == LOGIN_ATTEMPTS - 1:
+                raise
+            await asyncio.sleep(0.05 * (attempt + 1))
     return True
 
 

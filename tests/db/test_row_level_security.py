@@ -3,14 +3,19 @@ service role the request handlers connect as can neither own nor bypass anything
 
 from __future__ import annotations
 
+import stat
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
 
 from db.scope import SET_ACTING_USER, UserScopedPool, acting_as
-from db.service_role import SELECT_ROLE_POWERS, SERVICE_ROLE
+from db.service_role import SELECT_ROLE_POWERS, SERVICE_PASSWORD_FILE, SERVICE_ROLE, service_dsn
+from db.settings import Settings
+from tests.conftest import make_settings
 from tests.utils.db import service_role_dsn
 from tests.utils.factories import NewConversation, NewUser
 
@@ -122,3 +127,28 @@ async def test_without_an_acting_user_the_service_role_sees_nothing(pool: asyncp
             await con.execute(SET_ACTING_USER, str(uuid.uuid4()))
             with pytest.raises(asyncpg.InsufficientPrivilegeError):
                 await con.execute("INSERT INTO conversations (user_id, expires_at) VALUES ($1, now())", user)
+
+
+async def test_embedded_mode_makes_the_service_login_and_keeps_its_password_private(
+        migrated_dsn: str, tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, navigator_data_dir=tmp_path)  # type: ignore[call-arg]
+    assert settings.embedded
+    dsn = await service_dsn(settings, migrated_dsn)
+    assert dsn is not None and urlsplit(dsn).username == SERVICE_ROLE
+    kept = tmp_path / SERVICE_PASSWORD_FILE
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert urlsplit(dsn).password == kept.read_text().strip()
+    con = await asyncpg.connect(dsn)
+    try:
+        assert await con.fetchval("SELECT current_user") == SERVICE_ROLE
+    finally:
+        await con.close()
+    # The same password at the next start (the file is read, not remade).
+    assert await service_dsn(settings, migrated_dsn) == dsn
+
+
+async def test_an_external_database_uses_app_database_url_or_none(migrated_dsn: str) -> None:
+    given = service_role_dsn(migrated_dsn)
+    assert await service_dsn(make_settings(migrated_dsn, app_database_url=given), migrated_dsn) == given
+    # Without it nothing is invented for someone else's server: the caller warns and uses the owner.
+    assert await service_dsn(make_settings(migrated_dsn, app_database_url=None), migrated_dsn) is None
