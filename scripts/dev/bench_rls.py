@@ -157,7 +157,7 @@ async def main(users: int, rounds: int) -> None:
             previous = results.get(restricted, (trips, []))
             results[restricted] = (trips, previous[1] + times)
         owner_ms, service_ms = await policy_cost(dsn)
-    load = Path("/proc/loadavg").read_text().split()[:3]
+    load = (await asyncio.to_thread(Path("/proc/loadavg").read_text)).split()[:3]
     for restricted, label in ((False, "owner"), (True, "rls")):
         trips, times = results[restricted]
         print(f"{label:6} round trips/request {trips:5.2f}   ms/request (median of {len(times)} rounds, "
