@@ -172,7 +172,8 @@ async def user_service_check(settings: Settings, dsn: str) -> str:
             async with con.transaction():
                 row = await con.fetchrow(INSERT_USER, f"setup-{uuid.uuid4().hex}@example.com", password_hash,
                                          None, "user")
-                claims = decode_access_token(settings, create_access_token(settings, row["id"]).token)
+                token = create_access_token(settings, row["id"], session_id=uuid.uuid4()).token
+                claims = decode_access_token(settings, token)
                 if claims.user_id != row["id"]:
                     raise RuntimeError("access token does not round-trip")
                 raise _RollBack

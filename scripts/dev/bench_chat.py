@@ -79,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     navigator = Path(sys.executable).parent / "navigator"
     env = dict(os.environ)
     env.setdefault("LLM_PROVIDER", "offline")
+    # Every client registers from 127.0.0.1: more than the per-address registration limit allows.
+    env.setdefault("REGISTER_ADDRESS_ATTEMPTS", "100000")
     if args.worker_concurrency:
         env["WORKER_CONCURRENCY"] = str(args.worker_concurrency)
     with tempfile.TemporaryDirectory(prefix="bench-chat-") as data_dir:
