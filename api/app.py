@@ -23,22 +23,39 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 from api.audit import RequestAudit
-from api.confirmation import ConfirmationSender
+from api.confirmation import ConfirmationSender, SmtpConfirmationSender
 from api.document_intake import DocumentIntake
 from api.errors import COMMON_RESPONSES, install_error_handlers
 from api.lg.service import AgentProtocol
 from api.middleware import BodySizeLimit, RequestContext, SecurityHeaders
 from api.personal_context import document_search
-from api.routes import admin, api_keys, auth, chat, conversations, documents, health, profile, runs, stats
+from api.protocol.assistants import CASE_THREAD_METADATA
+from api.routes import (
+    admin,
+    api_keys,
+    auth,
+    cases,
+    chat,
+    conversations,
+    documents,
+    health,
+    notifications,
+    profile,
+    runs,
+    stats,
+)
 from api.routes.lg import AGENT_PROTOCOL_PREFIX
 from api.routes.lg import routers as agent_protocol_routers
 from api.routes.web import DOCS_CSP, STATIC_PREFIX, install_web
 from db.analytics import AnalyticsService
 from db.api_keys import ApiKeyService
 from db.audit import AuditLog
+from db.cases import CaseService
+from db.clock import Clock
 from db.conversations import ConversationService
 from db.documents import DocumentService
 from db.errors import Unavailable
+from db.notifications import NotificationService
 from db.pool import CONNECTION_ERRORS, create_pool, resolve_dsn
 from db.profiles import ProfileService
 from db.registrations import RegistrationService
@@ -47,6 +64,7 @@ from db.settings import ConfigError, Settings, load_settings
 from db.throttle import AuthThrottle, Budgets
 from db.tokens import TokenService
 from db.users import UserService
+from db.webhooks import WebhookService
 
 log = logging.getLogger("api.app")
 
@@ -54,8 +72,6 @@ log = logging.getLogger("api.app")
 WorkerStarter = Callable[[asyncpg.Pool, Settings, str], Awaitable[Callable[[], Awaitable[None]]]]
 # In-flight steps get this long to finish at shutdown before their leases are left to expire.
 WORKER_DRAIN_SECONDS = 20.0
-# Connections the API itself wants besides the workers' (each executor may hold two).
-API_CONNECTIONS = 10
 # Room for the multipart envelope around an upload of DOCUMENT_MAX_BYTES (boundaries, headers, form fields).
 UPLOAD_ENVELOPE_BYTES = 64 * 1024
 HOUSEKEEPING_INTERVAL_SECONDS = 3600.0
@@ -66,7 +82,7 @@ async def start_in_process_workers(pool: asyncpg.Pool, settings: Settings,
     from api.graph_runner import start_workers  # imported late: tests of the API alone need no graph
 
     workers = await start_workers(pool, settings, dsn=dsn)
-    log.info("in-process workers started (%d executors)", workers.concurrency)
+    log.info("in-process workers started (up to %d runs at once)", workers.concurrency)
 
     async def stop() -> None:
         await workers.stop(drain_seconds=WORKER_DRAIN_SECONDS)
@@ -112,23 +128,27 @@ async def housekeeping_loop(app: FastAPI, interval: float) -> None:
 
 def create_app(settings: Settings | None = None, *, dsn: str | None = None,
                workers: WorkerStarter | None = start_in_process_workers,
-               chat_wait_seconds: float | None = None,
+               chat_wait_seconds: float | None = None, clock: Clock | None = None,
                confirmation_sender: ConfirmationSender | None = None) -> FastAPI:
-    """The app. `workers=None` serves without in-process workers (another process runs them).
-    With a `confirmation_sender`, registration confirms by email (api/confirmation.py)."""
+    """The app. `workers=None` serves without in-process workers (another process runs them,
+    with the timer and outbox loops). `clock`: the one clock of cases, timers and deliveries
+    (tests start it at a fixed time and advance it). With a `confirmation_sender`, registration
+    confirms by email (api/confirmation.py); by default it does over SMTP when the settings say so."""
     settings = settings or load_settings()
+    clock = clock or Clock()
     settings.jwt_secret()  # fail at start, naming the key, rather than at the first login
     settings.document_key()  # likewise for the key of uploaded files
+    settings.check_registration_confirmation()
+    if confirmation_sender is None and settings.confirms_registration_by_email:
+        confirmation_sender = SmtpConfirmationSender(settings)
     if confirmation_sender is not None and settings.public_url is None:
         raise ConfigError("PUBLIC_URL", "is required when registration confirms by email (the links point there)")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         resolved: str = dsn if dsn is not None else await asyncio.to_thread(resolve_dsn, settings)
-        max_size = settings.db_pool_max_size
-        if workers is not None:
-            max_size = max(max_size, 2 * settings.worker_concurrency + API_CONNECTIONS)
-        pool = await open_pool(settings, resolved, max_size)
+        # Runs in flight hold no connection: the workers share the API's pool, whatever their number.
+        pool = await open_pool(settings, resolved, settings.db_pool_max_size)
         app.state.pool = pool
         app.state.users = UserService(pool)
         app.state.tokens = TokenService(pool, refresh_days=settings.refresh_token_expire_days)
@@ -147,9 +167,17 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
         app.state.intake = DocumentIntake(app.state.documents, document_model(settings))
         app.state.api_keys = ApiKeyService(pool)
         app.state.agent_protocol = AgentProtocol(pool, app.state.conversations, app.state.runs)
+        app.state.cases = CaseService(pool, clock, thread_metadata=CASE_THREAD_METADATA)
+        app.state.notifications = NotificationService(pool)
+        app.state.webhooks = WebhookService(pool, settings.document_key())
         await purge_expired_credentials(app)
+        loops = None
         try:
             stop_workers = await workers(pool, settings, resolved) if workers is not None else None
+            if workers is not None:  # the timer and outbox loops run beside the workers
+                from api.case_loops import start_case_loops
+
+                loops = app.state.case_loops = start_case_loops(pool, settings, clock)
         except BaseException:
             await pool.close()
             raise
@@ -159,6 +187,8 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
         finally:
             housekeeping.cancel()
             try:
+                if loops is not None:
+                    await loops.stop()
                 if stop_workers is not None:
                     await stop_workers()
             finally:
@@ -181,11 +211,13 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
                                route_limits={"POST /documents": settings.document_max_bytes + UPLOAD_ENVELOPE_BYTES})],
     )
     app.state.settings = settings
+    app.state.clock = clock
     app.state.confirmation_sender = confirmation_sender
     if chat_wait_seconds is not None:
         app.state.chat_wait_seconds = chat_wait_seconds
     install_error_handlers(app)
-    for module in (auth, api_keys, conversations, runs, chat, documents, profile, health, stats, admin):
+    for module in (auth, api_keys, conversations, runs, chat, documents, profile, cases, notifications, health, stats,
+                   admin):
         app.include_router(module.router)
     for router in agent_protocol_routers:
         app.include_router(router, prefix=AGENT_PROTOCOL_PREFIX)

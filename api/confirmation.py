@@ -6,16 +6,21 @@ creates it, an address that has an account gets a note saying so (sign in, or
 ignore it). Both are sent after the answer, which is the same for both.
 Without a sender, registration creates the account at once.
 
-The sender is anything with `async send(OutgoingEmail)`: the service's SMTP
-sender, or a test's list. A failed send is logged (without the address or the
-link) and the person can register again.
+The sender is anything with `async send(OutgoingEmail)`: `SmtpConfirmationSender`
+(the SMTP_* server of notifications, used when the settings say registration
+confirms by email), or a test's list. A failed send is logged (without the
+address or the link) and the person can register again.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from email.message import EmailMessage
 from typing import Protocol
+
+from api.notify import EMAIL_POLICY, smtp_send
+from db.settings import Settings
 
 log = logging.getLogger("api.confirmation")
 
@@ -31,6 +36,21 @@ class OutgoingEmail:
 
 class ConfirmationSender(Protocol):
     async def send(self, message: OutgoingEmail) -> None: ...
+
+
+class SmtpConfirmationSender:
+    """Sends over the SMTP server notifications use (SMTP_HOST, SMTP_PORT, SMTP_FROM...)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def send(self, message: OutgoingEmail) -> None:
+        mail = EmailMessage(policy=EMAIL_POLICY)
+        mail["From"] = self.settings.smtp_from
+        mail["To"] = message.to
+        mail["Subject"] = message.subject
+        mail.set_content(message.body)
+        await smtp_send(self.settings, mail, message.to)
 
 
 def confirmation_link(public_url: str, token: str) -> str:

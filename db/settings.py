@@ -60,7 +60,19 @@ class Settings(BaseSettings):
 
     run_lease_seconds: float = Field(default=30.0, gt=0)
     run_max_attempts: int = Field(default=3, ge=1)
-    worker_concurrency: int = Field(default=4, ge=1)
+
+    # Run executors at model latency (issue 9): how many runs a process holds at once, how many
+    # model calls it has in flight, and what bounds a database statement or a whole step.
+    # A run waiting on its model holds no connection, so WORKER_CONCURRENCY is independent of
+    # DB_POOL_MAX_SIZE: steps wait for a pooled connection instead of failing.
+    worker_concurrency: int = Field(default=256, ge=1, le=100_000)
+    # Calls in flight to a remote (OpenAI-compatible) model per process; the offline model is
+    # local code and is not capped.
+    model_max_concurrency: int = Field(default=64, ge=1, le=100_000)
+    # Client-side timeout of every statement on the pool (asyncpg cancels it on the server).
+    db_statement_timeout_seconds: float = Field(default=30.0, gt=0)
+    # A step (node and its checkpoint) that takes longer is abandoned and retried like a lost lease.
+    run_step_timeout_seconds: float = Field(default=300.0, gt=0)
 
     # Documents the person uploads (issue 13): size limit, encryption at rest, optional embeddings.
     # DOCUMENT_ENCRYPTION_KEY is 32 bytes in URL-safe base64; generated and kept in the data dir in
@@ -77,19 +89,41 @@ class Settings(BaseSettings):
     # `*` alone allows any origin, without credentials.
     cors_origins: str = ""
 
+    # Cases, durable timers and notifications (issue 16). Every worker process polls due timers
+    # and the notification outbox; NOTIFY_* shape delivery retries (exponential backoff with
+    # jitter, then a dead letter). Email goes out over SMTP only when SMTP_HOST is set. Webhooks
+    # to loopback, private or link-local addresses are refused unless
+    # WEBHOOK_ALLOW_PRIVATE_NETWORKS is true (local development and tests).
+    timer_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    notify_max_attempts: int = Field(default=10, ge=1, le=100)
+    notify_backoff_seconds: float = Field(default=30.0, gt=0)
+    notify_backoff_max_seconds: float = Field(default=6 * 3600.0, gt=0)
+    notify_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    notify_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    webhook_allow_private_networks: bool = False
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "Insurance Navigator <notifications@localhost>"
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+
     # Account protection and the audit trail (issue 14, part A). TRUSTED_PROXIES: addresses or
     # networks (comma-separated) of reverse proxies whose X-Forwarded-For is believed; empty: none,
     # the connecting peer is the client. The *_ATTEMPTS are the budgets of db/throttle.py's leaky
     # buckets: sign-in attempts per account and address (per 5 minutes), failed sign-ins per
     # address (per 15 minutes) and in total (per 10 minutes), registrations per address and in
-    # total (per hour). PUBLIC_URL is the address people open (links in confirmation emails).
-    # AUDIT_RETENTION_DAYS: how long security events are kept.
+    # total (per hour). REGISTRATION_CONFIRMATION: `auto` confirms new accounts by email when
+    # SMTP_HOST is set, `email` always (SMTP_HOST required), `off` never. PUBLIC_URL is the address
+    # people open (the links in confirmation emails). AUDIT_RETENTION_DAYS: how long security
+    # events are kept.
     trusted_proxies: str = ""
     login_account_attempts: int = Field(default=5, ge=1, le=1000)
     login_address_attempts: int = Field(default=30, ge=1, le=1_000_000)
     login_global_attempts: int = Field(default=1000, ge=1, le=100_000_000)
     register_address_attempts: int = Field(default=10, ge=1, le=1_000_000)
     register_global_attempts: int = Field(default=500, ge=1, le=100_000_000)
+    registration_confirmation: Literal["auto", "email", "off"] = "auto"
     registration_confirm_hours: int = Field(default=24, ge=1, le=14 * 24)
     public_url: str | None = None
     audit_retention_days: int = Field(default=365, ge=1, le=3650)
@@ -114,7 +148,8 @@ class Settings(BaseSettings):
             check_database_url(value.get_secret_value())
         return value
 
-    @field_validator("jwt_secret_key", "document_encryption_key", "embedding_model", "public_url", mode="before")
+    @field_validator("jwt_secret_key", "document_encryption_key", "embedding_model", "smtp_host", "smtp_username",
+                     "smtp_password", "public_url", mode="before")
     @classmethod
     def _blank_secret_is_unset(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
@@ -165,6 +200,25 @@ class Settings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
             raise ValueError("must be the service's address, such as https://navigator.example.com")
         return value
+
+    @property
+    def email_enabled(self) -> bool:
+        """Notifications go out by email too (SMTP_HOST is set)."""
+        return self.smtp_host is not None
+
+    @property
+    def confirms_registration_by_email(self) -> bool:
+        return self.registration_confirmation == "email" or (
+            self.registration_confirmation == "auto" and self.smtp_host is not None)
+
+    def check_registration_confirmation(self) -> None:
+        """ConfigError naming what email confirmation of new accounts lacks, if it is on."""
+        if self.registration_confirmation == "email" and self.smtp_host is None:
+            raise ConfigError("SMTP_HOST", "is required when REGISTRATION_CONFIRMATION=email")
+        if self.confirms_registration_by_email and self.public_url is None:
+            raise ConfigError("PUBLIC_URL", "is required when registration confirms by email (SMTP_HOST is set): "
+                              "the address people open, such as https://navigator.example.com; or set "
+                              "REGISTRATION_CONFIRMATION=off")
 
     @property
     def embedded(self) -> bool:

@@ -63,6 +63,7 @@ async def check_environment(ctx: SetupContext) -> str:
         settings = load_settings()
         secret_source = "JWT_SECRET_KEY" if settings.jwt_secret_key else "generated, kept in the data dir (0600)"
         settings.jwt_secret()
+        settings.check_registration_confirmation()
     except ConfigError as exc:
         raise CheckFailed(str(exc)) from None
     ctx.settings = settings

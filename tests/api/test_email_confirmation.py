@@ -4,6 +4,8 @@ else's address first does not keep them out."""
 
 from __future__ import annotations
 
+import asyncio
+import re
 import uuid
 from collections.abc import AsyncIterator
 
@@ -13,6 +15,7 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from db.settings import ConfigError
+from scripts.dev.receivers import SmtpReceiver
 from tests.api.conftest import PASSWORD, client_at, started_app
 from tests.conftest import make_settings
 from tests.utils.mail import RecordingSender
@@ -45,6 +48,35 @@ async def http(mail_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 def test_a_sender_needs_the_public_url(migrated_dsn: str) -> None:
     with pytest.raises(ConfigError, match="PUBLIC_URL"):
         create_app(make_settings(migrated_dsn), dsn=migrated_dsn, workers=None, confirmation_sender=RecordingSender())
+    with pytest.raises(ConfigError, match="^PUBLIC_URL is required when registration confirms by email .* "
+                                          "REGISTRATION_CONFIRMATION=off$"):
+        create_app(make_settings(migrated_dsn, smtp_host="127.0.0.1"), dsn=migrated_dsn, workers=None)
+    with pytest.raises(ConfigError, match="^SMTP_HOST is required when REGISTRATION_CONFIRMATION=email$"):
+        create_app(make_settings(migrated_dsn, registration_confirmation="email", public_url=PUBLIC_URL),
+                   dsn=migrated_dsn, workers=None)
+
+
+async def test_with_smtp_configured_the_link_comes_by_email(migrated_dsn: str) -> None:
+    smtp = SmtpReceiver().start()
+    try:
+        settings = make_settings(migrated_dsn, smtp_host="127.0.0.1", smtp_port=smtp.port, smtp_security="none",
+                                 public_url=PUBLIC_URL, smtp_from="Navigator <accounts@navigator.example.org>")
+        async with started_app(settings, migrated_dsn) as app, client_at(app, "198.51.100.61") as client:
+            email = new_email()
+            answer = await client.post("/auth/register", json={"email": email, "password": PASSWORD})
+            assert answer.status_code == 202 and answer.json()["confirmation_required"] is True
+            for _ in range(100):
+                if smtp.messages:
+                    break
+                await asyncio.sleep(0.05)
+            [message] = smtp.messages
+            assert message["To"] == email and message["From"] == "Navigator <accounts@navigator.example.org>"
+            body = message.get_payload(decode=True).decode()
+            token = re.search(r"/#/confirm/([A-Za-z0-9_-]+)", body).group(1)  # type: ignore[union-attr]
+            assert (await client.post("/auth/confirm", json={"token": token})).status_code == 201
+            assert (await client.post("/auth/login", json={"email": email, "password": PASSWORD})).status_code == 200
+    finally:
+        smtp.stop()
 
 
 async def register(http: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
