@@ -17,9 +17,10 @@ from the second and third: the owner signs in from home during an attack.
 Registrations are limited per address (with the same backoff) and in total.
 
 Attempts are counted before the password is checked, in one transaction that
-locks the buckets (in key order, so concurrent attempts queue instead of
-slipping past a limit); a successful sign-in gives its attempt back. Keys are
-SHA-256 of the limit and its subject: no email or address is kept in clear.
+locks the buckets (in key order, the service-wide one last, so concurrent
+attempts queue instead of slipping past a limit, and never deadlock); a
+successful sign-in gives its attempt back. Keys are SHA-256 of the limit and
+its subject: no email or address is kept in clear.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from db.conversations import Connection
 from db.errors import DatabaseError
 
 # Creates the missing buckets and locks all of them, in key order (no deadlock between attempts).
@@ -162,6 +164,10 @@ def account_key(email: str) -> str:
     return email.strip().lower()
 
 
+async def lock_buckets(con: Connection, keys: list[bytes]) -> dict[bytes, asyncpg.Record]:
+    return {row["key"]: row for row in await con.fetch(LOCK_BUCKETS, keys, KNOWN_ADDRESS_DAYS)}
+
+
 @dataclass(frozen=True)
 class LoginAttempt:
     """A counted sign-in attempt; hand it back to `succeeded` when the password was right."""
@@ -180,10 +186,11 @@ class AuthThrottle:
         where = address_subject(address)
         account = self.limits["login_account"]
         per_address, overall = self.limits["login_address"], self.limits["login_global"]
-        keys = [(account, bucket_key(account, account_key(email), where)),
-                (per_address, bucket_key(per_address, where)), (overall, bucket_key(overall))]
-        await self._take(keys, "sign-in", exempt_when_known=keys[0][1])
-        return LoginAttempt(keys[0][1], tuple(key for _, key in keys))
+        own = (account, bucket_key(account, account_key(email), where))
+        local = [own, (per_address, bucket_key(per_address, where))]
+        shared = (overall, bucket_key(overall))
+        await self._take(local, shared, "sign-in", exempt_when_known=own[1])
+        return LoginAttempt(own[1], tuple(key for _, key in [*local, shared]))
 
     async def succeeded(self, attempt: LoginAttempt) -> None:
         await self.pool.execute(RECORD_SUCCESS, attempt.account_bucket, sorted(attempt.buckets))
@@ -191,21 +198,30 @@ class AuthThrottle:
     async def registration_attempt(self, address: str | None) -> None:
         """Count one registration; Throttled when the address or the service is over its budget."""
         per_address, overall = self.limits["register_address"], self.limits["register_global"]
-        await self._take([(per_address, bucket_key(per_address, address_subject(address))),
-                          (overall, bucket_key(overall))], "registration")
+        await self._take([(per_address, bucket_key(per_address, address_subject(address)))],
+                         (overall, bucket_key(overall)), "registration")
 
-    async def _take(self, keys: list[tuple[Limit, bytes]], action: str, *,
+    async def _take(self, local: list[tuple[Limit, bytes]], shared: tuple[Limit, bytes], action: str, *,
                     exempt_when_known: bytes | None = None) -> None:
-        limits = {key: limit for limit, key in keys}
+        """The attempt's own buckets are locked and weighed first; the service-wide one only when they
+        allow it, and always last (so no deadlock): a flood refused at its address never queues on
+        the service's row."""
+        limits = {key: limit for limit, key in local}
         async with self.pool.acquire() as con, con.transaction():
-            rows = {row["key"]: row for row in await con.fetch(LOCK_BUCKETS, list(limits), KNOWN_ADDRESS_DAYS)}
+            rows = await lock_buckets(con, list(limits))
             # The account's own address (it signed in from there lately) is held to the account's limit only.
             known = exempt_when_known is not None and rows[exempt_when_known]["known"]
-            ordered = sorted(limits)
-            states = [BucketState(limits[key], rows[key]["level"], rows[key]["idle_seconds"],
-                                  exempt=known and key != exempt_when_known) for key in ordered]
-            decision = decide(states)
-            await con.execute(SET_LEVELS, ordered, decision.levels)
+
+            def weigh() -> Decision:
+                return decide([BucketState(limits[key], rows[key]["level"], rows[key]["idle_seconds"],
+                                           exempt=known and key != exempt_when_known) for key in sorted(limits)])
+
+            decision = weigh()
+            if decision.allowed:
+                limits[shared[1]] = shared[0]
+                rows |= await lock_buckets(con, [shared[1]])
+                decision = weigh()
+            await con.execute(SET_LEVELS, sorted(limits), decision.levels)
         if not decision.allowed:
             raise Throttled(action, max(1, math.ceil(decision.retry_after)))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
-from db.throttle import AuthThrottle, BucketState, Budgets, Limit, Throttled, address_subject, decide
+from db.throttle import AuthThrottle, BucketState, Budgets, Limit, Throttled, address_subject, bucket_key, decide
 
 PAIR = Limit("login_account", 5, 300)
 ADDRESS = Limit("login_address", 30, 900, penalize_refused=True)
@@ -65,3 +65,13 @@ async def test_buckets_hold_no_email_or_address_and_stale_ones_go(pool: asyncpg.
     assert await pool.fetchval("SELECT count(*) FROM auth_throttle WHERE last_success_at IS NULL") == 0
     assert await pool.fetchval("SELECT count(*) FROM auth_throttle WHERE last_success_at IS NOT NULL") == 1
     await throttle.login_attempt("gone@example.com", "198.51.100.2")  # drained and forgotten
+
+
+async def test_an_attempt_refused_at_its_address_leaves_the_service_wide_bucket_alone(pool: asyncpg.Pool) -> None:
+    throttle = AuthThrottle(pool, Budgets(login_address=1))
+    overall = bucket_key(throttle.limits["login_global"])
+    await pool.execute("DELETE FROM auth_throttle WHERE key = $1", overall)
+    await throttle.login_attempt("first@example.com", "203.0.113.77")
+    with pytest.raises(Throttled):
+        await throttle.login_attempt("second@example.com", "203.0.113.77")
+    assert await pool.fetchval("SELECT level FROM auth_throttle WHERE key = $1", overall) == 1
