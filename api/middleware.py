@@ -3,11 +3,11 @@
 `RequestContext` gives each request an id (kept from a sane X-Request-ID,
 else new), returns it in the response, works out the client's address
 (api/client_address.py: TRUSTED_PROXIES decides when X-Forwarded-For is
-believed) and logs one line per request without headers, body or query string
-(api/logging.py escapes the path: it is decoded, so it may hold a newline). `BodySizeLimit` answers 413 when a body is
-over MAX_REQUEST_BYTES (an upload route's own limit for it): at once from
-Content-Length, or while reading a chunked body, before the route sees more
-than the limit.
+believed) and logs one line per request without headers, body or query
+string (api/logging.py escapes the path: it is decoded, so it may hold a
+newline). `BodySizeLimit` answers 413 when a body is over MAX_REQUEST_BYTES
+(an upload route's own limit for it): at once from Content-Length, or while
+reading a chunked body, before the route sees more than the limit.
 """
 
 from __future__ import annotations

@@ -121,7 +121,7 @@ def decode_access_token(settings: Settings, token: str) -> AccessClaims:
     return _to_claims(claims, max_lifetime_seconds=settings.access_token_expire_minutes * 60)
 
 
-def _to_claims(claims: dict[str, Any], *, max_lifetime_seconds: int, now: float | None = None) -> AccessClaims:
+def _to_claims(claims: dict[str, Any], *, max_lifetime_seconds: int) -> AccessClaims:
     if any(name not in claims for name in REQUIRED_CLAIMS) or claims["typ"] != ACCESS_TOKEN_TYPE:
         raise InvalidAccessToken("not an access token")
     jti, exp, iat = claims["jti"], claims["exp"], claims["iat"]
@@ -129,7 +129,7 @@ def _to_claims(claims: dict[str, Any], *, max_lifetime_seconds: int, now: float 
         raise InvalidAccessToken("invalid claims")
     # Same clock and no leeway, like nbf: a token from the future, or one meant to outlive
     # the lifetime we issue, was not made by this service.
-    if iat > (now if now is not None else datetime.now(UTC).timestamp()):
+    if iat > datetime.now(UTC).timestamp():
         raise InvalidAccessToken("issued in the future")
     if exp - iat > max_lifetime_seconds:
         raise InvalidAccessToken("lifetime above ACCESS_TOKEN_EXPIRE_MINUTES")
