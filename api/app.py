@@ -49,7 +49,7 @@ from api.routes.lg import routers as agent_protocol_routers
 from api.routes.web import DOCS_CSP, STATIC_PREFIX, install_web
 from db.analytics import AnalyticsService
 from db.api_keys import ApiKeyService
-from db.audit import AuditLog
+from db.audit import AuditLog, purge_audit_events
 from db.cases import CaseService
 from db.clock import Clock
 from db.conversations import ConversationService
@@ -58,10 +58,10 @@ from db.errors import Unavailable
 from db.notifications import NotificationService
 from db.pool import CONNECTION_ERRORS, create_pool, resolve_dsn
 from db.profiles import ProfileService
-from db.registrations import RegistrationService
+from db.registrations import RegistrationService, purge_expired_registrations
 from db.runs.service import RunService
 from db.settings import ConfigError, Settings, load_settings
-from db.throttle import AuthThrottle, Budgets
+from db.throttle import AuthThrottle, Budgets, purge_stale_buckets
 from db.tokens import TokenService
 from db.users import UserService
 from db.webhooks import WebhookService
@@ -75,6 +75,8 @@ WORKER_DRAIN_SECONDS = 20.0
 # Room for the multipart envelope around an upload of DOCUMENT_MAX_BYTES (boundaries, headers, form fields).
 UPLOAD_ENVELOPE_BYTES = 64 * 1024
 HOUSEKEEPING_INTERVAL_SECONDS = 3600.0
+# Each (connection, settings) -> rows deleted, in a transaction of its own.
+ACCOUNT_PURGES = (purge_stale_buckets, purge_expired_registrations, purge_audit_events)
 
 
 async def start_in_process_workers(pool: asyncpg.Pool, settings: Settings,
@@ -113,9 +115,9 @@ async def purge_expired_credentials(app: FastAPI) -> None:
     agree on who runs it. Best effort: a database that is down now is not a reason to stop."""
     try:
         await app.state.tokens.purge_expired()
-        await app.state.throttle.purge_stale()
-        await app.state.registrations.purge_expired()
-        await app.state.audit_log.purge(app.state.settings.audit_retention_days)
+        for purge in ACCOUNT_PURGES:
+            async with app.state.pool.acquire() as con, con.transaction():
+                await purge(con, app.state.settings)
     except CONNECTION_ERRORS + (Unavailable, asyncpg.UndefinedTableError) as exc:
         log.warning("skipped credential housekeeping: %s", type(exc).__name__)
 

@@ -6,8 +6,9 @@ time, whom it concerns (`user_id`), who acted when that was someone else
 (`actor_id`, an administrator), the client's address and the request id. Never a
 password, token, key or message text: `details` holds ids and short labels.
 
-Rows cannot be changed or deleted (a trigger refuses), except by `purge`, which
-declares AUDIT_RETENTION_DAYS for its own transaction and deletes what is older.
+Rows cannot be changed or deleted (a trigger refuses), except by
+`purge_audit_events`, which declares AUDIT_RETENTION_DAYS for its transaction and
+deletes what is older.
 Rows have no foreign key to `users`: the trail outlives a deleted account.
 Administrators read it newest first with a keyset cursor.
 """
@@ -24,6 +25,7 @@ from typing import Any, Literal
 import asyncpg
 
 from db.conversations import Connection
+from db.settings import Settings
 
 INSERT_AUDIT_EVENT = """
 INSERT INTO audit_events (event, user_id, actor_id, client_address, request_id, details)
@@ -128,12 +130,12 @@ class AuditLog:
         items = [to_event(row) for row in rows[:limit]]
         return AuditPage(items, str(items[-1].id) if len(rows) > limit else None)
 
-    async def purge(self, retention_days: int) -> int:
-        """Delete events older than `retention_days`; how many went."""
-        async with self.pool.acquire() as con, con.transaction():
-            await con.execute(DECLARE_RETENTION, retention_days)
-            status = await con.execute(DELETE_EXPIRED_AUDIT_EVENTS, retention_days)
-        return int(status.split()[-1])
+
+
+async def purge_audit_events(con: Connection, settings: Settings) -> int:
+    """A retention purge, inside the caller's transaction: events older than AUDIT_RETENTION_DAYS; rows deleted."""
+    await con.execute(DECLARE_RETENTION, settings.audit_retention_days)
+    return int((await con.execute(DELETE_EXPIRED_AUDIT_EVENTS, settings.audit_retention_days)).split()[-1])
 
 
 def decode_cursor(cursor: str) -> int:

@@ -19,6 +19,7 @@ import asyncpg
 
 from db.conversations import Connection
 from db.errors import Conflict, DatabaseError
+from db.settings import Settings
 from db.users import INSERT_USER_IF_FREE
 
 INSERT_PENDING_IF_FREE = """
@@ -94,5 +95,8 @@ class RegistrationService:
             raise Conflict("this address already has an account: sign in", pending["email"])
         return Confirmed(created["id"], pending["email"])
 
-    async def purge_expired(self) -> None:
-        await self.pool.execute(DELETE_EXPIRED_PENDING)
+
+
+async def purge_expired_registrations(con: Connection, settings: Settings) -> int:
+    """A retention purge: registrations whose link expired unopened; rows deleted."""
+    return int((await con.execute(DELETE_EXPIRED_PENDING)).split()[-1])

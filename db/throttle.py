@@ -35,6 +35,7 @@ import asyncpg
 
 from db.conversations import Connection
 from db.errors import DatabaseError
+from db.settings import Settings
 
 # Creates the missing buckets and locks all of them, in key order (no deadlock between attempts).
 LOCK_BUCKETS = """
@@ -65,6 +66,8 @@ DELETE FROM auth_throttle
 KNOWN_ADDRESS_DAYS = 30
 # A penalised bucket holds at most two budgets less one attempt: the wait never exceeds one window.
 PENALTY_CEILING = 2.0
+# The windows are fixed (the budgets are settings); the longest decides when a bucket has drained.
+LONGEST_WINDOW_SECONDS = 3600.0
 # IPv6 clients get a /64 each; counting them per /64 keeps one host from posing as millions.
 IPV6_SUBJECT_PREFIX = 64
 
@@ -98,8 +101,9 @@ class Budgets:
             "login_account": Limit("login_account", self.login_account, 300),
             "login_address": Limit("login_address", self.login_address, 900, penalize_refused=True),
             "login_global": Limit("login_global", self.login_global, 600),
-            "register_address": Limit("register_address", self.register_address, 3600, penalize_refused=True),
-            "register_global": Limit("register_global", self.register_global, 3600),
+            "register_address": Limit("register_address", self.register_address, LONGEST_WINDOW_SECONDS,
+                                      penalize_refused=True),
+            "register_global": Limit("register_global", self.register_global, LONGEST_WINDOW_SECONDS),
         }
 
 
@@ -225,7 +229,10 @@ class AuthThrottle:
         if not decision.allowed:
             raise Throttled(action, max(1, math.ceil(decision.retry_after)))
 
-    async def purge_stale(self) -> None:
-        """Buckets that have drained, and addresses not signed in from for KNOWN_ADDRESS_DAYS, go."""
-        longest = max(limit.window_seconds for limit in self.limits.values())
-        await self.pool.execute(DELETE_STALE_BUCKETS, PENALTY_CEILING * longest, KNOWN_ADDRESS_DAYS)
+
+
+async def purge_stale_buckets(con: Connection, settings: Settings) -> int:
+    """A retention purge: buckets that have drained (untouched for two of the longest windows), unless
+    they remember an address the account signed in from in the last KNOWN_ADDRESS_DAYS; rows deleted."""
+    status = await con.execute(DELETE_STALE_BUCKETS, PENALTY_CEILING * LONGEST_WINDOW_SECONDS, KNOWN_ADDRESS_DAYS)
+    return int(status.split()[-1])

@@ -5,7 +5,18 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
-from db.throttle import AuthThrottle, BucketState, Budgets, Limit, Throttled, address_subject, bucket_key, decide
+from db.settings import Settings
+from db.throttle import (
+    AuthThrottle,
+    BucketState,
+    Budgets,
+    Limit,
+    Throttled,
+    address_subject,
+    bucket_key,
+    decide,
+    purge_stale_buckets,
+)
 
 PAIR = Limit("login_account", 5, 300)
 ADDRESS = Limit("login_address", 30, 900, penalize_refused=True)
@@ -61,7 +72,8 @@ async def test_buckets_hold_no_email_or_address_and_stale_ones_go(pool: asyncpg.
     rows = await pool.fetch("SELECT key::text AS key FROM auth_throttle")
     assert rows and not any("example" in row["key"] or "198.51" in row["key"] for row in rows)
     await pool.execute("UPDATE auth_throttle SET updated_at = now() - interval '3 hours'")
-    await throttle.purge_stale()
+    async with pool.acquire() as con:
+        assert await purge_stale_buckets(con, Settings(_env_file=None)) == 4  # type: ignore[call-arg]
     assert await pool.fetchval("SELECT count(*) FROM auth_throttle WHERE last_success_at IS NULL") == 0
     assert await pool.fetchval("SELECT count(*) FROM auth_throttle WHERE last_success_at IS NOT NULL") == 1
     await throttle.login_attempt("gone@example.com", "198.51.100.2")  # drained and forgotten
