@@ -13,6 +13,7 @@ import pytest
 from fastapi import FastAPI
 
 from api.app import create_app, start_in_process_workers
+from db.scratch import create_database, drop_database
 from db.settings import Settings
 
 PASSWORD = "correct horse battery staple"
@@ -43,6 +44,14 @@ def client_at(application: FastAPI, address: str = "127.0.0.1") -> httpx.AsyncCl
     """A client whose connection comes from `address` (what the throttles and the audit trail see)."""
     transport = httpx.ASGITransport(app=application, client=(address, 50_000))
     return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+@pytest.fixture(scope="module")
+async def serve_dsn(admin_dsn: str) -> AsyncIterator[str]:
+    """An empty database for the module's `navigator serve` process, which migrates it as it starts."""
+    dsn = await create_database(admin_dsn)
+    yield dsn
+    await drop_database(admin_dsn, dsn)
 
 
 @pytest.fixture(scope="module")
