@@ -131,7 +131,6 @@ class AuditLog:
         return AuditPage(items, str(items[-1].id) if len(rows) > limit else None)
 
 
-
 async def purge_audit_events(con: Connection, settings: Settings) -> int:
     """A retention purge, inside the caller's transaction: events older than AUDIT_RETENTION_DAYS; rows deleted."""
     await con.execute(DECLARE_RETENTION, settings.audit_retention_days)

@@ -96,7 +96,6 @@ class RegistrationService:
         return Confirmed(created["id"], pending["email"])
 
 
-
 async def purge_expired_registrations(con: Connection, settings: Settings) -> int:
     """A retention purge: registrations whose link expired unopened; rows deleted."""
     return int((await con.execute(DELETE_EXPIRED_PENDING)).split()[-1])

@@ -230,7 +230,6 @@ class AuthThrottle:
             raise Throttled(action, max(1, math.ceil(decision.retry_after)))
 
 
-
 async def purge_stale_buckets(con: Connection, settings: Settings) -> int:
     """A retention purge: buckets that have drained (untouched for two of the longest windows), unless
     they remember an address the account signed in from in the last KNOWN_ADDRESS_DAYS; rows deleted."""
