@@ -126,9 +126,12 @@ BEGIN
     -- Tables that later migrations create (as this same owner) get the same grants.
     EXECUTE 'ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO navigator_app';
     EXECUTE 'ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO navigator_app';
-    -- Not the service role's: accounts (every password hash; sign-in reads them as the owner),
-    -- login throttling and the migration history. The knowledge base is shared and read-only.
-    EXECUTE 'REVOKE ALL ON users, login_throttle, schema_migrations FROM navigator_app';
+    -- Not the service role's: accounts and registrations (every password hash; sign-in reads
+    -- them as the owner), throttling, the audit trail (written and read for admins as the owner:
+    -- its admin policy trusts a setting any role may set) and the migration history. The
+    -- knowledge base is shared and read-only.
+    EXECUTE 'REVOKE ALL ON users, pending_registrations, auth_throttle, audit_events, schema_migrations '
+            'FROM navigator_app';
     EXECUTE 'REVOKE INSERT, UPDATE, DELETE ON knowledge_documents FROM navigator_app';
     IF current_setting('server_version_num')::int < 150000 THEN
         EXECUTE 'REVOKE ALL ON checkpoint_tuples FROM navigator_app';
