@@ -30,6 +30,30 @@ SELECT r.rolsuper, r.rolbypassrls, r.rolcreaterole, r.rolcreatedb,
        (SELECT count(*) FROM pg_class c WHERE c.relowner = r.oid) AS owned_relations
   FROM pg_roles r WHERE r.rolname = $1
 """
+# The login a connection uses (APP_DATABASE_URL's user): the service role or a member of it,
+# and no more powerful than it.
+SELECT_LOGIN_POWERS = """
+SELECT current_user AS login, pg_has_role(current_user, $1, 'MEMBER') AS member, r.rolsuper, r.rolbypassrls,
+       (SELECT count(*) FROM pg_class c WHERE c.relowner = r.oid) AS owned_relations
+  FROM pg_roles r WHERE r.rolname = current_user
+"""
+# Tables with a user_id column whose rows no policy guards (migrations forgot one).
+SELECT_UNGUARDED_TABLES = """
+SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')
+   AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'user_id' AND NOT a.attisdropped)
+   AND NOT (c.relrowsecurity AND EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid))
+ ORDER BY c.relname
+"""
+SELECT_GUARDED_TABLE_COUNT = """
+SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = current_schema() AND c.relrowsecurity AND EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid)
+"""
+
+
+def powerless(powers: asyncpg.Record) -> bool:
+    """Neither superuser nor BYPASSRLS, and owner of nothing: policies bind it."""
+    return not powers["rolsuper"] and not powers["rolbypassrls"] and powers["owned_relations"] == 0
 
 
 def with_login(dsn: str, user: str, password: str) -> str:
