@@ -103,12 +103,12 @@ def document_model(settings: Settings) -> BaseChatModel | None:
     return model_from_settings(settings)
 
 
-async def open_pool(settings: Settings, dsn: str, max_size: int) -> asyncpg.Pool:
+async def open_pool(settings: Settings, dsn: str, max_size: int, setting: str = "DATABASE_URL") -> asyncpg.Pool:
     try:
-        return await create_pool(settings, dsn, max_size=max_size)
+        return await create_pool(settings, dsn, max_size=max_size, setting=setting)
     except Unavailable as exc:
         log.warning("%s; starting anyway, routes answer 503 until it is back", exc)
-        return await create_pool(settings, dsn, min_size=0, max_size=max_size)
+        return await create_pool(settings, dsn, min_size=0, max_size=max_size, setting=setting)
 
 
 async def open_service_pool(settings: Settings, owner_dsn: str) -> asyncpg.Pool | None:
@@ -123,7 +123,7 @@ async def open_service_pool(settings: Settings, owner_dsn: str) -> asyncpg.Pool 
         log.warning("row-level security is not enforced: requests use the owner's connection "
                     "(set APP_DATABASE_URL to a login of role %s; README, Row-level security)", SERVICE_ROLE)
         return None
-    return await open_pool(settings, dsn, settings.db_pool_max_size)
+    return await open_pool(settings, dsn, settings.db_pool_max_size, setting="APP_DATABASE_URL")
 
 
 async def close_pools(*pools: asyncpg.Pool | None) -> None:
