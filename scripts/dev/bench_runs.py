@@ -51,7 +51,8 @@ if __name__ == "__main__" and __package__ in (None, ""):
 import asyncpg
 
 from db.embedded import start_embedded
-from scripts.dev.pressure import SECRET, migrated_database, queue_runs, settings_for, wait_settled
+from db.scratch import create_migrated_database
+from scripts.dev.pressure import SECRET, queue_runs, settings_for, wait_settled
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -165,7 +166,7 @@ def ratio_line(label: str, count: int, elapsed: float, t1_seconds: float, succee
 
 
 async def ours(admin: str, counts: list[int], processes: int, latency_ms: int) -> list[dict]:
-    dsn = await migrated_database(admin)
+    dsn = await create_migrated_database(admin, "bench")
     env = service_env(dsn, latency_ms)
     if processes == 1:
         procs = [Process(["serve", "--port", "0"], env, "listening on")]
@@ -218,7 +219,7 @@ async def round_trips(admin: str, count: int, latency_ms: int) -> dict:
             Counting.sent["statements"] += len(args)
             return await super()._executemany(query, args, *rest, **kwargs)
 
-    dsn = await migrated_database(admin)
+    dsn = await create_migrated_database(admin, "bench")
     settings = settings_for(dsn, offline_model_latency_ms=latency_ms)
     pool = await create_pool(settings, dsn, connection_class=Counting)
     stats = BatchStats()
