@@ -2,7 +2,8 @@
 
 Every user-owned table has a policy keyed on the transaction-local setting
 `app.user_id` (migration row_level_security). The API marks the acting user
-once per request (`acting_as`, from the authenticated caller); `UserScopedPool`
+once per request (`set_acting_user`, when it has authenticated the caller;
+`acting_as` for a block in scripts and tests); `UserScopedPool`
 wraps the pool that connects as the restricted service role and opens every
 transaction with `set_config('app.user_id', $1, true)`, so the setting lives
 exactly as long as the transaction (`SET LOCAL` semantics) and works behind a
@@ -28,11 +29,6 @@ SET_ACTING_USER = "SELECT set_config('app.user_id', $1, true)"
 
 # Public for the one place that brackets a whole request (api/middleware.py RequestContext).
 ACTING_USER: ContextVar[uuid.UUID | None] = ContextVar("navigator_acting_user", default=None)
-
-
-def acting_user() -> uuid.UUID | None:
-    """The user whose rows the current request may see, or None (no rows at all)."""
-    return ACTING_USER.get()
 
 
 def set_acting_user(user_id: uuid.UUID | None) -> None:
