@@ -122,6 +122,14 @@ async def test_without_an_acting_user_the_service_role_sees_nothing(pool: asyncp
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             await con.execute("SET row_security = off; SELECT count(*) FROM conversations")
         await con.execute("RESET row_security")
+        # Nor can it take the policies off, become the owner, or make objects of its own.
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await con.execute("ALTER TABLE conversations DISABLE ROW LEVEL SECURITY")
+        owner = await pool.fetchval("SELECT tableowner FROM pg_tables WHERE tablename = 'conversations'")
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await con.execute(f'SET ROLE "{owner}"')
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await con.execute("CREATE TABLE mine (id int)")
         # Writing another user's row is refused too (WITH CHECK), not only reading it.
         async with con.transaction():
             await con.execute(SET_ACTING_USER, str(uuid.uuid4()))
