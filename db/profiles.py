@@ -54,7 +54,8 @@ class Profile:
 
 
 def to_profile(row: asyncpg.Record | None) -> Profile:
-    return Profile(**dict(row)) if row is not None else Profile()
+    """The profile in a row that has SELECT_PROFILE's columns (and maybe others); empty for None."""
+    return Profile(**{name: row[name] for name in Profile.__dataclass_fields__}) if row is not None else Profile()
 
 
 async def read_profile(con: asyncpg.Connection | asyncpg.Pool, user_id: uuid.UUID) -> Profile:
