@@ -7,7 +7,7 @@ so it is not asked in every conversation; what the person says in a conversation
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -50,7 +50,8 @@ class Profile:
 
     def known(self) -> dict[str, Any]:
         """The fields that are set (what the agents may treat as known)."""
-        return {key: value for key, value in asdict(self).items() if key in PROFILE_FIELDS and value is not None}
+        # getattr, not dataclasses.asdict: asdict deep-copies every field, and this runs before every answer.
+        return {key: value for key in PROFILE_FIELDS if (value := getattr(self, key)) is not None}
 
 
 def to_profile(row: asyncpg.Record | None) -> Profile:
