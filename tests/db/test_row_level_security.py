@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 import asyncpg
 import pytest
 
-from db.scope import SET_ACTING_USER, UserScopedPool, acting_as
+from db.batch import StatementBatcher
+from db.scope import SET_ACTING_USER, UserScopedPool, acting_as, scoped
 from db.service_role import SELECT_ROLE_POWERS, SERVICE_PASSWORD_FILE, SERVICE_ROLE, service_dsn
 from db.settings import Settings
 from tests.conftest import make_settings
@@ -160,3 +161,10 @@ async def test_an_external_database_uses_app_database_url_or_none(migrated_dsn: 
     assert await service_dsn(make_settings(migrated_dsn, app_database_url=given), migrated_dsn) == given
     # Without it nothing is invented for someone else's server: the caller warns and uses the owner.
     assert await service_dsn(make_settings(migrated_dsn, app_database_url=None), migrated_dsn) is None
+
+
+async def test_a_batcher_refuses_the_request_pool(service_pool: asyncpg.Pool) -> None:
+    """A batch is one transaction, hence one acting user: on the request pool it would read one
+    user's rows for another's request."""
+    with pytest.raises(TypeError, match="owner's pool"):
+        StatementBatcher(scoped(service_pool), "SELECT 1")
