@@ -232,6 +232,14 @@ def _message_columns(messages: Sequence[Mapping[str, Any]]) -> tuple[list[str], 
     return roles, contents, agents, metadata
 
 
+async def insert_conversation(con: Connection, user_id: uuid.UUID, title: str | None, metadata: dict[str, Any],
+                              ttl_hours: int) -> Conversation:
+    """A new conversation of the user, in the caller's transaction (POST /chat creates it with its run)."""
+    row = await con.fetchrow(INSERT_CONVERSATION, user_id, title, metadata, ttl_hours)
+    assert row is not None
+    return to_conversation(row)
+
+
 async def get_owned(con: Connection, conversation_id: object, user_id: object) -> asyncpg.Record:
     """The conversation row; NotFound when missing, another user's, or past `expires_at`."""
     row = await con.fetchrow(SELECT_OWNED_CONVERSATION, as_uuid(conversation_id), as_uuid(user_id, "user"))
@@ -280,10 +288,8 @@ class ConversationService:
 
     async def create(self, user_id: object, title: str | None = None,
                      metadata: dict[str, Any] | None = None) -> Conversation:
-        row = await self.pool.fetchrow(INSERT_CONVERSATION, as_uuid(user_id, "user"), title,
-                                       metadata or {}, self.ttl_hours)
-        assert row is not None
-        return to_conversation(row)
+        async with self.pool.acquire() as con:
+            return await insert_conversation(con, as_uuid(user_id, "user"), title, metadata or {}, self.ttl_hours)
 
     async def get(self, conversation_id: object, user_id: object) -> Conversation:
         async with self.pool.acquire() as con:

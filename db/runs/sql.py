@@ -36,6 +36,10 @@ INSERT_RUN = _INSERT_RUN_AND_EVENT + _SELECT_RUN_COLUMNS + "\n  FROM inserted\n"
 SELECT_RUN_BY_IDEMPOTENCY_KEY = _SELECT_RUN_COLUMNS + """
   FROM runs WHERE user_id = $1 AND idempotency_key = $2
 """
+# POST /chat with an Idempotency-Key: requests with one key of one user take turns (until their
+# transaction ends), so a retry racing the original finds its run instead of creating a second
+# conversation. Transaction-scoped, so it is safe behind a transaction-mode pooler.
+LOCK_IDEMPOTENCY_KEY = "SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text || ' ' || $2::text, 0))"
 SELECT_OWNED_RUN = _SELECT_RUN_COLUMNS + """
   FROM runs
  WHERE id = $1 AND user_id = $2""" + _CONVERSATION_LIVE + "\n"
