@@ -34,6 +34,7 @@ from db.api_keys import ApiKeyService
 from db.conversations import ConversationService
 from db.documents import DocumentService
 from db.errors import Unavailable
+from db.lifecycle.scheduler import CleanupSchedule
 from db.pool import CONNECTION_ERRORS, create_pool, resolve_dsn
 from db.profiles import ProfileService
 from db.runs.service import RunService
@@ -127,10 +128,15 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
         except BaseException:
             await pool.close()
             raise
+        # Expired data is deleted by the processes that run workers (one of them at a time).
+        app.state.cleanup = CleanupSchedule(pool, settings)
+        if workers is not None:
+            app.state.cleanup.start()
         try:
             yield
         finally:
             try:
+                await app.state.cleanup.stop()
                 if stop_workers is not None:
                     await stop_workers()
             finally:

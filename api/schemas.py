@@ -271,12 +271,30 @@ class HealthOut(BaseModel):
     database: Literal["connected", "unavailable"]
 
 
+class ExpiredOut(BaseModel):
+    """Past their expiry and not deleted yet: the next cleanup pass deletes them (those waiting for a
+    run in flight once it settles)."""
+
+    conversations: int
+    waiting_for_runs: int
+    messages: int
+    runs: int
+    documents: int
+
+
+class CleanupOut(BaseModel):
+    conversation_ttl_hours: int
+    cleanup_interval_seconds: int
+    expired: ExpiredOut
+
+
 class StatsOut(BaseModel):
     users: dict[str, int]
     conversations: int
     messages: int
     runs: dict[str, int]
     analytics_events: dict[str, int]
+    retention: CleanupOut
 
 
 class ErrorOut(BaseModel):

@@ -143,6 +143,37 @@ SELECT $2, user_id, role, content, agent_name, metadata, created_at
 COUNT_CONVERSATIONS = "SELECT count(*) FROM conversations WHERE expires_at > now()"
 COUNT_MESSAGES = "SELECT count(*) FROM conversation_messages"
 
+# --- expiry: the cleanup job (db/lifecycle/cleanup.py) deletes what expired ---------------
+
+# Fragments of the cleanup's one statement per batch. `expired (id)`: a batch of expired
+# conversations, oldest expiry first, once the statement's `cleanup_lock` is held ($2 the batch
+# size). One with a run pending or running waits until the run settles; a row another transaction
+# holds (a run finishing, a delete) is skipped, never waited for.
+EXPIRED_BATCH = """
+expired AS (
+    SELECT c.id FROM conversations c
+     WHERE (SELECT held FROM cleanup_lock) AND c.expires_at <= now()
+       AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.conversation_id = c.id AND r.status IN ('pending', 'running'))
+     ORDER BY c.expires_at
+     LIMIT $2
+       FOR UPDATE OF c SKIP LOCKED
+)"""
+# Last: the conversations go, taking their messages, runs (with their events and protocol
+# options) and document links along (ON DELETE CASCADE).
+DELETE_EXPIRED_BATCH = """,
+expired_conversations AS (DELETE FROM conversations WHERE id = ANY (ARRAY(SELECT id FROM expired)) RETURNING id)"""
+# What the cleanup has still to delete (admin /stats, `navigator cleanup --dry-run`).
+COUNT_EXPIRED = """
+SELECT count(*) AS conversations,
+       count(*) FILTER (WHERE EXISTS (SELECT 1 FROM runs r WHERE r.conversation_id = c.id
+                                        AND r.status IN ('pending', 'running'))) AS waiting_for_runs,
+       coalesce(sum((SELECT count(*) FROM conversation_messages m WHERE m.conversation_id = c.id)), 0)::bigint
+           AS messages,
+       coalesce(sum((SELECT count(*) FROM runs r WHERE r.conversation_id = c.id)), 0)::bigint AS runs
+  FROM conversations c
+ WHERE c.expires_at <= now()
+"""
+
 MESSAGE_ROLES = ("user", "assistant", "system")
 MAX_PAGE_SIZE = 100
 DEFAULT_TTL_HOURS = 24

@@ -108,6 +108,28 @@ DELETE FROM documents d
    AND NOT EXISTS (SELECT 1 FROM document_conversations l WHERE l.document_id = d.id)
 RETURNING d.id
 """
+# A fragment of the cleanup's statement (db/lifecycle/cleanup.py): the documents a batch of expired
+# conversations (`expired (id)`) takes with it: attached to one of them, to no conversation outside
+# the batch, and not uploaded for the whole account.
+DELETE_DOCUMENTS_OF_EXPIRED = """,
+expired_documents AS (
+    DELETE FROM documents d
+     WHERE NOT d.standalone
+       AND d.id IN (SELECT l.document_id FROM document_conversations l
+                     WHERE l.conversation_id = ANY (ARRAY(SELECT id FROM expired)))
+       AND NOT EXISTS (SELECT 1 FROM document_conversations l
+                        WHERE l.document_id = d.id AND l.conversation_id <> ALL (ARRAY(SELECT id FROM expired)))
+    RETURNING d.id
+)"""
+# How many documents the cleanup will delete with the expired conversations (a dry run, /stats).
+COUNT_DOCUMENTS_ONLY_OF_EXPIRED = """
+SELECT count(*) FROM documents d
+ WHERE NOT d.standalone
+   AND d.id IN (SELECT l.document_id FROM document_conversations l
+                  JOIN conversations c ON c.id = l.conversation_id WHERE c.expires_at <= now())
+   AND NOT EXISTS (SELECT 1 FROM document_conversations l JOIN conversations c ON c.id = l.conversation_id
+                    WHERE l.document_id = d.id AND c.expires_at > now())
+"""
 # What the agents may read for one conversation: documents attached to it and those uploaded
 # for the whole account; every one of the person's documents when `$3` (they asked about them).
 SELECT_CONTEXT_DOCUMENTS = """

@@ -17,6 +17,11 @@ INSERT INTO risk_detections (conversation_id, user_id, message_id, category, sev
 VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (conversation_id, message_id, category) DO NOTHING
 """
+# Detections quote the person's words: they go with their conversations (account deletion; and
+# a fragment of the expiry cleanup's statement, for its batch `expired (id)`).
+DELETE_RISKS_OF_THREADS = "DELETE FROM risk_detections WHERE conversation_id = ANY($1::text[])"
+DELETE_RISKS_OF_EXPIRED = """,
+expired_risks AS (DELETE FROM risk_detections WHERE conversation_id = ANY (ARRAY(SELECT id::text FROM expired)))"""
 SELECT_RISK_DETECTIONS = """
 SELECT id, conversation_id, user_id, message_id, category, severity, excerpt, detected_at
 FROM risk_detections WHERE conversation_id = $1 ORDER BY id

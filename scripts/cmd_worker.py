@@ -12,6 +12,7 @@ import signal
 import sys
 
 from api.graph_runner import start_workers
+from db.lifecycle.scheduler import CleanupSchedule
 from db.pool import create_pool, resolve_dsn
 from db.runs.queue import runs_table_exists
 from db.settings import load_settings
@@ -48,9 +49,12 @@ async def run_worker(concurrency: int | None) -> int:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
         workers = await start_workers(pool, settings, dsn=dsn, concurrency=executors)
+        cleanup = CleanupSchedule(pool, settings)
+        cleanup.start()
         print(f"worker {workers.worker_id} ready with {executors} executors", file=sys.stderr, flush=True)
         await stop.wait()
         print(f"worker {workers.worker_id} draining", file=sys.stderr, flush=True)
+        await cleanup.stop()
         await workers.stop(drain_seconds=DRAIN_SECONDS)
     finally:
         await pool.close()

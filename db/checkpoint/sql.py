@@ -157,6 +157,15 @@ WITH gone_checkpoints AS (DELETE FROM checkpoints WHERE thread_id = ANY($1::text
 DELETE FROM workflow_states WHERE conversation_id = ANY($1::text[])
 """
 
+# A fragment of the expiry cleanup's statement (db/lifecycle/cleanup.py): the threads of its
+# batch of expired conversations `expired (id)` go, as DELETE_THREADS does.
+DELETE_THREADS_OF_EXPIRED = """,
+expired_checkpoints AS (DELETE FROM checkpoints WHERE thread_id = ANY (ARRAY(SELECT id::text FROM expired))),
+expired_blobs AS (DELETE FROM checkpoint_blobs WHERE thread_id = ANY (ARRAY(SELECT id::text FROM expired))),
+expired_writes AS (DELETE FROM checkpoint_writes WHERE thread_id = ANY (ARRAY(SELECT id::text FROM expired))),
+expired_agents AS (DELETE FROM agent_states WHERE conversation_id = ANY (ARRAY(SELECT id::text FROM expired))),
+expired_workflows AS (DELETE FROM workflow_states WHERE conversation_id = ANY (ARRAY(SELECT id::text FROM expired)))"""
+
 # Blobs stay: a live thread's next step may still reference them (they go with
 # delete_thread / prune). Writes go with their checkpoints, not as orphans, since a
 # running step may have saved writes whose checkpoint has not committed yet.
