@@ -25,7 +25,7 @@ from api.errors import COMMON_RESPONSES, install_error_handlers
 from api.lg.service import AgentProtocol
 from api.middleware import BodySizeLimit, RequestContext, SecurityHeaders
 from api.personal_context import document_search
-from api.routes import api_keys, auth, chat, conversations, documents, health, profile, runs, stats
+from api.routes import account, api_keys, auth, chat, conversations, documents, health, profile, runs, stats
 from api.routes.lg import AGENT_PROTOCOL_PREFIX
 from api.routes.lg import routers as agent_protocol_routers
 from api.routes.web import DOCS_CSP, STATIC_PREFIX, install_web
@@ -161,7 +161,7 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
     if chat_wait_seconds is not None:
         app.state.chat_wait_seconds = chat_wait_seconds
     install_error_handlers(app)
-    for module in (auth, api_keys, conversations, runs, chat, documents, profile, health, stats):
+    for module in (auth, api_keys, conversations, runs, chat, documents, profile, account, health, stats):
         app.include_router(module.router)
     for router in agent_protocol_routers:
         app.include_router(router, prefix=AGENT_PROTOCOL_PREFIX)

@@ -115,6 +115,13 @@ class LoginRequest(StrictModel):
                         AfterValidator(clean_text)]
 
 
+class DeleteAccountRequest(StrictModel):
+    """The account's password again: deleting everything takes more than a token someone may have copied."""
+
+    password: Annotated[str, Field(min_length=1, max_length=MAX_PASSWORD_LENGTH, pattern=NO_NUL),
+                        AfterValidator(clean_text)]
+
+
 class RefreshRequest(StrictModel):
     refresh_token: Annotated[str, Field(min_length=1, max_length=512, pattern=NO_NUL), AfterValidator(clean_text)]
 

@@ -162,6 +162,57 @@ expired AS (
 # options) and document links along (ON DELETE CASCADE).
 DELETE_EXPIRED_BATCH = """,
 expired_conversations AS (DELETE FROM conversations WHERE id = ANY (ARRAY(SELECT id FROM expired)) RETURNING id)"""
+
+# --- the account export and import (db/lifecycle/transfer.py) ------------------------------
+
+EXPORT_CONVERSATIONS = """
+SELECT id, title, pinned, metadata, created_at, updated_at, expires_at
+  FROM conversations WHERE user_id = $1 ORDER BY created_at, id
+"""
+IMPORT_CONVERSATIONS = """
+INSERT INTO conversations (user_id, id, title, pinned, metadata, created_at, updated_at, expires_at)
+SELECT $1, r.id, r.title, r.pinned, r.metadata, r.created_at, r.updated_at, r.expires_at
+  FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(value, ord),
+       jsonb_to_record(e.value) AS r(id uuid, title text, pinned boolean, metadata jsonb, created_at timestamptz,
+                                     updated_at timestamptz, expires_at timestamptz)
+ ORDER BY e.ord
+ON CONFLICT (id) DO NOTHING
+"""
+# Which of these ids are the user's conversations (after an import: an id someone else holds is not).
+SELECT_OWNED_AMONG = "SELECT id FROM conversations WHERE user_id = $1 AND id = ANY($2::uuid[])"
+SELECT_USER_CONVERSATION_IDS = "SELECT id FROM conversations WHERE user_id = $1"
+EXPORT_MESSAGES = """
+SELECT id, conversation_id, role, content, agent_name, metadata, created_at
+  FROM conversation_messages WHERE user_id = $1 ORDER BY id
+"""
+# A message already stored (same conversation, time, role and words) is not stored again ($3 the
+# user's conversations). The first statement keeps each message's id where that id is free; the
+# second stores the rest under new ids (a database whose ids have run elsewhere).
+_IMPORT_MESSAGES_FROM = """
+  FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(value, ord),
+       jsonb_to_record(e.value) AS r(id bigint, conversation_id uuid, role text, content text, agent_name text,
+                                     metadata jsonb, created_at timestamptz)
+ WHERE r.conversation_id = ANY($3::uuid[])
+   AND NOT EXISTS (SELECT 1 FROM conversation_messages m
+                    WHERE m.conversation_id = r.conversation_id AND m.created_at = r.created_at
+                      AND m.role = r.role AND m.content = r.content)
+ ORDER BY e.ord"""
+IMPORT_MESSAGES_KEEPING_IDS = """
+INSERT INTO conversation_messages (user_id, id, conversation_id, role, content, agent_name, metadata, created_at)
+OVERRIDING SYSTEM VALUE
+SELECT $1, r.id, r.conversation_id, r.role, r.content, r.agent_name, r.metadata, r.created_at""" \
+    + _IMPORT_MESSAGES_FROM + """
+ON CONFLICT (id) DO NOTHING
+"""
+IMPORT_MESSAGES_NEW_IDS = """
+INSERT INTO conversation_messages (user_id, conversation_id, role, content, agent_name, metadata, created_at)
+SELECT $1, r.conversation_id, r.role, r.content, r.agent_name, r.metadata, r.created_at""" \
+    + _IMPORT_MESSAGES_FROM + "\n"
+# After ids were given explicitly: the next message is numbered past every stored one.
+ADVANCE_MESSAGE_IDS = """
+SELECT setval(s, greatest((SELECT max(id) FROM conversation_messages), pg_sequence_last_value(s), 1))
+  FROM CAST(pg_get_serial_sequence('conversation_messages', 'id') AS regclass) AS s
+"""
 # What the cleanup has still to delete (admin /stats, `navigator cleanup --dry-run`).
 COUNT_EXPIRED = """
 SELECT count(*) AS conversations,

@@ -258,3 +258,37 @@ _DELETE_SETTLED = """
 SELECT t.status, t.resumed, EXISTS (SELECT 1 FROM deleted) AS deleted FROM target t
 """
 DELETE_OWNED_SETTLED_RUN = _DELETE_TARGET + _CONVERSATION_LIVE + _DELETE_SETTLED
+
+# --- the account export, import and erasure (db/lifecycle) ---------------------------------
+
+# What a run was, without the queue's mechanics (lease, worker, event counter, queue position).
+EXPORT_RUNS = """
+SELECT id, conversation_id, kind, resumes_run_id, status, input, output, error, idempotency_key, attempt,
+       lost_attempts, steps, created_at, updated_at, started_at, finished_at
+  FROM runs WHERE user_id = $1 ORDER BY created_at, seq
+"""
+# Runs move in settled: one that was pending or running where it was exported cannot continue here
+# (its worker and lease stayed there), so it arrives cancelled. $3 the conversations that are the
+# user's; a run of any other is skipped.
+IMPORT_RUNS = """
+INSERT INTO runs (user_id, id, conversation_id, kind, resumes_run_id, status, input, output, error, idempotency_key,
+                  attempt, lost_attempts, steps, created_at, updated_at, started_at, finished_at)
+SELECT $1, r.id, r.conversation_id, r.kind, r.resumes_run_id,
+       CASE WHEN r.status IN ('pending', 'running') THEN 'cancelled' ELSE r.status END,
+       r.input, r.output, r.error, r.idempotency_key, r.attempt, r.lost_attempts, r.steps, r.created_at,
+       r.updated_at, r.started_at,
+       CASE WHEN r.status IN ('pending', 'running') THEN coalesce(r.finished_at, r.updated_at) ELSE r.finished_at END
+  FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(value, ord),
+       jsonb_to_record(e.value) AS r(id uuid, conversation_id uuid, kind text, resumes_run_id uuid, status text,
+                                     input jsonb, output jsonb, error text, idempotency_key text, attempt integer,
+                                     lost_attempts integer, steps integer, created_at timestamptz,
+                                     updated_at timestamptz, started_at timestamptz, finished_at timestamptz)
+ WHERE r.conversation_id = ANY($3::uuid[])
+ ORDER BY e.ord
+ON CONFLICT DO NOTHING
+"""
+# First in an account's erasure: its runs in flight, locked in the order a finishing run takes its
+# locks (its run, then its conversation), so the erasure waits for it instead of deadlocking.
+LOCK_USER_RUNS_IN_FLIGHT = """
+SELECT id FROM runs WHERE user_id = $1 AND status IN ('pending', 'running', 'interrupted') ORDER BY id FOR UPDATE
+"""
