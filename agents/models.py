@@ -2,11 +2,17 @@
 
 Nodes call models through `invoke_structured` / `invoke_text`, which turn a
 server that is down, slow or failing into one `ModelUnavailable` error with a
-clear reason instead of a hang or a stack of client internals.
+clear reason instead of a hang or a stack of client internals. The error says
+whether trying again later may succeed (`retryable`: a 408/409/429/5xx, a
+timeout, a refused connection) and how long the server asked to wait
+(`retry_after`, from its Retry-After header): the run executor retries those
+itself, visibly, so the client library is built without retries for it.
 """
 
 from __future__ import annotations
 
+import email.utils
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -22,8 +28,17 @@ DEFAULT_MAX_RETRIES = 2
 M = TypeVar("M", bound=BaseModel)
 
 
+# HTTP statuses worth another try later: timeout, conflict, rate limit, server errors.
+RETRYABLE_STATUSES = frozenset({408, 409, 429})
+
+
 class ModelUnavailable(RuntimeError):
     """The language model could not answer (unreachable, timed out, error status, unusable output)."""
+
+    def __init__(self, message: str, *, retryable: bool = False, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after = retry_after
 
 
 def build_model(
@@ -35,29 +50,65 @@ def build_model(
     model_name: str | None = None,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
     max_retries: int = DEFAULT_MAX_RETRIES,
+    max_concurrency: int | None = None,
 ) -> BaseChatModel:
     """`offline` (deterministic rules) or `openai` (any OpenAI-compatible server).
 
     The OpenAI client retries connection errors, 408/409/429 and 5xx with
-    exponential backoff (`max_retries`), and gives up after `timeout` seconds
-    per attempt.
+    exponential backoff (`max_retries`; 0 leaves retrying to the caller), and
+    gives up after `timeout` seconds per attempt. `max_concurrency` caps its
+    requests in flight (its HTTP connections); the others wait for a free one,
+    without a time limit, before their own timeout starts.
     """
     if provider == "offline":
         return OfflineChatModel(latency_ms=latency_ms)
     if provider == "openai":
+        import httpx
         from langchain_openai import ChatOpenAI
 
+        extra: dict[str, Any] = {}
+        if max_concurrency is not None:
+            limits = httpx.Limits(max_connections=max_concurrency, max_keepalive_connections=max_concurrency)
+            extra["http_async_client"] = httpx.AsyncClient(limits=limits)
         return ChatOpenAI(
             model=model_name or "gpt-4o-mini",
             base_url=base_url,
             api_key=api_key or "not-needed",  # type: ignore[arg-type]  # local servers often need none
-            timeout=timeout,
+            timeout=httpx.Timeout(timeout, pool=None),
             max_retries=max_retries,
             temperature=0,
+            **extra,
         )
     raise ValueError(f"LLM_PROVIDER must be 'offline' or 'openai', not {provider!r}")
 
 
+def _retry_after(exc: BaseException) -> float | None:
+    """Seconds the server asked to wait (Retry-After: seconds or an HTTP date; retry-after-ms)."""
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None
+    try:
+        if headers.get("retry-after-ms"):
+            return max(float(headers["retry-after-ms"]) / 1000, 0.0)
+        value = headers.get("retry-after")
+        if not value:
+            return None
+        try:
+            return max(float(value), 0.0)
+        except ValueError:
+            when = email.utils.parsedate_to_datetime(value)
+            return max(when.timestamp() - time.time(), 0.0)
+    except (TypeError, ValueError):
+        return None
+
+
+def _unavailable(model: BaseChatModel, exc: BaseException) -> ModelUnavailable:
+    name = type(exc).__name__
+    status = getattr(exc, "status_code", None)
+    retryable = ("Timeout" in name or "Connection" in name
+                 or (isinstance(status, int) and (status in RETRYABLE_STATUSES or status >= 500)))
+    return ModelUnavailable(_describe(model, exc), retryable=retryable, retry_after=_retry_after(exc))
 Embed = Callable[[list[str]], Awaitable[list[list[float]]]]
 
 
@@ -97,12 +148,15 @@ def _messages(system: str, payload: str) -> list[BaseMessage]:
 
 async def invoke_structured(model: BaseChatModel, schema: type[M], system: str, payload: str) -> M:
     try:
-        result: Any = await model.with_structured_output(schema).ainvoke(_messages(system, payload))
+        if isinstance(model, OfflineChatModel):  # local code: call it, not the chat-model machinery
+            result: Any = schema.model_validate_json(await model.answer(system, payload))
+        else:
+            result = await model.with_structured_output(schema).ainvoke(_messages(system, payload))
     except ValidationError as exc:
         raise ModelUnavailable(f"language model returned output that does not fit {schema.__name__}: "
                                f"{exc.error_count()} problem(s)") from None
     except Exception as exc:
-        raise ModelUnavailable(_describe(model, exc)) from exc
+        raise _unavailable(model, exc) from exc
     if isinstance(result, dict):
         result = schema.model_validate(result)
     if not isinstance(result, schema):
@@ -112,7 +166,9 @@ async def invoke_structured(model: BaseChatModel, schema: type[M], system: str, 
 
 async def invoke_text(model: BaseChatModel, system: str, payload: str) -> str:
     try:
+        if isinstance(model, OfflineChatModel):  # local code: call it, not the chat-model machinery
+            return await model.answer(system, payload)
         message = await model.ainvoke(_messages(system, payload))
     except Exception as exc:
-        raise ModelUnavailable(_describe(model, exc)) from exc
+        raise _unavailable(model, exc) from exc
     return str(message.content)

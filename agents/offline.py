@@ -54,6 +54,10 @@ _QUERY_HINTS = {
 def _payload(messages: Sequence[BaseMessage]) -> tuple[str, dict[str, Any]]:
     system = next((str(m.content) for m in messages if isinstance(m, SystemMessage)), "")
     body = str(messages[-1].content) if messages else "{}"
+    return _task_and_payload(system, body)
+
+
+def _task_and_payload(system: str, body: str) -> tuple[str, dict[str, Any]]:
     try:
         payload = json.loads(body)
     except json.JSONDecodeError:
@@ -95,6 +99,10 @@ def respond(task: str, payload: dict[str, Any]) -> str:
         return json.dumps(plan)
     if task == "communicator":
         return compose_reply(payload.get("plan") or {}, payload.get("documents") or [])
+    if task == "letter":
+        from agents.case.letter import compose_letter  # the case's strategy agent
+
+        return compose_letter(payload)
     return "I can help with health-insurance questions."
 
 
@@ -106,6 +114,18 @@ class OfflineChatModel(BaseChatModel):
     @property
     def _llm_type(self) -> str:
         return "offline-rules"
+
+    async def answer(self, system: str, payload: str) -> str:
+        """The text this model answers a system prompt and a JSON payload with, called directly.
+
+        What `ainvoke` returns too, without the chat-model machinery around it
+        (callbacks, config, message objects): the agents' helpers in
+        `agents.models` call this, which keeps the offline model's CPU cost per
+        call to the rules themselves. (The work is the same; only the plumbing goes.)
+        """
+        if self.latency_ms:
+            await asyncio.sleep(self.latency_ms / 1000)
+        return respond(*_task_and_payload(system, payload))
 
     def _result(self, messages: list[BaseMessage]) -> ChatResult:
         task, payload = _payload(messages)
@@ -129,4 +149,8 @@ class OfflineChatModel(BaseChatModel):
         """Parse the JSON this model writes into the schema (what a tool-calling model would return)."""
         parse: Callable[[BaseMessage], BaseModel] = lambda message: schema.model_validate_json(  # noqa: E731
             str(message.content))
-        return self | RunnableLambda(parse)
+
+        async def aparse(message: BaseMessage) -> BaseModel:  # in the loop, not in a worker thread
+            return parse(message)
+
+        return self | RunnableLambda(parse, afunc=aparse)

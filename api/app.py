@@ -25,16 +25,33 @@ from api.errors import COMMON_RESPONSES, install_error_handlers
 from api.lg.service import AgentProtocol
 from api.middleware import BodySizeLimit, RequestContext, SecurityHeaders
 from api.personal_context import document_search
-from api.routes import account, api_keys, auth, chat, conversations, documents, health, profile, runs, stats
+from api.protocol.assistants import CASE_THREAD_METADATA
+from api.routes import (
+    account,
+    api_keys,
+    auth,
+    cases,
+    chat,
+    conversations,
+    documents,
+    health,
+    notifications,
+    profile,
+    runs,
+    stats,
+)
 from api.routes.lg import AGENT_PROTOCOL_PREFIX
 from api.routes.lg import routers as agent_protocol_routers
 from api.routes.web import DOCS_CSP, STATIC_PREFIX, install_web
 from db.analytics import AnalyticsService
 from db.api_keys import ApiKeyService
+from db.cases import CaseService
+from db.clock import Clock
 from db.conversations import ConversationService
 from db.documents import DocumentService
 from db.errors import Unavailable
 from db.lifecycle.scheduler import CleanupSchedule
+from db.notifications import NotificationService
 from db.pool import CONNECTION_ERRORS, create_pool, resolve_dsn
 from db.profiles import ProfileService
 from db.runs.service import RunService
@@ -42,6 +59,7 @@ from db.settings import Settings, load_settings
 from db.throttle import LoginThrottle
 from db.tokens import TokenService
 from db.users import UserService
+from db.webhooks import WebhookService
 
 log = logging.getLogger("api.app")
 
@@ -49,8 +67,6 @@ log = logging.getLogger("api.app")
 WorkerStarter = Callable[[asyncpg.Pool, Settings, str], Awaitable[Callable[[], Awaitable[None]]]]
 # In-flight steps get this long to finish at shutdown before their leases are left to expire.
 WORKER_DRAIN_SECONDS = 20.0
-# Connections the API itself wants besides the workers' (each executor may hold two).
-API_CONNECTIONS = 10
 # Room for the multipart envelope around an upload of DOCUMENT_MAX_BYTES (boundaries, headers, form fields).
 UPLOAD_ENVELOPE_BYTES = 64 * 1024
 
@@ -60,7 +76,7 @@ async def start_in_process_workers(pool: asyncpg.Pool, settings: Settings,
     from api.graph_runner import start_workers  # imported late: tests of the API alone need no graph
 
     workers = await start_workers(pool, settings, dsn=dsn)
-    log.info("in-process workers started (%d executors)", workers.concurrency)
+    log.info("in-process workers started (up to %d runs at once)", workers.concurrency)
 
     async def stop() -> None:
         await workers.stop(drain_seconds=WORKER_DRAIN_SECONDS)
@@ -97,19 +113,20 @@ async def purge_expired_credentials(app: FastAPI) -> None:
 
 def create_app(settings: Settings | None = None, *, dsn: str | None = None,
                workers: WorkerStarter | None = start_in_process_workers,
-               chat_wait_seconds: float | None = None) -> FastAPI:
-    """The app. `workers=None` serves without in-process workers (another process runs them)."""
+               chat_wait_seconds: float | None = None, clock: Clock | None = None) -> FastAPI:
+    """The app. `workers=None` serves without in-process workers (another process runs them,
+    with the timer and outbox loops). `clock`: the one clock of cases, timers and deliveries
+    (tests start it at a fixed time and advance it)."""
     settings = settings or load_settings()
+    clock = clock or Clock()
     settings.jwt_secret()  # fail at start, naming the key, rather than at the first login
     settings.document_key()  # likewise for the key of uploaded files
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         resolved: str = dsn if dsn is not None else await asyncio.to_thread(resolve_dsn, settings)
-        max_size = settings.db_pool_max_size
-        if workers is not None:
-            max_size = max(max_size, 2 * settings.worker_concurrency + API_CONNECTIONS)
-        pool = await open_pool(settings, resolved, max_size)
+        # Runs in flight hold no connection: the workers share the API's pool, whatever their number.
+        pool = await open_pool(settings, resolved, settings.db_pool_max_size)
         app.state.pool = pool
         app.state.users = UserService(pool)
         app.state.tokens = TokenService(pool, refresh_days=settings.refresh_token_expire_days)
@@ -122,9 +139,17 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
         app.state.intake = DocumentIntake(app.state.documents, document_model(settings))
         app.state.api_keys = ApiKeyService(pool)
         app.state.agent_protocol = AgentProtocol(pool, app.state.conversations, app.state.runs)
+        app.state.cases = CaseService(pool, clock, thread_metadata=CASE_THREAD_METADATA)
+        app.state.notifications = NotificationService(pool)
+        app.state.webhooks = WebhookService(pool, settings.document_key())
         await purge_expired_credentials(app)
+        loops = None
         try:
             stop_workers = await workers(pool, settings, resolved) if workers is not None else None
+            if workers is not None:  # the timer and outbox loops run beside the workers
+                from api.case_loops import start_case_loops
+
+                loops = app.state.case_loops = start_case_loops(pool, settings, clock)
         except BaseException:
             await pool.close()
             raise
@@ -137,6 +162,8 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
         finally:
             try:
                 await app.state.cleanup.stop()
+                if loops is not None:
+                    await loops.stop()
                 if stop_workers is not None:
                     await stop_workers()
             finally:
@@ -158,10 +185,12 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
                                route_limits={"POST /documents": settings.document_max_bytes + UPLOAD_ENVELOPE_BYTES})],
     )
     app.state.settings = settings
+    app.state.clock = clock
     if chat_wait_seconds is not None:
         app.state.chat_wait_seconds = chat_wait_seconds
     install_error_handlers(app)
-    for module in (auth, api_keys, conversations, runs, chat, documents, profile, account, health, stats):
+    for module in (auth, api_keys, conversations, runs, chat, documents, profile, account, cases, notifications,
+                   health, stats):
         app.include_router(module.router)
     for router in agent_protocol_routers:
         app.include_router(router, prefix=AGENT_PROTOCOL_PREFIX)

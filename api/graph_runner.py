@@ -3,14 +3,18 @@
 `GraphRunner` is the `RunOne` callable that `db.runs.executor.RunExecutor`
 hands each claimed run to. It drives the graph with `durability="sync"`; the
 checkpointer's `RunFence` fences every checkpoint by the run's attempt and
-logs `node_finished` in the checkpoint's own transaction, so a worker that
-froze and lost its lease cannot commit anything. A run found with an expired
+logs `node_finished` in the checkpoint's own statement, so a worker that
+froze and lost its lease cannot commit anything. A model failure that may pass
+(429, 5xx, timeout) is handed to the executor as `RetryLater`, which pauses
+the run (honouring Retry-After) and runs it again from its last checkpoint;
+any other failure ends the run `error`. A run found with an expired
 lease continues from its last checkpoint with `None` as input (never by
 guessing from `get_state().next`); a run that committed no step yet replays
 its input. Cancel and SIGTERM stop the graph at a step boundary through
 LangGraph's `RunControl` drain; the executor then ends or releases the run.
 
-`start_workers` composes the two: fence, graph, runner and executor.
+`start_workers` composes the two: fence, graph, runner and executor (and routes the runs of
+case threads to the case graph: api/case_runner.py).
 """
 
 from __future__ import annotations
@@ -26,8 +30,11 @@ from langgraph.errors import GraphDrained
 from langgraph.runtime import RunControl
 
 from agents.graph import resume_input, user_input
+from agents.models import ModelUnavailable
 from agents.outcome import RunOutcome, outcome_from_state
-from db.runs.executor import NOT_RUN_FAILURES, RunExecutor
+from api.orchestrator import build_orchestrator, model_from_settings
+from db.batch import BatchStats
+from db.runs.executor import NOT_RUN_FAILURES, RetryLater, RunExecutor
 from db.runs.fence import RunFence
 from db.runs.lease import RunLease
 from db.runs.model import Event, Run
@@ -96,9 +103,7 @@ class GraphRunner:
         control = RunControl()
         lease.on_halt(control.request_drain)
         config = run_config(run)
-        last = await self.graph.checkpointer.aget_tuple(
-            {"configurable": {"thread_id": str(run.conversation_id), "checkpoint_ns": ""}})
-        lease.versions_seen = dict(last.checkpoint.get("versions_seen", {})) if last is not None else {}
+        # The fence learns which nodes already finished from the checkpoint the graph loads.
         values: Mapping[str, Any] | None = None
         try:
             async for mode, chunk in self.graph.astream(graph_input(run, lease.steps), config,
@@ -112,10 +117,14 @@ class GraphRunner:
             return  # stopped at a step boundary: the executor ends or releases the run
         except NOT_RUN_FAILURES:
             raise
+        except ModelUnavailable as exc:
+            if exc.retryable:
+                raise RetryLater(str(exc), exc.retry_after) from exc
+            await self.fail(lease, exc)
+            return
         except Exception as exc:
             log.exception("run %s attempt %d failed", run.id, run.attempt)
-            reason = describe_failure(exc)
-            await lease.finish("error", error=reason, events=[("error", {"error": reason})])
+            await self.fail(lease, exc)
             return
         if values is None:
             values = (await self.graph.aget_state(config)).values
@@ -124,22 +133,32 @@ class GraphRunner:
                                     messages=conversation_messages(run, outcome))
         log.info("run %s attempt %d: %s", run.id, run.attempt, stored)
 
+    @staticmethod
+    async def fail(lease: RunLease, exc: BaseException) -> None:
+        """A deterministic failure (a bug, a model's 4xx): the run ends `error`, saying why."""
+        reason = describe_failure(exc)
+        await lease.finish("error", error=reason, events=[("error", {"error": reason})])
+
 
 async def default_graph(pool: asyncpg.Pool, settings: Settings, fence: RunFence) -> Any:
-    from api.orchestrator import build_orchestrator
-
-    return await build_orchestrator(pool, settings, fence=fence)
+    # No retries inside the model client: the executor retries, and logs each one in the run.
+    return await build_orchestrator(pool, settings, fence=fence, model=model_from_settings(settings, max_retries=0))
 
 
 async def start_workers(pool: asyncpg.Pool, settings: Settings, *, dsn: str | None = None,
                         concurrency: int | None = None, worker_id: str | None = None,
-                        graph_factory: GraphFactory | None = None,
-                        poll_seconds: float | None = None) -> RunExecutor:
-    """Build the fence, the graph on it and the runner, and start an executor that drives them."""
+                        graph_factory: GraphFactory | None = None, poll_seconds: float | None = None,
+                        stats: BatchStats | None = None) -> RunExecutor:
+    """Build the fence, the graph on it and the runner, and start an executor that drives them.
+    (`dsn` is accepted for earlier callers and unused: the executor listens on a pooled connection.)"""
     fence = RunFence(settings.run_lease_seconds)
     graph = await (graph_factory(fence) if graph_factory is not None else default_graph(pool, settings, fence))
-    extra = {"poll_seconds": poll_seconds} if poll_seconds is not None else {}
-    executor = RunExecutor(pool, settings, GraphRunner(graph), fence, concurrency=concurrency,
-                           worker_id=worker_id, dsn=dsn, **extra)
+    from api.case_runner import route_threads  # imported late: it imports this module
+
+    # Conversations run on `graph`, case threads on the case graph (same queue, fence and executors).
+    runner = await route_threads(pool, settings, fence, GraphRunner(graph))
+    extra: dict[str, Any] = {"poll_seconds": poll_seconds} if poll_seconds is not None else {}
+    executor = RunExecutor(pool, settings, runner, fence, concurrency=concurrency,
+                           worker_id=worker_id, stats=stats, **extra)
     await executor.start()
     return executor

@@ -12,21 +12,28 @@ from langgraph.graph.state import CompiledStateGraph
 
 from agents.graph import build_graph
 from agents.kb import shipped_documents
-from agents.models import build_model
+from agents.models import DEFAULT_MAX_RETRIES, build_model
 from agents.projection import project_step
+from api.case_tracking import ConversationCases
 from api.personal_context import personal_context
+from api.protocol.assistants import CASE_THREAD_METADATA
+from db.cases import CaseService
 from db.checkpoint import AsyncpgSaver
+from db.clock import SYSTEM_CLOCK, Clock
 from db.knowledge import KnowledgeSearch, LoadResult, upsert_documents
 from db.risk import RiskLog
 from db.runs.fence import RunFence
 from db.settings import Settings
 
 
-def model_from_settings(settings: Settings) -> BaseChatModel:
+def model_from_settings(settings: Settings, *, max_retries: int = DEFAULT_MAX_RETRIES) -> BaseChatModel:
+    """The configured model; a remote one has at most MODEL_MAX_CONCURRENCY calls in flight.
+    `max_retries=0` for the run executor, which retries itself and logs each retry in the run."""
     api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
     return build_model(settings.llm_provider, latency_ms=settings.offline_model_latency_ms,
                        base_url=settings.openai_base_url, api_key=api_key, model_name=settings.llm_model,
-                       timeout=settings.llm_timeout_seconds)
+                       timeout=settings.llm_timeout_seconds, max_retries=max_retries,
+                       max_concurrency=settings.model_max_concurrency)
 
 
 async def ensure_shipped_knowledge(pool: asyncpg.Pool) -> LoadResult:
@@ -41,6 +48,7 @@ async def build_orchestrator(
     *,
     fence: RunFence | None = None,
     model: BaseChatModel | None = None,
+    clock: Clock | None = None,
 ) -> CompiledStateGraph:
     """The compiled graph, checkpointed by `AsyncpgSaver` with the workflow/agent projection
     (and, for the run executor, the `RunFence` of the runs it holds)."""
@@ -52,4 +60,5 @@ async def build_orchestrator(
         retriever=KnowledgeSearch(pool),
         risk_recorder=RiskLog(pool),
         personal=personal_context(pool, settings),
+        cases=ConversationCases(CaseService(pool, clock or SYSTEM_CLOCK, thread_metadata=CASE_THREAD_METADATA)),
     )

@@ -301,6 +301,10 @@ class StatsOut(BaseModel):
     messages: int
     runs: dict[str, int]
     analytics_events: dict[str, int]
+    cases: int = 0
+    timers: dict[str, int] = Field(default_factory=dict, description="durable timers by status")
+    deliveries: dict[str, dict[str, int]] = Field(default_factory=dict,
+                                                  description="notification deliveries by channel and status")
     retention: CleanupOut
 
 

@@ -26,6 +26,14 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.AdminShutdownError,
     asyncpg.exceptions.CrashShutdownError,
 )
+# The server answered but could not do it now: full (`max_connections`, memory, disk), a
+# transaction that lost a race (serialization failure, deadlock), or a statement cancelled.
+# Retrying the same work later may succeed; nothing about the work itself is wrong.
+BUSY_ERRORS: tuple[type[BaseException], ...] = (
+    asyncpg.InsufficientResourcesError,
+    asyncpg.TransactionRollbackError,
+    asyncpg.QueryCanceledError,
+)
 
 
 def resolve_dsn(settings: Settings) -> str:
@@ -79,8 +87,12 @@ async def create_pool(
     *,
     min_size: int | None = None,
     max_size: int | None = None,
+    connection_class: type[asyncpg.Connection] = asyncpg.Connection,
 ) -> asyncpg.Pool:
-    """Open the pool or raise `Unavailable` with a one-line reason naming DATABASE_URL."""
+    """Open the pool or raise `Unavailable` with a one-line reason naming DATABASE_URL.
+
+    Every statement on it gives up after DB_STATEMENT_TIMEOUT_SECONDS (asyncpg cancels it on
+    the server and raises TimeoutError). `connection_class` lets a benchmark count round trips."""
     dsn = dsn or resolve_dsn(settings)
     max_size = max_size if max_size is not None else settings.db_pool_max_size
     min_size = min(min_size if min_size is not None else settings.db_pool_min_size, max_size)
@@ -91,8 +103,10 @@ async def create_pool(
             max_size=max_size,
             statement_cache_size=settings.db_statement_cache_size,
             timeout=settings.db_connect_timeout_seconds,
+            command_timeout=settings.db_statement_timeout_seconds,
             init=_init_connection,
             reset=_reset_connection,
+            connection_class=connection_class,
         )
     except CONNECTION_ERRORS + (asyncpg.PostgresError,) as exc:
         raise Unavailable(f"cannot connect to the database (DATABASE_URL): "

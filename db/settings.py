@@ -59,7 +59,19 @@ class Settings(BaseSettings):
 
     run_lease_seconds: float = Field(default=30.0, gt=0)
     run_max_attempts: int = Field(default=3, ge=1)
-    worker_concurrency: int = Field(default=4, ge=1)
+
+    # Run executors at model latency (issue 9): how many runs a process holds at once, how many
+    # model calls it has in flight, and what bounds a database statement or a whole step.
+    # A run waiting on its model holds no connection, so WORKER_CONCURRENCY is independent of
+    # DB_POOL_MAX_SIZE: steps wait for a pooled connection instead of failing.
+    worker_concurrency: int = Field(default=256, ge=1, le=100_000)
+    # Calls in flight to a remote (OpenAI-compatible) model per process; the offline model is
+    # local code and is not capped.
+    model_max_concurrency: int = Field(default=64, ge=1, le=100_000)
+    # Client-side timeout of every statement on the pool (asyncpg cancels it on the server).
+    db_statement_timeout_seconds: float = Field(default=30.0, gt=0)
+    # A step (node and its checkpoint) that takes longer is abandoned and retried like a lost lease.
+    run_step_timeout_seconds: float = Field(default=300.0, gt=0)
 
     # Documents the person uploads (issue 13): size limit, encryption at rest, optional embeddings.
     # DOCUMENT_ENCRYPTION_KEY is 32 bytes in URL-safe base64; generated and kept in the data dir in
@@ -81,6 +93,25 @@ class Settings(BaseSettings):
     # `*` alone allows any origin, without credentials.
     cors_origins: str = ""
 
+    # Cases, durable timers and notifications (issue 16). Every worker process polls due timers
+    # and the notification outbox; NOTIFY_* shape delivery retries (exponential backoff with
+    # jitter, then a dead letter). Email goes out over SMTP only when SMTP_HOST is set. Webhooks
+    # to loopback, private or link-local addresses are refused unless
+    # WEBHOOK_ALLOW_PRIVATE_NETWORKS is true (local development and tests).
+    timer_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    notify_max_attempts: int = Field(default=10, ge=1, le=100)
+    notify_backoff_seconds: float = Field(default=30.0, gt=0)
+    notify_backoff_max_seconds: float = Field(default=6 * 3600.0, gt=0)
+    notify_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    notify_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    webhook_allow_private_networks: bool = False
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "Insurance Navigator <notifications@localhost>"
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
 
@@ -101,7 +132,8 @@ class Settings(BaseSettings):
             check_database_url(value.get_secret_value())
         return value
 
-    @field_validator("jwt_secret_key", "document_encryption_key", "embedding_model", mode="before")
+    @field_validator("jwt_secret_key", "document_encryption_key", "embedding_model", "smtp_host", "smtp_username",
+                     "smtp_password", mode="before")
     @classmethod
     def _blank_secret_is_unset(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
@@ -131,6 +163,11 @@ class Settings(BaseSettings):
     @property
     def cors_origin_list(self) -> list[str]:
         return parse_origins(self.cors_origins)
+
+    @property
+    def email_enabled(self) -> bool:
+        """Notifications go out by email too (SMTP_HOST is set)."""
+        return self.smtp_host is not None
 
     @property
     def embedded(self) -> bool:

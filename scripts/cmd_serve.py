@@ -22,7 +22,7 @@ from db.errors import Conflict
 from db.migrate import Migrator, load_migrations
 from db.pool import connect, create_pool, resolve_dsn
 from db.settings import Settings, load_settings
-from scripts.cli import CommandError
+from scripts.cli import CommandError, tune_garbage_collector
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -113,6 +113,7 @@ async def serve(settings: Settings, host: str, port: int, *, workers: bool, migr
     task = asyncio.create_task(server.serve())
     await asyncio.wait([task, asyncio.create_task(listening.wait())], return_when=asyncio.FIRST_COMPLETED)
     if server.started:
+        tune_garbage_collector()
         bound = server.servers[0].sockets[0].getsockname()[1]
         shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         base = f"http://{shown}:{bound}"

@@ -11,12 +11,14 @@ import asyncio
 import signal
 import sys
 
+from api.case_loops import start_case_loops
 from api.graph_runner import start_workers
+from db.clock import Clock
 from db.lifecycle.scheduler import CleanupSchedule
 from db.pool import create_pool, resolve_dsn
 from db.runs.queue import runs_table_exists
 from db.settings import load_settings
-from scripts.cli import CommandError
+from scripts.cli import CommandError, tune_garbage_collector
 
 # Seconds a draining worker waits for in-flight steps before leaving them to lease expiry.
 DRAIN_SECONDS = 60.0
@@ -39,8 +41,8 @@ async def run_worker(concurrency: int | None) -> int:
     settings = load_settings()
     dsn = resolve_dsn(settings)
     executors = concurrency or settings.worker_concurrency
-    # Each executor may hold two connections at once (a step's transaction and a heartbeat).
-    pool = await create_pool(settings, dsn, min_size=1, max_size=max(settings.db_pool_max_size, 2 * executors + 2))
+    # Runs in flight hold no connection: DB_POOL_MAX_SIZE bounds the connections, not the runs.
+    pool = await create_pool(settings, dsn, min_size=1)
     try:
         if not await runs_table_exists(pool):
             raise CommandError("the database has no runs table; run `navigator migrate up` first")
@@ -48,13 +50,18 @@ async def run_worker(concurrency: int | None) -> int:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        workers = await start_workers(pool, settings, dsn=dsn, concurrency=executors)
+        workers = await start_workers(pool, settings, concurrency=executors)
+        tune_garbage_collector()
+        # Due timers become runs, and notifications go out, from every worker process; expired
+        # data is deleted by one of them at a time.
+        loops = start_case_loops(pool, settings, Clock())
         cleanup = CleanupSchedule(pool, settings)
         cleanup.start()
         print(f"worker {workers.worker_id} ready with {executors} executors", file=sys.stderr, flush=True)
         await stop.wait()
         print(f"worker {workers.worker_id} draining", file=sys.stderr, flush=True)
         await cleanup.stop()
+        await loops.stop()
         await workers.stop(drain_seconds=DRAIN_SECONDS)
     finally:
         await pool.close()

@@ -1,12 +1,13 @@
 """AsyncpgSaver: LangGraph's checkpointer on the project's asyncpg pool.
 
 One step is one statement: the checkpoint row, the blobs of the channels that
-changed and (for the root graph) the `workflow_states` / `agent_states`
-projection are written by one INSERT with data-modifying CTEs, so they commit
-together in one round trip. Steps of concurrent workflows that arrive in the
-same event-loop iteration share one pipelined round trip and commit
-(`db.checkpoint.batch`). With a `RunFence` (a queued run's attempt), the
-statement and the fence share one explicit transaction instead, per step.
+changed, (for the root graph) the `workflow_states` / `agent_states`
+projection and the task writes that waited for this checkpoint
+(`db.checkpoint.waiting`) are written by one INSERT with data-modifying CTEs,
+so they commit together in one round trip. For a queued run, the `RunFence`'s
+arguments go into the same statement, which writes nothing unless the run's
+attempt still owns it. Steps of concurrent workflows that arrive in the same
+event-loop iteration share one pipelined round trip and commit (`db.batch`).
 Tables come from migration 002; there is no `setup()`.
 
 Sync methods (`db.checkpoint.sync`) bridge to the saver's event loop from
@@ -19,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 from langchain_core.runnables import RunnableConfig
@@ -34,7 +35,7 @@ from langgraph.checkpoint.base import (
 )
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
-from db.checkpoint.batch import ASYNC_COMMIT, SYNC_COMMIT, StatementBatcher
+from db.batch import SYNC_COMMIT, BatchStats, StatementBatcher
 from db.checkpoint.rows import (
     EMPTY_PROJECTION,
     assemble_delta_history,
@@ -52,7 +53,9 @@ from db.checkpoint.sql import (
     PRUNE_NAMESPACE,
     PRUNE_SNAPSHOT,
     SAVE_CHECKPOINT,
-    SAVE_CHECKPOINT_WITH_PROJECTION,
+    SAVE_FENCED_CHECKPOINT,
+    SAVE_FENCED_SPECIAL_WRITES,
+    SAVE_FENCED_WRITES,
     SAVE_SPECIAL_WRITES,
     SAVE_WRITES,
     SELECT_CHECKPOINT_BY_ID,
@@ -65,6 +68,7 @@ from db.checkpoint.sql import (
     WRITES_COMMIT_ARG,
 )
 from db.checkpoint.sync import SyncBridge
+from db.checkpoint.waiting import DEFAULT_LINGER_SECONDS, TaskWrites, ThreadKey, WaitingWrites, writes_columns
 
 if TYPE_CHECKING:
     from db.runs.fence import RunFence
@@ -78,10 +82,9 @@ class AsyncpgSaver(SyncBridge):
 
     `projection(config, checkpoint, metadata)` (root namespace only) returns the
     `workflow_states` / `agent_states` upserts of the step. `fence` (the run
-    executor's `RunFence`) proves, inside the transaction of each step and of
-    each task's pending writes, that the run's attempt still owns it; either
-    failing means nothing of the step commits. Without a fence, steps and
-    writes are group-committed.
+    executor's `RunFence`) goes into the statement of each step and of each
+    task's writes sent alone, which write nothing unless the run's attempt still
+    owns it. `stats` counts statements and round trips (benchmarks).
     """
 
     def __init__(
@@ -91,15 +94,25 @@ class AsyncpgSaver(SyncBridge):
         serde: SerializerProtocol | None = None,
         projection: Projection | None = None,
         fence: RunFence | None = None,
+        linger_seconds: float = DEFAULT_LINGER_SECONDS,
+        stats: BatchStats | None = None,
     ) -> None:
         super().__init__(serde=serde)
         self.pool = pool
         self.projection = projection
         self.fence = fence
-        self._checkpoints = StatementBatcher(pool, SAVE_CHECKPOINT)
-        self._projected_checkpoints = StatementBatcher(pool, SAVE_CHECKPOINT_WITH_PROJECTION)
-        self._writes = StatementBatcher(pool, SAVE_WRITES, WRITES_COMMIT_ARG)
-        self._special_writes = StatementBatcher(pool, SAVE_SPECIAL_WRITES, WRITES_COMMIT_ARG)
+        self._checkpoints = StatementBatcher(pool, SAVE_CHECKPOINT, stats=stats)
+        self._fenced_checkpoints = StatementBatcher(pool, SAVE_FENCED_CHECKPOINT, returns_row=True, stats=stats)
+        self._writes = {
+            (False, False): StatementBatcher(pool, SAVE_WRITES, WRITES_COMMIT_ARG, stats=stats),
+            (True, False): StatementBatcher(pool, SAVE_SPECIAL_WRITES, WRITES_COMMIT_ARG, stats=stats),
+            (False, True): StatementBatcher(pool, SAVE_FENCED_WRITES, WRITES_COMMIT_ARG, returns_row=True,
+                                            stats=stats),
+            (True, True): StatementBatcher(pool, SAVE_FENCED_SPECIAL_WRITES, WRITES_COMMIT_ARG, returns_row=True,
+                                           stats=stats),
+        }
+        self._latest = StatementBatcher(pool, SELECT_LATEST_CHECKPOINT, returns_row=True, stats=stats)
+        self._waiting = WaitingWrites(self._send_waiting, linger_seconds)
         try:
             self.loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -114,7 +127,8 @@ class AsyncpgSaver(SyncBridge):
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
-        """Store a checkpoint, its changed blobs and its projection in one transaction."""
+        """Store a checkpoint, its changed blobs, its projection and the task writes that
+        waited for it in one statement (fenced by the run's attempt for a queued run)."""
         configurable = config["configurable"]
         thread_id = str(configurable["thread_id"])
         checkpoint_ns = configurable.get("checkpoint_ns", "") or ""
@@ -124,19 +138,18 @@ class AsyncpgSaver(SyncBridge):
             row.type, row.checkpoint, row.metadata, row.blob_channels, row.blob_versions, row.inline_channels,
             row.new_blob_channels, row.new_blob_versions, row.new_blob_types, row.new_blobs,
         ]
-        batcher, query = self._checkpoints, SAVE_CHECKPOINT
+        projection = EMPTY_PROJECTION
         if self.projection is not None and checkpoint_ns == "":
-            rows = dump_projection(self.projection(config, checkpoint, metadata))
-            if rows is not EMPTY_PROJECTION:
-                args += [rows.user_id, rows.workflow_type, rows.current_step, rows.state_data,
-                         rows.agent_names, rows.agent_states, rows.agent_steps]
-                batcher, query = self._projected_checkpoints, SAVE_CHECKPOINT_WITH_PROJECTION
-        if self.fence is None:
-            await batcher.submit(args, durable=True)
+            projection = dump_projection(self.projection(config, checkpoint, metadata))
+        args += [projection.user_id, projection.workflow_type, projection.current_step, projection.state_data,
+                 projection.agent_names, projection.agent_states, projection.agent_steps]
+        fenced = self.fence.step(config, checkpoint, metadata) if self.fence is not None else None
+        args += writes_columns(self._waiting.take((thread_id, checkpoint_ns)))
+        if fenced is None:
+            await self._checkpoints.submit(args, durable=True, key=thread_id)
         else:
-            async with self.pool.acquire() as con, con.transaction():
-                await con.execute(query, *args)
-                await self.fence.step(cast(asyncpg.Connection, con), config, checkpoint, metadata)
+            result = await self._fenced_checkpoints.submit(args + fenced.args, durable=True, key=fenced.key)
+            self.fence.step_committed(fenced, result)  # type: ignore[union-attr]
         return {"configurable": {"thread_id": thread_id, "checkpoint_ns": checkpoint_ns,
                                  "checkpoint_id": checkpoint["id"]}}
 
@@ -147,27 +160,48 @@ class AsyncpgSaver(SyncBridge):
         task_id: str,
         task_path: str = "",
     ) -> None:
-        """Store a task's writes in one statement; a retry stores nothing twice."""
+        """Store a task's writes; a retry stores nothing twice.
+
+        Regular writes wait for the thread's next checkpoint and commit with it
+        (`db.checkpoint.waiting`). Errors, interrupts and resumes are written at
+        once, with what waits for the thread, and wait for the WAL flush."""
         if not writes:
             return
         configurable = config["configurable"]
-        special = all(w[0] in WRITES_IDX_MAP for w in writes)
-        args: list[Any] = [
-            str(configurable["thread_id"]), configurable.get("checkpoint_ns", "") or "",
-            configurable["checkpoint_id"], task_id, task_path, *dump_writes(self.serde, writes), SYNC_COMMIT,
-        ]
-        # Errors, interrupts and resumes wait for the WAL flush. Regular task writes
-        # need not: the next checkpoint's synchronous commit flushes the WAL they
-        # precede (LangGraph saves a step's DeltaChannel writes before its checkpoint),
-        # and a crash before that checkpoint only makes the step's tasks run again.
-        durable = special or any(w[0] in WRITES_IDX_MAP for w in writes)
-        if self.fence is None:
-            await (self._special_writes if special else self._writes).submit(args, durable=durable)
+        key: ThreadKey = (str(configurable["thread_id"]), configurable.get("checkpoint_ns", "") or "")
+        item = TaskWrites(config, configurable["checkpoint_id"], task_id, task_path, *dump_writes(self.serde, writes))
+        if not any(w[0] in WRITES_IDX_MAP for w in writes):
+            self._waiting.add(key, item)
             return
-        args[WRITES_COMMIT_ARG] = SYNC_COMMIT if durable else ASYNC_COMMIT
-        async with self.pool.acquire() as con, con.transaction():
-            await self.fence.writes(cast(asyncpg.Connection, con), config)
-            await con.execute(SAVE_SPECIAL_WRITES if special else SAVE_WRITES, *args)
+        await self._send_waiting([*self._waiting.take(key), item])
+
+    async def _send_waiting(self, items: Sequence[TaskWrites]) -> None:
+        """Write tasks' writes now, each as its own statement of a batch. Regular writes
+        commit without waiting for the WAL flush unless a special write shares their batch."""
+        sends = []
+        for item in items:
+            configurable = item.config["configurable"]
+            special = all(channel in WRITES_IDX_MAP for channel in item.channels)
+            durable = any(channel in WRITES_IDX_MAP for channel in item.channels)
+            args: list[Any] = [
+                str(configurable["thread_id"]), configurable.get("checkpoint_ns", "") or "", item.checkpoint_id,
+                item.task_id, item.task_path, item.idxs, item.channels, item.types, item.blobs, SYNC_COMMIT,
+            ]
+            fence = self.fence.writes(item.config) if self.fence is not None else None
+            if fence is not None:
+                args += fence
+            batcher = self._writes[(special, fence is not None)]
+            sends.append((item, fence, batcher.submit(args, durable=durable, key=str(fence[0]) if fence else args[0])))
+        failure: BaseException | None = None
+        for item, fence, sent in sends:
+            try:
+                result = await sent
+                if fence is not None:
+                    self.fence.writes_committed(item.config, result)  # type: ignore[union-attr]
+            except Exception as exc:
+                failure = failure or exc
+        if failure is not None:
+            raise failure
 
     # --- reads ----------------------------------------------------------------
 
@@ -177,11 +211,16 @@ class AsyncpgSaver(SyncBridge):
         thread_id = str(configurable["thread_id"])
         checkpoint_ns = configurable.get("checkpoint_ns", "") or ""
         checkpoint_id = get_checkpoint_id(config)
+        if self._waiting:
+            await self._waiting.flush((thread_id, checkpoint_ns))
         if checkpoint_id:
             row = await self.pool.fetchrow(SELECT_CHECKPOINT_BY_ID, thread_id, checkpoint_ns, checkpoint_id)
         else:
-            row = await self.pool.fetchrow(SELECT_LATEST_CHECKPOINT, thread_id, checkpoint_ns)
-        return None if row is None else load_tuple(self.serde, row)
+            row = await self._latest.submit([thread_id, checkpoint_ns], durable=False, key=thread_id)
+        found = None if row is None or row["thread_id"] is None else load_tuple(self.serde, row)
+        if self.fence is not None:
+            self.fence.loaded(config, found.checkpoint if found is not None else None)
+        return found
 
     async def alist(
         self,
@@ -194,6 +233,8 @@ class AsyncpgSaver(SyncBridge):
         """Checkpoints newest first, of one thread or (config None) of all threads."""
         configurable = config["configurable"] if config else {}
         thread_id = configurable.get("thread_id")
+        if self._waiting:
+            await self._waiting.flush_thread(str(thread_id) if thread_id is not None else None)
         args = (
             str(thread_id) if thread_id is not None else None,
             configurable.get("checkpoint_ns"),
@@ -216,6 +257,8 @@ class AsyncpgSaver(SyncBridge):
         thread_id = str(configurable["thread_id"])
         checkpoint_ns = configurable.get("checkpoint_ns", "") or ""
         checkpoint_id = get_checkpoint_id(config)
+        if self._waiting:
+            await self._waiting.flush((thread_id, checkpoint_ns))
         if checkpoint_id is None:
             latest = await self.pool.fetchval(SELECT_LATEST_CHECKPOINT_ID, thread_id, checkpoint_ns)
             if latest is None:
@@ -231,6 +274,8 @@ class AsyncpgSaver(SyncBridge):
 
     async def adelete_thread(self, thread_id: str) -> None:
         """Remove the thread's checkpoints, blobs, writes and projection rows (one statement)."""
+        for key in self._waiting.keys(str(thread_id)):
+            self._waiting.discard(key)
         await self.pool.execute(DELETE_THREAD, str(thread_id))
 
     async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
@@ -238,10 +283,12 @@ class AsyncpgSaver(SyncBridge):
         if isinstance(run_ids, str):
             raise TypeError("run_ids must be a sequence of run ids, not a str")
         if run_ids:
+            await self._waiting.flush_thread()
             await self.pool.execute(DELETE_FOR_RUNS, [str(r) for r in run_ids])
 
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         """Copy every checkpoint (the whole parent chain), blob, write and projection row."""
+        await self._waiting.flush_thread(str(source_thread_id))
         await self.pool.execute(COPY_THREAD, str(source_thread_id), str(target_thread_id))
 
     async def aprune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
@@ -255,9 +302,12 @@ class AsyncpgSaver(SyncBridge):
         if not ids:
             return
         if strategy == "delete":
+            for key in [k for t in ids for k in self._waiting.keys(t)]:
+                self._waiting.discard(key)
             await self.pool.execute(DELETE_THREADS, ids)
             return
         for thread_id in ids:
+            await self._waiting.flush_thread(thread_id)
             async with self.pool.acquire() as con, con.transaction():
                 await con.execute(PRUNE_SNAPSHOT)
                 for head in await con.fetch(SELECT_NAMESPACE_HEADS, thread_id):

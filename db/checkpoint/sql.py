@@ -2,42 +2,34 @@
 `checkpoint_writes` and the step projection (`workflow_states` / `agent_states`).
 
 Values only as `$n` parameters; the tables and the `checkpoint_tuples` view come
-from migration 002.
+from migration 002. A queued run's fence (`runs` and `run_events`, owned by
+db/runs) is composed in from db/runs/sql.py.
 """
+
+from db.runs.sql import FENCE_RESULT, FENCE_STEP_CTES, FENCE_WRITES_CTE
 
 # --- writes -------------------------------------------------------------------
 
-# The statements a step writes with. Each is batched on its own (db/checkpoint/batch.py):
-# concurrent steps go out as one pipelined executemany. Parts whose arrays are
-# empty do nothing. Checkpoints commit with the server's synchronous_commit; the
-# writes statements set theirs from $10 (see AsyncpgSaver.aput_writes).
-_SAVE_CHECKPOINT_BLOBS = """
-WITH new_blobs AS (
+# A step is one statement: the changed blobs, the projection ($15-$21, for the root
+# graph; NULL and empty arrays otherwise), the task writes that waited for this
+# checkpoint ($22-$28, see AsyncpgSaver.aput_writes) and the checkpoint row. Every
+# part selects FROM `guard`: one row, unless a run's fence (db/runs/sql.py) found
+# that the run's attempt no longer owns it, and then nothing of the step is written.
+# Concurrent steps go out as one pipelined batch (db/batch.py).
+_GUARD_ALWAYS = """
+WITH guard AS (SELECT)"""
+_GUARD_FENCED = """,
+guard AS (SELECT FROM fenced)"""
+_SAVE_CHECKPOINT_PARTS = """,
+new_blobs AS (
     INSERT INTO checkpoint_blobs (thread_id, checkpoint_ns, channel, version, type, blob)
     SELECT $1::text, $2::text, nb.channel, nb.version, nb.type, nb.blob
-    FROM unnest($11::text[], $12::text[], $13::text[], $14::bytea[]) AS nb(channel, version, type, blob)
+    FROM guard, unnest($11::text[], $12::text[], $13::text[], $14::bytea[]) AS nb(channel, version, type, blob)
     ON CONFLICT (thread_id, checkpoint_ns, channel, version) DO NOTHING
-)"""
-_SAVE_CHECKPOINT_ROW = """
-INSERT INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint,
-                         metadata, blob_channels, blob_versions, inline_channels)
-SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::bytea, $7::text::jsonb, $8::text[], $9::text[],
-       $10::text[]
-ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id) DO UPDATE SET
-    type = EXCLUDED.type,
-    checkpoint = EXCLUDED.checkpoint,
-    metadata = EXCLUDED.metadata,
-    blob_channels = EXCLUDED.blob_channels,
-    blob_versions = EXCLUDED.blob_versions,
-    inline_channels = EXCLUDED.inline_channels
-"""
-SAVE_CHECKPOINT = _SAVE_CHECKPOINT_BLOBS + _SAVE_CHECKPOINT_ROW
-
-# The step's projection ($15-$21), for the root graph when a projection is set.
-_SAVE_PROJECTION = """,
-workflow AS (
+), workflow AS (
     INSERT INTO workflow_states (conversation_id, user_id, workflow_type, current_step, state_data, updated_at)
     SELECT $1::text, $15::uuid, $16::text, $17::text, $18::text::jsonb, now()
+    FROM guard
     WHERE $16::text IS NOT NULL
     ON CONFLICT (conversation_id) DO UPDATE SET
         user_id = COALESCE(EXCLUDED.user_id, workflow_states.user_id),
@@ -48,25 +40,57 @@ workflow AS (
 ), agents AS (
     INSERT INTO agent_states (conversation_id, agent_name, state_data, workflow_step, updated_at)
     SELECT $1::text, a.agent_name, a.state_data::jsonb, a.workflow_step, now()
-    FROM unnest($19::text[], $20::text[], $21::text[]) AS a(agent_name, state_data, workflow_step)
+    FROM guard, unnest($19::text[], $20::text[], $21::text[]) AS a(agent_name, state_data, workflow_step)
     ON CONFLICT (conversation_id, agent_name) DO UPDATE SET
         state_data = EXCLUDED.state_data,
         workflow_step = EXCLUDED.workflow_step,
         updated_at = EXCLUDED.updated_at
+), waiting_writes AS (
+    INSERT INTO checkpoint_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, task_path, idx, channel, type,
+                                   blob)
+    SELECT $1::text, $2::text, w.checkpoint_id, w.task_id, w.task_path, w.idx, w.channel, w.type, w.blob
+    FROM guard, unnest($22::text[], $23::text[], $24::text[], $25::int[], $26::text[], $27::text[], $28::bytea[])
+         AS w(checkpoint_id, task_id, task_path, idx, channel, type, blob)
+    ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) DO NOTHING
 )"""
-SAVE_CHECKPOINT_WITH_PROJECTION = _SAVE_CHECKPOINT_BLOBS + _SAVE_PROJECTION + _SAVE_CHECKPOINT_ROW
+_SAVE_CHECKPOINT_ROW = """
+INSERT INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint,
+                         metadata, blob_channels, blob_versions, inline_channels)
+SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::bytea, $7::text::jsonb, $8::text[], $9::text[],
+       $10::text[]
+FROM guard
+ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id) DO UPDATE SET
+    type = EXCLUDED.type,
+    checkpoint = EXCLUDED.checkpoint,
+    metadata = EXCLUDED.metadata,
+    blob_channels = EXCLUDED.blob_channels,
+    blob_versions = EXCLUDED.blob_versions,
+    inline_channels = EXCLUDED.inline_channels"""
+SAVE_CHECKPOINT = _GUARD_ALWAYS + _SAVE_CHECKPOINT_PARTS + _SAVE_CHECKPOINT_ROW + "\n"
+# With a run's fence ($29-$32): one row per step, (owned, cancel_requested).
+SAVE_FENCED_CHECKPOINT = (FENCE_STEP_CTES + _GUARD_FENCED + _SAVE_CHECKPOINT_PARTS + ",\nsaved AS ("
+                          + _SAVE_CHECKPOINT_ROW + "\n)" + FENCE_RESULT)
+CHECKPOINT_ARGS = 28  # $1-$28; a fence's arguments follow
 
-_SAVE_WRITES_HEAD = """
+_SAVE_WRITES_PARTS = """
 INSERT INTO checkpoint_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, task_path, idx, channel, type, blob)
 SELECT $1::text, $2::text, $3::text, $4::text, $5::text, w.idx, w.channel, w.type, w.blob
-FROM unnest($6::int[], $7::text[], $8::text[], $9::bytea[]) AS w(idx, channel, type, blob)
+FROM guard, unnest($6::int[], $7::text[], $8::text[], $9::bytea[]) AS w(idx, channel, type, blob)
 CROSS JOIN (SELECT set_config('synchronous_commit', $10::text, true)) AS commit_setting
 ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx)"""
 # A retried task's regular writes are the same writes: the first stays.
-SAVE_WRITES = _SAVE_WRITES_HEAD + " DO NOTHING"
+_ON_CONFLICT_KEEP = " DO NOTHING"
 # Special channels (error, interrupt, resume...) take their latest value.
-SAVE_SPECIAL_WRITES = _SAVE_WRITES_HEAD + """ DO UPDATE SET
+_ON_CONFLICT_REPLACE = """ DO UPDATE SET
     channel = EXCLUDED.channel, type = EXCLUDED.type, blob = EXCLUDED.blob, task_path = EXCLUDED.task_path"""
+SAVE_WRITES = _GUARD_ALWAYS + _SAVE_WRITES_PARTS + _ON_CONFLICT_KEEP + "\n"
+SAVE_SPECIAL_WRITES = _GUARD_ALWAYS + _SAVE_WRITES_PARTS + _ON_CONFLICT_REPLACE + "\n"
+# With a run's fence ($11-$12): one row per task, (owned, cancel_requested).
+SAVE_FENCED_WRITES = (FENCE_WRITES_CTE + _GUARD_FENCED + ",\nsaved AS (" + _SAVE_WRITES_PARTS + _ON_CONFLICT_KEEP
+                      + "\n)" + FENCE_RESULT)
+SAVE_FENCED_SPECIAL_WRITES = (FENCE_WRITES_CTE + _GUARD_FENCED + ",\nsaved AS (" + _SAVE_WRITES_PARTS
+                              + _ON_CONFLICT_REPLACE + "\n)" + FENCE_RESULT)
+WRITES_ARGS = 10  # $1-$10; a fence's arguments follow
 WRITES_COMMIT_ARG = 9  # index of $10
 
 # --- reads --------------------------------------------------------------------
@@ -80,13 +104,17 @@ FROM checkpoint_tuples
 WHERE thread_id = $1 AND checkpoint_ns = $2 AND checkpoint_id = $3
 """
 
+# Exactly one row, NULLs when the thread has no checkpoint yet: the latest-checkpoint reads
+# of concurrent workflows then share one batch (one round trip), their rows in order.
 SELECT_LATEST_CHECKPOINT = """
-SELECT thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata::text AS metadata,
-       blob_channels, blob_types, blobs, write_task_ids, write_channels, write_types, write_blobs,
-       write_task_paths, write_idxs
-FROM checkpoint_tuples
-WHERE thread_id = $1 AND checkpoint_ns = $2
-ORDER BY checkpoint_id DESC LIMIT 1
+SELECT latest.* FROM (SELECT) AS one LEFT JOIN LATERAL (
+    SELECT thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint,
+           metadata::text AS metadata, blob_channels, blob_types, blobs, write_task_ids, write_channels,
+           write_types, write_blobs, write_task_paths, write_idxs
+    FROM checkpoint_tuples
+    WHERE thread_id = $1 AND checkpoint_ns = $2
+    ORDER BY checkpoint_id DESC LIMIT 1
+) AS latest ON true
 """
 
 SELECT_LATEST_CHECKPOINT_ID = """

@@ -3,14 +3,13 @@ the two writes it makes outside checkpoints (events, and the end of the run)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import asyncpg
-
 from db.runs.model import Event, FinalStatus, Run, RunStatus
-from db.runs.queue import append_events, finish_run
+from db.runs.queue import QueueWrites
 
 # Why a run must stop at its next step boundary.
 HaltReason = Literal["cancel", "shutdown", "lease_lost"]
@@ -20,13 +19,15 @@ HaltReason = Literal["cancel", "shutdown", "lease_lost"]
 class RunLease:
     """One attempt at one run, held by this process until it finishes, is released or is lost."""
 
-    pool: asyncpg.Pool
+    writes: QueueWrites
     run: Run
     steps: int
     # The nodes' versions_seen at the last checkpoint, to tell which nodes finished in the next one.
     versions_seen: dict[str, Any] = field(default_factory=dict)
     halt: HaltReason | None = None
     finished: bool = False
+    # When the run last showed progress (a step committed, a node started, a retry began).
+    progress_at: float = field(default_factory=time.monotonic)
     _halt_listeners: list[Callable[[HaltReason], object]] = field(default_factory=list)
 
     def stop(self, reason: HaltReason) -> None:
@@ -44,13 +45,15 @@ class RunLease:
 
     async def append_events(self, events: Sequence[Event]) -> None:
         """Log events that belong to no checkpoint (a node starting); LeaseLost when not the owner."""
-        await append_events(self.pool, self.run.id, self.run.attempt, events)
+        self.progress_at = time.monotonic()
+        if await self.writes.append_events(self.run, events):
+            self.stop("cancel")
 
     async def finish(self, status: FinalStatus, *, output: Mapping[str, Any] | None = None,
                      error: str | None = None, events: Sequence[Event] = (),
                      messages: Sequence[Mapping[str, Any]] = ()) -> RunStatus:
         """End the run with its final events and conversation messages (see `queue.finish_run`)."""
-        stored = await finish_run(self.pool, self.run, status, output=output, error=error, events=events,
-                                  messages=messages)
+        stored = await self.writes.finish(self.run, status, output=output, error=error, events=events,
+                                          messages=messages)
         self.finished = True
         return stored

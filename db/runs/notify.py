@@ -1,9 +1,10 @@
-"""Wake-ups for readers of run events: one LISTEN connection shared by every waiter of a service.
+"""LISTEN/NOTIFY wake-ups: for readers of run events, and for the executors waiting for runs.
 
-The connection is borrowed from the pool only while someone waits and is given
-back after UNLISTEN (the pool's reset does not unlisten). When LISTEN is not
-possible (database away, pooler in transaction mode) waiters still poll, so a
-lost notification only costs latency, never an event.
+Both borrow their LISTEN connection from the pool (so a process never holds more
+connections than DB_POOL_MAX_SIZE) and give it back without its listener (the
+pool's reset does not unlisten). When LISTEN is not possible (database away,
+pooler in transaction mode) waiters still poll, so a lost notification only
+costs latency, never an event or a run.
 """
 
 from __future__ import annotations
@@ -11,16 +12,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 import asyncpg
+
+from db.pool import CONNECTION_ERRORS
 
 log = logging.getLogger(__name__)
 
 RUN_EVENTS_CHANNEL = "navigator_run_events"
 RUNS_CHANNEL = "navigator_runs"
+LISTEN_PING_SECONDS = 5.0
+LISTEN_BACKOFF_MAX_SECONDS = 5.0
+# A pool this small keeps its connections for the work itself: executors only poll.
+MIN_POOL_FOR_LISTEN = 3
 
 
 class RunEventNotifier:
@@ -96,3 +103,36 @@ class RunEventNotifier:
                 pass
             finally:
                 await self._pool.release(con)
+
+
+async def listen_for_runs(pool: asyncpg.Pool, wake: Callable[[], None]) -> None:
+    """Call `wake` whenever a run is queued or a running one ends (the next of its conversation
+    may go), and once each time listening (re)starts. Runs until cancelled; reconnects with backoff."""
+    if pool.get_max_size() < MIN_POOL_FOR_LISTEN:
+        log.info("pool of %d connections: run executors poll instead of listening", pool.get_max_size())
+        return
+    delay = 0.1
+    while True:
+        con: Any = None
+        try:
+            con = await pool.acquire()
+            lost = asyncio.Event()
+            con.add_termination_listener(lambda _con, lost=lost: lost.set())
+            await con.add_listener(RUNS_CHANNEL, lambda *_args: wake())
+            delay = 0.1
+            wake()  # anything queued while we were not listening
+            while not lost.is_set():
+                try:
+                    await asyncio.wait_for(lost.wait(), LISTEN_PING_SECONDS)
+                except TimeoutError:
+                    await con.execute("SELECT 1")  # notice a silently dead connection
+        except CONNECTION_ERRORS + (asyncpg.PostgresError,) as exc:
+            log.debug("run notifications unavailable (%s); polling until they are back", type(exc).__name__)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, LISTEN_BACKOFF_MAX_SECONDS)
+        finally:
+            if con is not None:
+                # Closed rather than unlistened: cheaper than a round trip, and safe when cancelled.
+                con.terminate()
+                with suppress(Exception):
+                    await pool.release(con)

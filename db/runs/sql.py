@@ -6,6 +6,8 @@ once (`RUN_COLUMNS`) and every statement that returns runs is composed from it.
 
 from __future__ import annotations
 
+from db.conversations import APPEND_MESSAGES_TO_TARGET
+
 # The columns of `db.runs.model.Run`, in its field order.
 RUN_COLUMNS = (
     "id, seq, conversation_id, user_id, kind, resumes_run_id, status, input, output, error, "
@@ -84,24 +86,23 @@ CANCEL_RUN = _CANCEL_TARGET + _CONVERSATION_LIVE + _CANCEL_UPDATE
 
 # --- worker side: claim, heartbeat, step fence, finish, release ----------------
 
-# One statement: pick the oldest claimable run (an expired lease first, else the
-# oldest pending run of a conversation with nothing running or queued before it),
-# lock it with SKIP LOCKED so concurrent claimers never take the same row, bump
+# One statement: pick up to $4 claimable runs (expired leases first, then the
+# oldest pending run of each conversation with nothing running or queued before it),
+# lock them with SKIP LOCKED so concurrent claimers never take the same row, bump
 # the attempt (the fence), and log the claim. An expired run that already lost
 # $3 leases, or was cancelled meanwhile, is ended instead of being run again.
 _CLAIM_AND_EVENT = """
 WITH expired AS (
     SELECT id FROM runs
      WHERE status = 'running' AND lease_expires_at < now()
-     ORDER BY lease_expires_at LIMIT 1 FOR UPDATE SKIP LOCKED
+     ORDER BY lease_expires_at LIMIT $4 FOR UPDATE SKIP LOCKED
 ), next_pending AS (
     SELECT r.id FROM runs r
      WHERE r.status = 'pending'
-       AND NOT EXISTS (SELECT 1 FROM expired)
        AND NOT EXISTS (SELECT 1 FROM runs o
                         WHERE o.conversation_id = r.conversation_id AND o.id <> r.id
                           AND (o.status = 'running' OR (o.status = 'pending' AND o.seq < r.seq)))
-     ORDER BY r.seq LIMIT 1 FOR UPDATE OF r SKIP LOCKED
+     ORDER BY r.seq LIMIT greatest($4 - (SELECT count(*) FROM expired), 0) FOR UPDATE OF r SKIP LOCKED
 ), candidate AS (
     SELECT id FROM expired UNION ALL SELECT id FROM next_pending
 ), claimed AS (
@@ -142,6 +143,61 @@ UPDATE runs SET lease_expires_at = now() + make_interval(secs => $3)
  WHERE id = $1 AND attempt = $2 AND status = 'running'
 RETURNING cancel_requested, steps
 """
+# Every lease a process holds, in one statement ($1 ids, $2 attempts); rows locked in id
+# order, as the checkpointer's batches lock them, so the two never deadlock.
+HEARTBEAT_RUNS = """
+WITH held AS (
+    SELECT r.id FROM runs r JOIN unnest($1::uuid[], $2::int[]) AS h(id, attempt)
+        ON r.id = h.id AND r.attempt = h.attempt
+     WHERE r.status = 'running'
+     ORDER BY r.id
+       FOR UPDATE OF r
+)
+UPDATE runs SET lease_expires_at = now() + make_interval(secs => $3)
+  FROM held WHERE runs.id = held.id
+RETURNING runs.id, runs.cancel_requested, runs.steps
+"""
+
+# A step that ran past RUN_STEP_TIMEOUT_SECONDS: the lease ends now, so the next claim
+# takes the run again as if its worker had died ($3: the 'retry' event's data).
+EXPIRE_LEASE = """
+WITH expired AS (
+    UPDATE runs SET lease_expires_at = now(), last_event_id = last_event_id + 1, updated_at = now()
+     WHERE id = $1 AND attempt = $2 AND status = 'running'
+    RETURNING id, last_event_id
+)
+INSERT INTO run_events (run_id, id, event, data, attempt)
+SELECT id, last_event_id, 'retry', $3::text::jsonb, $2 FROM expired
+RETURNING run_id
+"""
+
+# Composed into the checkpointer's statements (db/checkpoint/sql.py), whose own parameters
+# come first: a step's fence takes $29-$32 (run id, attempt, event names, event JSON texts),
+# a task's writes fence $11-$12 (run id, attempt). When the attempt no
+# longer owns the run, `fenced` is empty and the checkpointer writes nothing.
+# A step: count it and log its events (node_finished). The lease is the heartbeat's to extend:
+# this UPDATE changes no indexed column, so PostgreSQL can update the row in place (HOT).
+FENCE_STEP_CTES = """
+WITH fenced AS (
+    UPDATE runs SET steps = steps + 1,
+                    last_event_id = last_event_id + cardinality($31::text[]),
+                    updated_at = now()
+     WHERE id = $29 AND attempt = $30 AND status = 'running'
+    RETURNING last_event_id, cancel_requested
+), step_events AS (
+    INSERT INTO run_events (run_id, id, event, data, attempt)
+    SELECT $29, f.last_event_id - cardinality($31::text[]) + e.ord, e.event, e.data::jsonb, $30
+      FROM fenced f, unnest($31::text[], $32::text[]) WITH ORDINALITY AS e (event, data, ord)
+)"""
+# A task's writes: FOR SHARE holds off a new claim (an UPDATE) until the writes commit.
+FENCE_WRITES_CTE = """
+WITH fenced AS (
+    SELECT cancel_requested FROM runs WHERE id = $11 AND attempt = $12 AND status = 'running' FOR SHARE
+)"""
+# Exactly one row per fenced statement, so a batch's rows line up with its items.
+FENCE_RESULT = """
+SELECT EXISTS (SELECT FROM fenced) AS owned, (SELECT cancel_requested FROM fenced) AS cancel_requested
+"""
 
 # Inside the checkpoint's transaction: fail unless this attempt still owns the run,
 # count the step, extend the lease, and append the step's events ($4 names, $5 JSON texts).
@@ -165,22 +221,25 @@ SELECT cancel_requested FROM fenced
 # FOR SHARE holds off a new claim (an UPDATE) until the writes commit.
 CHECK_FENCE = "SELECT true FROM runs WHERE id = $1 AND attempt = $2 AND status = 'running' FOR SHARE"
 
-# Events outside a checkpoint (node started, released), fenced by the attempt.
-APPEND_FENCED_EVENTS = """
+# Events outside a checkpoint (node started, retry), fenced by the attempt; one row.
+_APPEND_EVENTS = """
 WITH fenced AS (
     UPDATE runs SET last_event_id = last_event_id + cardinality($3::text[]), updated_at = now()
      WHERE id = $1 AND attempt = $2 AND status = 'running'
-    RETURNING last_event_id
-)
-INSERT INTO run_events (run_id, id, event, data, attempt)
-SELECT $1, f.last_event_id - cardinality($3::text[]) + e.ord, e.event, e.data::jsonb, $2
-  FROM fenced f, unnest($3::text[], $4::text[]) WITH ORDINALITY AS e (event, data, ord)
-RETURNING id
-"""
-
-# The end of a run ($3 'success' | 'interrupted' | 'error'), fenced by the attempt.
-# A cancel that arrived after the last step wins: the run ends cancelled, without output.
-FINISH_RUN = """
+    RETURNING last_event_id, cancel_requested
+), appended AS (
+    INSERT INTO run_events (run_id, id, event, data, attempt)
+    SELECT $1, f.last_event_id - cardinality($3::text[]) + e.ord, e.event, e.data::jsonb, $2
+      FROM fenced f, unnest($3::text[], $4::text[]) WITH ORDINALITY AS e (event, data, ord)
+)"""
+APPEND_FENCED_EVENTS = _APPEND_EVENTS + FENCE_RESULT
+# The end of a run ($3 'success' | 'interrupted' | 'error'), fenced by the attempt, with its
+# final events and, in the same statement, its conversation messages ($8-$11, appended by
+# db/conversations.py's fragment; a conversation that expired or was deleted meanwhile gets
+# none, and the run still ends). A cancel that arrived after the last step wins: the run ends
+# cancelled, without output or messages. The `runs` row is locked before the conversation,
+# the order a conversation's delete takes them in. One row: the stored status (NULL: not ours).
+_FINISH_AND_EVENTS = """
 WITH finished AS (
     UPDATE runs SET
         status = CASE WHEN cancel_requested THEN 'cancelled' ELSE $3 END,
@@ -189,7 +248,7 @@ WITH finished AS (
         worker_id = NULL, lease_expires_at = NULL, finished_at = now(), updated_at = now(),
         last_event_id = last_event_id + CASE WHEN cancel_requested THEN 1 ELSE cardinality($6::text[]) END
      WHERE id = $1 AND attempt = $2 AND status = 'running'
-    RETURNING id, status, last_event_id
+    RETURNING id, status, last_event_id, conversation_id, user_id
 ), final_events AS (
     INSERT INTO run_events (run_id, id, event, data, attempt)
     SELECT $1, f.last_event_id - cardinality($6::text[]) + e.ord, e.event, e.data::jsonb, $2
@@ -197,9 +256,13 @@ WITH finished AS (
      WHERE f.status <> 'cancelled'
     UNION ALL
     SELECT $1, f.last_event_id, 'cancelled', '{}'::jsonb, $2 FROM finished f WHERE f.status = 'cancelled'
-)
-SELECT status FROM finished
+), message_target AS (
+    SELECT conversation_id, user_id FROM finished WHERE status <> 'cancelled'
+)"""
+_FINISH_RESULT = """
+SELECT (SELECT status FROM finished) AS status
 """
+FINISH_RUN = _FINISH_AND_EVENTS + APPEND_MESSAGES_TO_TARGET + _FINISH_RESULT
 
 # SIGTERM drain: the step in flight has committed; hand the run back to the queue.
 RELEASE_RUN = """

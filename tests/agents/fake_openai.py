@@ -5,7 +5,9 @@ the risk, navigator and strategy requests carry `response_format.json_schema.nam
 and get canned JSON; the communicator gets canned text. The risk judgement is
 "urgent" when the message contains one of `urgent_markers` (a model that reads
 meaning the rules missed). Modes simulate a server that fails transiently
-(503 first) or hangs past the client's timeout.
+(503 first), rate-limits (429 with Retry-After for the first `rate_limited`
+requests), or hangs past the client's timeout; `delay_seconds` slows every
+answer, and `max_in_flight` records the most requests it was ever answering at once.
 """
 
 from __future__ import annotations
@@ -46,7 +48,8 @@ REPLY_TEXT = ("Short answer: appeal within 180 days.\n1. File the internal appea
 
 class FakeOpenAI:
     def __init__(self, mode: str = "ok", hang_seconds: float = 5.0, urgent_markers: tuple[str, ...] = (),
-                 canned: dict[str, Any] | None = None) -> None:
+                 canned: dict[str, Any] | None = None, *, rate_limited: int = 0, retry_after: str = "1",
+                 delay_seconds: float = 0.0) -> None:
         self.mode = mode
         self.urgent_markers = urgent_markers
         self.canned = {**CANNED, **(canned or {})}
@@ -54,6 +57,12 @@ class FakeOpenAI:
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.failures_left = 1 if mode == "flaky" else 0
+        self.rate_limited_left = rate_limited
+        self.retry_after = retry_after
+        self.delay_seconds = delay_seconds
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._lock = threading.Lock()
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -62,23 +71,40 @@ class FakeOpenAI:
 
             def do_POST(self) -> None:  # noqa: N802
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-                outer.requests.append(body)
-                outer.headers.append({k.lower(): v for k, v in self.headers.items()})
-                if outer.mode == "hang":
-                    time.sleep(outer.hang_seconds)
-                if outer.failures_left > 0:
-                    outer.failures_left -= 1
-                    self._send(503, {"error": {"message": "overloaded", "type": "server_error"}})
-                    return
-                if self.path.rstrip("/").endswith("/embeddings"):
-                    self._send(200, outer.embeddings(body))
-                    return
-                self._send(200, outer.completion(body))
+                with outer._lock:
+                    outer.requests.append(body)
+                    outer.headers.append({k.lower(): v for k, v in self.headers.items()})
+                    outer.in_flight += 1
+                    outer.max_in_flight = max(outer.max_in_flight, outer.in_flight)
+                    limited = outer.rate_limited_left > 0
+                    outer.rate_limited_left -= int(limited)
+                try:
+                    if outer.mode == "hang":
+                        time.sleep(outer.hang_seconds)
+                    if outer.delay_seconds:
+                        time.sleep(outer.delay_seconds)
+                    if limited:
+                        self._send(429, {"error": {"message": "slow down", "type": "rate_limit_exceeded"}},
+                                   {"Retry-After": outer.retry_after})
+                        return
+                    if outer.failures_left > 0:
+                        outer.failures_left -= 1
+                        self._send(503, {"error": {"message": "overloaded", "type": "server_error"}})
+                        return
+                    if self.path.rstrip("/").endswith("/embeddings"):
+                        self._send(200, outer.embeddings(body))
+                        return
+                    self._send(200, outer.completion(body))
+                finally:
+                    with outer._lock:
+                        outer.in_flight -= 1
 
-            def _send(self, status: int, payload: dict[str, Any]) -> None:
+            def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
                 data = json.dumps(payload).encode()
                 try:
                     self.send_response(status)
+                    for name, value in (headers or {}).items():
+                        self.send_header(name, value)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(data)))
                     self.end_headers()

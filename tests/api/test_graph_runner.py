@@ -4,17 +4,25 @@ interrupts, cancel, order, recovery, drain."""
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
+from pydantic import SecretStr
 
+from agents.graph import build_graph
+from agents.offline import OfflineChatModel
+from agents.projection import project_step
 from api.graph_runner import start_workers
+from db.checkpoint import AsyncpgSaver
 from db.runs.executor import RunExecutor
+from db.runs.fence import RunFence
 from db.runs.service import RunService
 from db.settings import Settings
+from tests.agents.fake_openai import FakeOpenAI
 from tests.conftest import make_settings
 from tests.utils.factories import NewConversation, NewUser
 from tests.utils.graphs import ANSWER, ANSWERED, ASKS_A_QUESTION, NODES, offline_graph_factory
@@ -211,3 +219,83 @@ async def test_executors_survive_a_failing_claim(service: RunService, workers: R
     run = await service.create(user, await new_conversation(user), ANSWERED)
     finished = await service.wait(run.id, user, timeout=20)
     assert finished.status == "success"
+
+
+def openai_settings(base: Settings, server: FakeOpenAI, **overrides: object) -> Settings:
+    return base.model_copy(update={"llm_provider": "openai", "openai_base_url": server.base_url,
+                                   "openai_api_key": SecretStr("sk-test"), "llm_timeout_seconds": 5.0, **overrides})
+
+
+async def test_a_rate_limited_model_is_retried_after_its_retry_after(
+        service: RunService, pool: asyncpg.Pool, worker_settings: Settings, new_user: NewUser,
+        new_conversation: NewConversation) -> None:
+    """429 with Retry-After: 1, twice, then answers: the run succeeds, and its events show both retries."""
+    with FakeOpenAI(rate_limited=2, retry_after="1") as server:
+        worker = await start_workers(pool, openai_settings(worker_settings, server))
+        try:
+            user = await new_user()
+            run = await service.create(user, await new_conversation(user), "My MRI claim was denied. What now?")
+            started = time.monotonic()
+            final = await service.wait(run.id, user, timeout=30)
+            elapsed = time.monotonic() - started
+        finally:
+            await worker.stop(drain_seconds=5)
+    assert final.status == "success", final
+    retries = [data for name, data, _ in await events_of(service, run.id, user) if name == "retry"]
+    assert [r["retry"] for r in retries] == [1, 2]
+    assert all(r["delay_seconds"] == 1.0 and "429" in r["error"] for r in retries), retries
+    assert elapsed >= 2.0  # the provider's Retry-After was honoured each time
+    # Two refused, then the guard's risk judgement, navigator, strategy, communicator.
+    assert len(server.requests) == 2 + 4
+
+
+async def test_model_calls_in_flight_stay_under_model_max_concurrency(
+        service: RunService, pool: asyncpg.Pool, worker_settings: Settings, new_user: NewUser,
+        new_conversation: NewConversation) -> None:
+    with FakeOpenAI(delay_seconds=0.2) as server:
+        worker = await start_workers(pool, openai_settings(worker_settings, server, model_max_concurrency=2),
+                                     concurrency=16)
+        try:
+            user = await new_user()
+            runs = [await service.create(user, await new_conversation(user), "My MRI claim was denied.")
+                    for _ in range(6)]
+            finals = [await service.wait(run.id, user, timeout=30) for run in runs]
+        finally:
+            await worker.stop(drain_seconds=5)
+    assert [f.status for f in finals] == ["success"] * 6
+    assert server.max_in_flight == 2  # six runs wanted more at once; the cap held them at two
+
+
+class HangsOnce(OfflineChatModel):
+    """The offline model, except that its first call hangs (a stuck provider connection)."""
+
+    calls: int = 0
+
+    async def answer(self, system: str, payload: str) -> str:
+        self.calls += 1
+        if self.calls == 1:
+            await asyncio.sleep(60)
+        return await super().answer(system, payload)
+
+
+async def test_a_step_past_the_step_timeout_is_retried_like_a_lost_lease(
+        service: RunService, pool: asyncpg.Pool, migrated_dsn: str, new_user: NewUser,
+        new_conversation: NewConversation) -> None:
+    settings = make_settings(migrated_dsn, run_lease_seconds=3.0, run_step_timeout_seconds=1.0)
+
+    async def graph(fence: RunFence) -> object:
+        return build_graph(checkpointer=AsyncpgSaver(pool, projection=project_step, fence=fence), model=HangsOnce())
+
+    worker = await start_workers(pool, settings, graph_factory=graph)
+    try:
+        user = await new_user()
+        run = await service.create(user, await new_conversation(user), ANSWERED)
+        final = await service.wait(run.id, user, timeout=20)
+    finally:
+        await worker.stop(drain_seconds=5)
+    assert (final.status, final.attempt, final.lost_attempts) == ("success", 2, 1)
+    events = await events_of(service, run.id, user)
+    timeouts = [data for name, data, attempt in events if name == "retry" and attempt == 1]
+    assert len(timeouts) == 1 and timeouts[0]["reason"] == "step_timeout", events
+    assert [data["recovered"] for name, data, _ in events if name == "started"] == [False, True]
+    assert Counter(data["node"] for name, data, _ in events if name == "node_finished") == Counter(NODES)

@@ -1,8 +1,9 @@
 """Reload in the middle of a run: the page reconnects to the run's event stream after the
 last event it handled (Last-Event-ID), shows the steps still to come live, and the run
 finishing once: each message shown once (it was stored with its run, so the history
-brings it back), the question asked once, the answer shown once, no run started twice. A module of its own: its server's model takes realistic time per call, so a
-reload lands while a step is still running."""
+brings it back), the question asked once, the answer shown once, no run started twice.
+A module of its own: its server's model takes realistic time per call, so a reload
+lands while a step is still running."""
 
 from __future__ import annotations
 

@@ -19,7 +19,8 @@ from langgraph.graph.message import _messages_delta_reducer
 
 from db.checkpoint import AsyncpgSaver, SyncCallInEventLoop
 from db.pool import create_pool
-from db.runs.fence import RunFence
+from db.runs.fence import FencedStep, RunFence
+from db.runs.model import LeaseLost
 from db.settings import Settings
 
 TABLES_BY_THREAD_COLUMN = {
@@ -139,19 +140,23 @@ async def test_raising_projection_or_fence_commits_nothing(pool: asyncpg.Pool) -
     # Only the input's pending writes (saved by LangGraph before the first checkpoint) exist.
     assert rows["checkpoints"] == rows["checkpoint_blobs"] == rows["workflow_states"] == 0
 
-    seen_in_transaction: list[bool] = []
+    fenced_steps: list[int] = []
 
     class FailingFence(RunFence):
-        async def step(self, con: asyncpg.Connection, config: Any, checkpoint: Any, metadata: Any) -> None:
-            seen_in_transaction.append(con.is_in_transaction())
-            if metadata.get("step") == 1:
-                raise LookupError("stale attempt")
+        """Step 1 is fenced by an attempt that owns no run (a stale one): its statement writes nothing."""
+
+        def step(self, config: Any, checkpoint: Any, metadata: Any) -> FencedStep | None:
+            fenced_steps.append(metadata.get("step"))
+            if metadata.get("step") != 1:
+                return None
+            stale = uuid.uuid4()
+            return FencedStep(stale, 1, [stale, 1, [], []], None, None)
 
     thread_id = str(uuid.uuid4())
     saver = AsyncpgSaver(pool, projection=project, fence=FailingFence(lease_seconds=30))
-    with pytest.raises(LookupError, match="stale attempt"):
+    with pytest.raises(LeaseLost):
         await build_graph(saver).ainvoke(human(), {"configurable": {"thread_id": thread_id}}, durability="sync")
-    assert all(seen_in_transaction) and len(seen_in_transaction) == 3
+    assert fenced_steps == [-1, 0, 1]
     steps = [t.metadata["step"] async for t in saver.alist({"configurable": {"thread_id": thread_id}})]
     assert steps == [0, -1]  # the step whose fence failed did not commit
     workflow = await pool.fetchrow("SELECT state_data FROM workflow_states WHERE conversation_id = $1", thread_id)
@@ -190,22 +195,42 @@ async def test_delete_thread_leaves_no_rows_in_any_table(pool: asyncpg.Pool) -> 
     assert await count_rows(pool, kept) == before
 
 
+class SlowConnection(asyncpg.Connection):
+    """Every round trip takes 50 ms longer, as on a distant server."""
+
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:
+        await asyncio.sleep(0.05)
+        return await super().execute(*args, **kwargs)
+
+    async def executemany(self, *args: Any, **kwargs: Any) -> Any:
+        await asyncio.sleep(0.05)
+        return await super().executemany(*args, **kwargs)
+
+    async def fetch(self, *args: Any, **kwargs: Any) -> Any:
+        await asyncio.sleep(0.05)
+        return await super().fetch(*args, **kwargs)
+
+    async def fetchrow(self, *args: Any, **kwargs: Any) -> Any:
+        await asyncio.sleep(0.05)
+        return await super().fetchrow(*args, **kwargs)
+
+
 async def test_64_concurrent_workflows_do_not_serialise(settings: Settings, migrated_dsn: str) -> None:
-    pool = await create_pool(settings, migrated_dsn, min_size=16, max_size=16)
+    pool = await create_pool(settings, migrated_dsn, min_size=16, max_size=16, connection_class=SlowConnection)
     active = peak = 0
 
-    class SlowFence(RunFence):
-        async def step(self, con: asyncpg.Connection, config: Any, checkpoint: Any, metadata: Any) -> None:
+    class CountingSaver(AsyncpgSaver):
+        async def aput(self, *args: Any, **kwargs: Any) -> Any:
             nonlocal active, peak
             active += 1
             peak = max(peak, active)
             try:
-                await con.execute("SELECT pg_sleep(0.05)")
+                return await super().aput(*args, **kwargs)
             finally:
                 active -= 1
 
     try:
-        saver = AsyncpgSaver(pool, fence=SlowFence(lease_seconds=30))
+        saver = CountingSaver(pool)
         assert not any(isinstance(v, asyncio.Lock) for v in vars(saver).values())
         graph = build_graph(saver)
         started = time.perf_counter()
@@ -214,7 +239,7 @@ async def test_64_concurrent_workflows_do_not_serialise(settings: Settings, migr
         elapsed = time.perf_counter() - started
     finally:
         await pool.close()
-    serial = 64 * 4 * 0.05  # 4 checkpointed steps each, one sleeping fence per step
+    serial = 64 * 4 * 0.05  # 4 checkpointed steps each, one slow round trip per step
     assert peak >= 12, f"at most {peak} steps ran at once on a 16-connection pool"
     assert elapsed < serial / 2, f"{elapsed:.1f}s for work that takes {serial:.1f}s one step at a time"
 
@@ -306,3 +331,19 @@ async def test_malformed_projection_is_refused_before_anything_is_written(
     with pytest.raises(ValueError, match=error):
         await build_graph(saver).ainvoke(human(), {"configurable": {"thread_id": thread_id}}, durability="sync")
     assert (await count_rows(pool, thread_id))["checkpoints"] == 0
+
+
+async def test_task_writes_wait_for_their_checkpoint_or_go_alone_after_lingering(pool: asyncpg.Pool) -> None:
+    """Regular writes ride with the thread's next checkpoint; no checkpoint within the linger
+    time (a sibling task still running), and they are written on their own."""
+    saver = AsyncpgSaver(pool, linger_seconds=0.2)
+    thread_id = str(uuid.uuid4())
+    config: Any = {"configurable": {"thread_id": thread_id, "checkpoint_ns": "", "checkpoint_id": "c-1"}}
+    count = "SELECT count(*) FROM checkpoint_writes WHERE thread_id = $1"
+    await saver.aput_writes(config, [("facts", {"plan": "employer"})], "task-a")
+    assert await pool.fetchval(count, thread_id) == 0  # waiting for the next checkpoint
+    await asyncio.sleep(0.5)
+    assert await pool.fetchval(count, thread_id) == 1  # nobody claimed them: written alone
+    await saver.aput_writes(config, [("facts", {"plan": "marketplace"})], "task-b")
+    fetched = await saver.aget_tuple(config)  # a read of the thread writes what waits first
+    assert await pool.fetchval(count, thread_id) == 2 and fetched is None  # no checkpoint c-1 was ever saved

@@ -8,16 +8,19 @@ import uuid
 import asyncpg
 import pytest
 from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import empty_checkpoint
 
 from db.checkpoint import AsyncpgSaver
 from db.errors import Conflict, NotFound
 from db.runs.fence import RunFence
-from db.runs.model import LeaseLost
-from db.runs.queue import append_events, claim_run, fence_step, finish_run, heartbeat, release_run
+from db.runs.lease import RunLease
+from db.runs.model import LeaseLost, Run
+from db.runs.queue import QueueWrites, append_events, claim_run, finish_run, heartbeat, release_run
 from db.runs.service import RunService
 from tests.utils.factories import NewConversation, NewUser
 
 LEASE = 30.0
+ERROR = "__error__"  # the channel of a failed task's error (a special write, in WRITES_IDX_MAP)
 MAX_ATTEMPTS = 3
 EXPIRE_LEASE = "UPDATE runs SET lease_expires_at = now() - interval '1 second' WHERE id = $1"
 EVENTS = "SELECT event, attempt FROM run_events WHERE run_id = $1 ORDER BY id"
@@ -32,6 +35,21 @@ async def service(pool: asyncpg.Pool) -> RunService:
 
 async def claim(pool: asyncpg.Pool, worker: str = "w1"):
     return await claim_run(pool, worker, LEASE, MAX_ATTEMPTS)
+
+
+async def fenced_step(pool: asyncpg.Pool, run: Run, nodes: tuple[str, ...] = ("guard",)) -> bool:
+    """One checkpoint of `run` (by its attempt) through the saver and its fence, in which `nodes`
+    finished; whether it saw a cancel. LeaseLost when the attempt no longer owns the run."""
+    fence = RunFence(LEASE)
+    lease = RunLease(QueueWrites(pool), run, steps=run.steps)
+    checkpoint = empty_checkpoint()
+    checkpoint["versions_seen"] = {node: {f"branch:to:{node}": "1"} for node in nodes}
+    config: RunnableConfig = {"configurable": {"thread_id": str(run.conversation_id), "checkpoint_ns": "",
+                                               "run_id": str(run.id), "attempt": run.attempt}}
+    with fence.holding(lease):
+        await AsyncpgSaver(pool, fence=fence).aput(config, checkpoint, {"source": "loop", "step": 1, "parents": {}},
+                                                   {})
+    return lease.halt == "cancel"
 
 
 async def test_create_logs_created_and_validates(service: RunService, pool: asyncpg.Pool,
@@ -97,11 +115,9 @@ async def test_lost_lease_fences_the_old_attempt(service: RunService, pool: asyn
     await pool.execute(EXPIRE_LEASE, run.id)
     fresh = await claim(pool, "healthy")
     assert fresh is not None and (fresh.attempt, fresh.lost_attempts) == (2, 1)
-    async with pool.acquire() as con:
-        with pytest.raises(LeaseLost):
-            async with con.transaction():
-                await fence_step(con, run.id, stale.attempt, LEASE, [("node_finished", {"node": "guard"})])
-        assert await fence_step(con, run.id, fresh.attempt, LEASE, [("node_finished", {"node": "guard"})]) is False
+    with pytest.raises(LeaseLost):
+        await fenced_step(pool, stale)
+    assert await fenced_step(pool, fresh) is False
     with pytest.raises(LeaseLost):
         await heartbeat(pool, run.id, stale.attempt, LEASE)
     with pytest.raises(LeaseLost):
@@ -146,8 +162,7 @@ async def test_cancel_pending_now_running_at_step_boundary(service: RunService, 
     assert (await service.cancel(queued.id, user)).status == "cancelled"
     flagged = await service.cancel(running.id, user)
     assert (flagged.status, flagged.cancel_requested) == ("running", True)
-    async with pool.acquire() as con, con.transaction():
-        assert await fence_step(con, running.id, claimed.attempt, LEASE, []) is True
+    assert await fenced_step(pool, claimed, nodes=()) is True
     # The reply computed after the cancel is never stored.
     assert await finish_run(pool, claimed, "success", output={"reply": "too late"},
                             messages=[{"role": "assistant", "content": "too late"}]) == "cancelled"
@@ -209,8 +224,7 @@ async def test_stream_and_wait_follow_the_run_to_its_end(service: RunService, po
     assert not streaming.done() and not waiting.done()
     claimed = await claim(pool)
     assert claimed is not None
-    async with pool.acquire() as con, con.transaction():
-        await fence_step(con, run.id, claimed.attempt, LEASE, [("node_finished", {"node": "guard"})])
+    await fenced_step(pool, claimed)
     await finish_run(pool, claimed, "success", output={"reply": "ok"},
                      events=[("message", {"content": "ok"}), ("done", {})])
     expected = ["created", "started", "node_finished", "message", "done"]
@@ -278,7 +292,7 @@ async def test_deleting_a_conversation_while_its_run_finishes_does_not_deadlock(
     async with pool.acquire() as worker, worker.transaction():
         # finish_run's order: the run row first, then the conversation (its messages).
         assert await worker.fetchval(FINISH_RUN, run.id, run.attempt, "success", {"reply": "hi"}, None,
-                                     ["done"], ["{}"]) == "success"
+                                     ["done"], ["{}"], [], [], [], []) == "success"
         deleting = asyncio.create_task(ConversationService(pool).delete(conversation, user))
         await asyncio.sleep(0.3)  # the delete is waiting for a lock now
         await append_messages(worker, conversation, user, [{"role": "assistant", "content": "hi"}])
@@ -302,12 +316,17 @@ async def test_pending_writes_of_a_stale_attempt_are_refused(service: RunService
                                  "run_id": str(run.id), "attempt": attempt}}
 
     await saver.aput_writes(config(stale.attempt), [("answer", "from the first owner")], "task-a")
+    await saver.aget_tuple(config(stale.attempt))  # a read sends the writes that wait for a checkpoint
     await pool.execute(EXPIRE_LEASE, run.id)
     fresh = await claim(pool, "healthy")
     assert fresh is not None and fresh.attempt == stale.attempt + 1
-    with pytest.raises(LeaseLost):
-        await saver.aput_writes(config(stale.attempt), [("answer", "late")], "task-b")
+    await saver.aput_writes(config(stale.attempt), [("answer", "late")], "task-b")
+    with pytest.raises(LeaseLost):  # they reach the database fenced, and are refused
+        await saver.aget_tuple(config(stale.attempt))
+    with pytest.raises(LeaseLost):  # an error write goes at once, fenced the same way
+        await saver.aput_writes(config(stale.attempt), [(ERROR, "late failure")], "task-d")
     await saver.aput_writes(config(fresh.attempt), [("answer", "from the new owner")], "task-c")
+    await saver.aget_tuple(config(fresh.attempt))
     tasks = await pool.fetch("SELECT task_id FROM checkpoint_writes WHERE thread_id = $1 ORDER BY task_id",
                              str(conversation))
     assert [t["task_id"] for t in tasks] == ["task-a", "task-c"]
