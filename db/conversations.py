@@ -191,16 +191,18 @@ expired_conversations AS (DELETE FROM conversations WHERE id = ANY (ARRAY(SELECT
 
 # --- the account export and import (db/lifecycle/transfer.py) ------------------------------
 
+# A case's thread is a conversation too (graph_id 'case'); it never expires ("infinity").
 EXPORT_CONVERSATIONS = """
-SELECT id, title, pinned, metadata, created_at, updated_at, expires_at
+SELECT id, graph_id, title, pinned, metadata, created_at, updated_at, expires_at
   FROM conversations WHERE user_id = $1 ORDER BY created_at, id
 """
 IMPORT_CONVERSATIONS = """
-INSERT INTO conversations (user_id, id, title, pinned, metadata, created_at, updated_at, expires_at)
-SELECT $1, r.id, r.title, r.pinned, r.metadata, r.created_at, r.updated_at, r.expires_at
+INSERT INTO conversations (user_id, id, graph_id, title, pinned, metadata, created_at, updated_at, expires_at)
+SELECT $1, r.id, coalesce(r.graph_id, 'navigator'), r.title, r.pinned, r.metadata, r.created_at, r.updated_at,
+       r.expires_at
   FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(value, ord),
-       jsonb_to_record(e.value) AS r(id uuid, title text, pinned boolean, metadata jsonb, created_at timestamptz,
-                                     updated_at timestamptz, expires_at timestamptz)
+       jsonb_to_record(e.value) AS r(id uuid, graph_id text, title text, pinned boolean, metadata jsonb,
+                                     created_at timestamptz, updated_at timestamptz, expires_at timestamptz)
  ORDER BY e.ord
 ON CONFLICT (id) DO NOTHING
 """

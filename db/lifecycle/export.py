@@ -5,8 +5,9 @@ The document is `{"format": FORMAT, "users": [...], "version": 1}`; each user is
 sections named after the tables they come from (`EXPORTED_SECTIONS`), rows as JSON objects with
 the tables' own column names: ids and timestamps as stored, binary values in base64. Uploaded
 files are in it decrypted (`documents[].file`), because they are the person's files. The password
-hash and API key hashes are in it only `with_secrets` (a move of the whole service to another
-database); without them an imported account cannot sign in and its keys are not restored.
+hash, API key hashes and webhook signing secrets are in it only `with_secrets` (a move of the
+whole service to another database); without them an imported account cannot sign in and its keys
+and webhooks are not restored.
 
 Everything is read in one repeatable-read transaction, and rows are ordered by stable keys, so
 exporting the same data twice gives the same bytes (`dumps`).
@@ -23,9 +24,10 @@ from typing import Any
 
 import asyncpg
 
-from db import document_crypto
+from db import document_crypto, webhooks
 from db.analytics import EXPORT_EVENTS
 from db.api_keys import EXPORT_API_KEYS
+from db.cases import EXPORT_CASE_EVENTS, EXPORT_CASES
 from db.checkpoint.sql import (
     EXPORT_AGENT_STATES,
     EXPORT_BLOBS,
@@ -36,11 +38,14 @@ from db.checkpoint.sql import (
 from db.conversations import EXPORT_CONVERSATIONS, EXPORT_MESSAGES, Connection
 from db.documents import EXPORT_DOCUMENT_CHUNKS, EXPORT_DOCUMENT_LINKS, EXPORT_DOCUMENTS
 from db.errors import NotFound, Undecryptable
+from db.notifications import EXPORT_NOTIFICATIONS
 from db.profiles import EXPORT_PROFILE
 from db.protocol import EXPORT_RUN_OPTIONS
 from db.risk import EXPORT_RISKS
 from db.runs.sql import EXPORT_RUNS
+from db.runs.timers import EXPORT_TIMERS
 from db.users import EXPORT_USER, SELECT_USER_IDS
+from db.webhooks import EXPORT_WEBHOOKS
 
 FORMAT = "insurance-navigator-export"
 VERSION = 1
@@ -54,7 +59,8 @@ EXPORTED_SECTIONS = {
     "documents": "documents", "document_conversations": "document_conversations",
     "document_chunks": "document_chunks", "checkpoints": "checkpoints", "checkpoint_blobs": "checkpoint_blobs",
     "checkpoint_writes": "checkpoint_writes", "workflow_states": "workflow_states", "agent_states": "agent_states",
-    "risk_detections": "risk_detections", "analytics_events": "analytics_events",
+    "risk_detections": "risk_detections", "analytics_events": "analytics_events", "cases": "cases",
+    "case_events": "case_events", "timers": "timers", "webhooks": "webhooks", "notifications": "notifications",
 }
 # Tables holding rows of a person that the export leaves out, and why (the tests hold every table
 # of the catalog that names a user or a conversation to one of the two lists).
@@ -63,8 +69,11 @@ NOT_EXPORTED = {
     "revoked_access_tokens": "logged-out tokens, kept only until they expire",
     "run_events": "each run's progress log; what it says is in the messages and the run's output",
     "document_chunk_embeddings": "vectors an embedding model derived from the passages; not portable between models",
+    "outbox": "deliveries of notifications, made (or given up) where they were sent; an imported notification "
+              "is not sent again",
 }
-SECRET_COLUMNS: dict[str, tuple[str, ...]] = {"user": ("password_hash",), "api_keys": ("key_hash",)}
+SECRET_COLUMNS: dict[str, tuple[str, ...]] = {"user": ("password_hash",), "api_keys": ("key_hash",),
+                                              "webhooks": ("secret",)}
 
 
 def jsonable(value: Any) -> Any:
@@ -105,6 +114,17 @@ def _document(row: asyncpg.Record, key: bytes, user_id: uuid.UUID) -> dict[str, 
     return document
 
 
+def _webhook(row: asyncpg.Record, key: bytes) -> dict[str, Any]:
+    """A webhook with its signing secret opened (for an export --with-secrets)."""
+    webhook = row_json(row, without=("secret", "key_id"))
+    try:
+        webhook["secret"] = webhooks.open_secret(key, row["secret"], webhook_id=row["id"],
+                                                 stored_key_id=row["key_id"])
+    except Undecryptable:
+        webhook["secret"] = None
+    return webhook
+
+
 async def export_user(con: Connection, user_id: uuid.UUID, key: bytes, *, with_secrets: bool = False) -> dict[str, Any]:
     """One user's sections, read on `con` (inside the caller's repeatable-read transaction)."""
     secrets: dict[str, tuple[str, ...]] = {} if with_secrets else SECRET_COLUMNS
@@ -132,6 +152,12 @@ async def export_user(con: Connection, user_id: uuid.UUID, key: bytes, *, with_s
         "agent_states": await _rows(con, EXPORT_AGENT_STATES, threads),
         "risk_detections": await _rows(con, EXPORT_RISKS, user_id, threads),
         "analytics_events": await _rows(con, EXPORT_EVENTS, user_id),
+        "cases": await _rows(con, EXPORT_CASES, user_id),
+        "case_events": await _rows(con, EXPORT_CASE_EVENTS, user_id),
+        "timers": await _rows(con, EXPORT_TIMERS, user_id),
+        "webhooks": [_webhook(row, key) if with_secrets else row_json(row, without=("secret", "key_id"))
+                     for row in await con.fetch(EXPORT_WEBHOOKS, user_id)],
+        "notifications": await _rows(con, EXPORT_NOTIFICATIONS, user_id),
     }
 
 

@@ -15,16 +15,17 @@ from __future__ import annotations
 import base64
 import uuid
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
-from db import document_crypto
+from db import document_crypto, webhooks
 from db.analytics import IMPORT_EVENTS
 from db.api_keys import IMPORT_API_KEYS
+from db.cases import ADVANCE_CASE_EVENT_IDS, IMPORT_CASE_EVENTS_KEEPING_IDS, IMPORT_CASE_EVENTS_NEW_IDS, IMPORT_CASES
 from db.checkpoint.sql import (
     IMPORT_AGENT_STATES,
     IMPORT_BLOBS,
@@ -42,11 +43,14 @@ from db.conversations import (
 )
 from db.documents import IMPORT_DOCUMENT_CHUNKS, IMPORT_DOCUMENT_LINKS, IMPORT_DOCUMENTS
 from db.lifecycle.export import FORMAT, VERSION
+from db.notifications import IMPORT_NOTIFICATIONS
 from db.profiles import IMPORT_PROFILE
 from db.protocol import IMPORT_RUN_OPTIONS
 from db.risk import IMPORT_RISKS
 from db.runs.sql import IMPORT_RUNS
+from db.runs.timers import IMPORT_TIMERS
 from db.users import IMPORT_USER, LOCK_USER_IMPORT, SELECT_USER_ID_BY_EMAIL
+from db.webhooks import IMPORT_WEBHOOKS
 
 # Stored for an account imported without its password hash: no password verifies against it.
 NO_PASSWORD = "!imported-without-password"
@@ -163,6 +167,7 @@ async def import_sections(con: Connection, user_id: uuid.UUID, entry: Mapping[st
                                    ("risk_detections", IMPORT_RISKS, _of(rows("risk_detections"), threads)),
                                    ("analytics_events", IMPORT_EVENTS, rows("analytics_events"))):
         await _section(con, report, name, given, statement, user_id, given)
+    await _import_cases(con, user_id, rows, owned_ids, key, report)
     # The threads of the user's conversations only: rows first ($1), like the checkpointer's statements.
     for name, statement in (("checkpoints", IMPORT_CHECKPOINTS), ("checkpoint_blobs", IMPORT_BLOBS),
                             ("checkpoint_writes", IMPORT_WRITES), ("agent_states", IMPORT_AGENT_STATES)):
@@ -170,6 +175,37 @@ async def import_sections(con: Connection, user_id: uuid.UUID, entry: Mapping[st
         await _section(con, report, name, given, statement, given)
     workflows = _of(rows("workflow_states"), threads)
     await _section(con, report, "workflow_states", workflows, IMPORT_WORKFLOW_STATES, workflows, user_id)
+
+
+async def _import_cases(con: Connection, user_id: uuid.UUID, rows: Callable[[str], list[Any]],
+                        owned_ids: list[uuid.UUID], key: bytes, report: ImportReport) -> None:
+    """Cases with their events, timers, webhooks and notifications: before the threads' projection,
+    whose trigger then finds the timers and notifications it would write already stored."""
+    cases = rows("cases")
+    await _section(con, report, "cases", cases, IMPORT_CASES, user_id, cases, owned_ids)
+    events = rows("case_events")
+    numbered = [e for e in events if isinstance(e, Mapping) and e.get("id") is not None]
+    kept = renumbered = 0
+    if numbered:
+        kept = inserted_rows(await con.execute(IMPORT_CASE_EVENTS_KEEPING_IDS, user_id, numbered))
+        if kept:
+            await con.execute(ADVANCE_CASE_EVENT_IDS)
+    if events:
+        renumbered = inserted_rows(await con.execute(IMPORT_CASE_EVENTS_NEW_IDS, user_id, events))
+    report.stored["case_events"] += kept + renumbered
+    report.left["case_events"] += len(events) - kept - renumbered
+    timers = rows("timers")
+    await _section(con, report, "timers", timers, IMPORT_TIMERS, user_id, timers, owned_ids)
+    hooks = []
+    for hook in rows("webhooks"):
+        if not isinstance(hook, Mapping) or not hook.get("secret"):
+            report.left["webhooks"] += 1  # exported without its secret: it could sign nothing
+            continue
+        sealed = webhooks.seal_secret(key, str(hook["secret"]), webhook_id=uuid.UUID(str(hook["id"])))
+        hooks.append({**hook, "secret": base64.b64encode(sealed).decode(), "key_id": webhooks.key_id(key)})
+    await _section(con, report, "webhooks", hooks, IMPORT_WEBHOOKS, user_id, hooks)
+    told = rows("notifications")
+    await _section(con, report, "notifications", told, IMPORT_NOTIFICATIONS, user_id, told)
 
 
 def _of(rows: list[Any], threads: set[str]) -> list[Any]:

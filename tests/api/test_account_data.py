@@ -12,6 +12,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+from fastapi import FastAPI
 
 from db.lifecycle.export import EXPORTED_SECTIONS, NOT_EXPORTED
 from tests.api.conftest import PASSWORD, Account, register_and_login
@@ -81,6 +82,33 @@ async def someones_data(http: httpx.AsyncClient, account: Account) -> list[str]:
     return [conversation, crisis["conversation_id"], thread]
 
 
+CASE_ROWS = [
+    """INSERT INTO conversations (id, user_id, title, graph_id, expires_at)
+       VALUES ($1, $2, 'Appeal: MRI', 'case', 'infinity')""",
+    """INSERT INTO cases (id, user_id, kind, title, source_conversation_id)
+       VALUES ($1, $2, 'appeal', 'Appeal: MRI', $3)""",
+    """INSERT INTO case_events (case_id, user_id, type, data, occurred_at)
+       VALUES ($1, $2, 'opened', '{"kind": "appeal"}', now())""",
+    """INSERT INTO timers (thread_id, user_id, key, purpose, due_at)
+       VALUES ($1, $2, 'deadline:internal', 'reminder', now() + interval '30 days')""",
+    """INSERT INTO notifications (user_id, case_id, idempotency_key, kind, title, body, created_at)
+       VALUES ($2, $1, 'case:' || $1::uuid::text || ':opened', 'case', 'Your appeal is open', 'We track it.',
+               now())""",
+]
+
+
+async def someones_case(app: FastAPI, account: Account, source: str) -> str:
+    """A case, as the case graph leaves one (its thread, an event, a timer, a notification), and a webhook.
+    Written straight to the tables: no case run goes on while the exports are compared."""
+    case_id, user = uuid.uuid4(), uuid.UUID(account.id)
+    async with app.state.pool.acquire() as con, con.transaction():
+        for statement in CASE_ROWS:
+            args = (case_id, user, uuid.UUID(source)) if "source_conversation_id" in statement else (case_id, user)
+            await con.execute(statement, *args)
+    await app.state.webhooks.create(user, "https://hooks.example.com/navigator")
+    return str(case_id)
+
+
 async def test_the_export_and_the_erasure_know_every_table(pool: asyncpg.Pool) -> None:
     """Every table that holds a person's rows is exported or says why not, and goes with the account."""
     personal = set(await user_tables(pool)) | {c.table for c in await conversation_columns(pool)}
@@ -94,9 +122,10 @@ async def test_the_export_and_the_erasure_know_every_table(pool: asyncpg.Pool) -
 
 
 async def test_export_delete_everything_import_gives_the_same_export(
-        wclient: httpx.AsyncClient, migrated_dsn: str, pool: asyncpg.Pool, tmp_path: Path) -> None:
+        wclient: httpx.AsyncClient, worker_app: FastAPI, migrated_dsn: str, pool: asyncpg.Pool, tmp_path: Path) -> None:
     alice, bob = await register_and_login(wclient), await register_and_login(wclient)
     alice_conversations = await someones_data(wclient, alice)
+    alice_conversations.append(await someones_case(worker_app, alice, alice_conversations[0]))
     bob_conversations = [(await ask(wclient, bob, "What is coinsurance?"))["conversation_id"]]
     full, mine = tmp_path / "everyone.json", tmp_path / "alice.json"
     navigator(migrated_dsn, "export", "--with-secrets", "--out", str(full))
@@ -108,14 +137,16 @@ async def test_export_delete_everything_import_gives_the_same_export(
     assert own.status_code == 200 and "attachment" in own.headers["content-disposition"]
     assert own.content == mine.read_bytes()
     document = own.json()
-    assert "password_hash" not in own.text and "key_hash" not in own.text
+    assert "password_hash" not in own.text and "key_hash" not in own.text and "whsec_" not in own.text
+    assert "whsec_" in full.read_text()  # the webhook's signing secret moves only with --with-secrets
     [person] = document["users"]
     assert person["user"]["email"] == alice.email and person["profile"]["insurer"] == "Acme Health"
     assert {d["filename"] for d in person["documents"]} == {"letter.pdf", "note.txt"}
     note = next(d for d in person["documents"] if d["filename"] == "note.txt")
     assert base64.b64decode(note["file"]) == PLAIN_LETTER
     for section in ("conversation_messages", "runs", "run_protocol_options", "checkpoints", "checkpoint_blobs",
-                    "workflow_states", "agent_states", "risk_detections", "document_chunks", "api_keys"):
+                    "workflow_states", "agent_states", "risk_detections", "document_chunks", "api_keys", "cases",
+                    "case_events", "timers", "webhooks", "notifications"):
         assert person[section], section
 
     # DELETE /me: the password again, then every row of the person goes, and nobody else's.
