@@ -12,19 +12,29 @@ next write then finds nothing and stops.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 
 import asyncpg
 
 from db.analytics import DELETE_USER_EVENTS
 from db.checkpoint.sql import DELETE_THREADS, DELETE_USER_WORKFLOWS
-from db.conversations import SELECT_USER_CONVERSATION_IDS
+from db.conversations import SELECT_USER_CONVERSATION_IDS, Connection
 from db.errors import NotFound
 from db.risk import DELETE_RISKS_OF_THREADS, DELETE_USER_RISKS
 from db.runs.sql import LOCK_USER_RUNS_IN_FLIGHT
 from db.users import DELETE_USER
 
+# Tables that keep a person's rows after the erasure, on purpose, and why. None yet; the audit
+# trail will be one (its rows outlive the account for AUDIT_RETENTION_DAYS, without a foreign key).
+# The erasure test (tests/api/test_account_data.py) allows rows left in exactly these.
+OUTLIVES_THE_ACCOUNT: dict[str, str] = {}
 
-async def erase_account(pool: asyncpg.Pool, user_id: uuid.UUID) -> None:
+# Called in the erasure's transaction once everything is deleted (the audit trail records the
+# deletion there, so the record and the deletion commit together or not at all).
+OnErased = Callable[[Connection], Awaitable[None]]
+
+
+async def erase_account(pool: asyncpg.Pool, user_id: uuid.UUID, *, on_erased: OnErased | None = None) -> None:
     """Delete the account and all of its data; NotFound when there is no such account."""
     async with pool.acquire() as con, con.transaction():
         await con.execute(LOCK_USER_RUNS_IN_FLIGHT, user_id)
@@ -36,3 +46,5 @@ async def erase_account(pool: asyncpg.Pool, user_id: uuid.UUID) -> None:
         await con.execute(DELETE_USER_EVENTS, user_id)
         if await con.fetchval(DELETE_USER, user_id) is None:
             raise NotFound("user", user_id)
+        if on_erased is not None:
+            await on_erased(con)
