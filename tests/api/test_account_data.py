@@ -14,11 +14,10 @@ import asyncpg
 import httpx
 from fastapi import FastAPI
 
-from db.lifecycle.erase import OUTLIVES_THE_ACCOUNT
 from db.lifecycle.export import EXPORTED_SECTIONS, NOT_EXPORTED
 from tests.api.conftest import PASSWORD, Account, register_and_login
 from tests.utils import pdfs
-from tests.utils.catalog import CASCADE, SET_NULL, conversation_columns, rows_naming, tables_deleted_with, user_tables
+from tests.utils.catalog import CASCADE, SET_NULL, conversation_columns, rows_of, tables_deleted_with, user_tables
 from tests.utils.db import ROOT, cli_env, navigator_cmd
 from tests.utils.graphs import ANSWER, ASKS_A_QUESTION
 
@@ -36,16 +35,6 @@ def navigator(dsn: str, *args: str) -> subprocess.CompletedProcess[str]:
 async def table_counts(con: asyncpg.Connection | asyncpg.Pool) -> dict[str, int]:
     tables = [row["tablename"] for row in await con.fetch(ALL_TABLES)]
     return {t: await con.fetchval(f'SELECT count(*) FROM "{t}"') for t in sorted(tables)}
-
-
-async def rows_of(pool: asyncpg.Pool, user_id: str, conversation_ids: list[str]) -> dict[str, int]:
-    """Rows anywhere that name the person or one of their conversations (tables read from the catalog)."""
-    found = {"users": await pool.fetchval("SELECT count(*) FROM users WHERE id = $1", uuid.UUID(user_id))}
-    for table in set(await user_tables(pool)) - set(OUTLIVES_THE_ACCOUNT):
-        found[table] = await pool.fetchval(f'SELECT count(*) FROM "{table}" WHERE user_id = $1', uuid.UUID(user_id))
-    for column in await conversation_columns(pool):
-        found[f"{column.table}.{column.column}"] = await rows_naming(pool, column, conversation_ids)
-    return {name: count for name, count in found.items() if count}
 
 
 async def ask(http: httpx.AsyncClient, account: Account, message: str, conversation_id: str | None = None) -> Any:
@@ -205,3 +194,4 @@ async def test_an_export_without_secrets_moves_in_once_and_cannot_sign_in(
     assert refused.status_code == 401  # no password moved with it
     messages = await pool.fetchval("SELECT count(*) FROM conversation_messages WHERE user_id = $1", uuid.UUID(carol.id))
     assert messages == 2
+

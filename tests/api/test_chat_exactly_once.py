@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from fastapi import FastAPI
 from langgraph_sdk.client import LangGraphClient
 
 from api.app import create_app, start_in_process_workers
@@ -55,11 +56,11 @@ async def test_the_message_of_a_cancelled_run_stays_in_the_history(client: httpx
 
 
 async def test_messages_appear_once_in_history_and_thread_values_through_the_agent_protocol(
-        wclient: httpx.AsyncClient) -> None:
+        wclient: httpx.AsyncClient, worker_app: FastAPI) -> None:
     person = await register_and_login(wclient)
     key = (await wclient.post("/auth/api-keys", json={"name": "sdk"}, headers=person.headers)).json()["key"]
     # The official SDK, over the in-process app.
-    sdk = LangGraphClient(httpx.AsyncClient(transport=wclient._transport, base_url="http://testserver/lg",
+    sdk = LangGraphClient(httpx.AsyncClient(transport=httpx.ASGITransport(app=worker_app), base_url="http://testserver/lg",
                                             headers={"x-api-key": key}, timeout=60))
     thread = await sdk.threads.create()
     asked = await sdk.runs.wait(thread["thread_id"], "navigator",
@@ -105,7 +106,8 @@ async def test_twenty_clients_retrying_through_a_database_outage_get_each_messag
         migrated_dsn: str, pool: asyncpg.Pool) -> None:
     proxy = CuttableProxy(migrated_dsn)
     await proxy.start()
-    settings = make_settings(proxy.dsn, offline_model_latency_ms=150, run_lease_seconds=3.0, worker_concurrency=8)
+    # Runs take a few seconds (several model calls), so the cut finds some of them stored and waited on.
+    settings = make_settings(proxy.dsn, offline_model_latency_ms=500, run_lease_seconds=3.0, worker_concurrency=8)
     app = create_app(settings, dsn=proxy.dsn, workers=start_in_process_workers, chat_wait_seconds=20)
     statuses: list[tuple[str, int]] = []
     try:

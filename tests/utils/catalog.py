@@ -4,9 +4,12 @@ anyone remembering to list it."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 import asyncpg
+
+from db.lifecycle.erase import OUTLIVES_THE_ACCOUNT
 
 # Every column of a public table that names a conversation: a foreign key to conversations(id), or
 # a column called like one (the graph's thread id is a conversation id kept as text).
@@ -81,3 +84,15 @@ async def rows_naming(con: asyncpg.Connection | asyncpg.Pool, column: Conversati
     table, name = '"' + column.table.replace('"', '""') + '"', '"' + column.column.replace('"', '""') + '"'
     count: int = await con.fetchval(f"SELECT count(*) FROM {table} WHERE {name}::text = ANY($1::text[])", ids)
     return count
+
+
+async def rows_of(pool: asyncpg.Pool | asyncpg.Connection, user_id: str,
+                  conversation_ids: list[str]) -> dict[str, int]:
+    """Rows anywhere that name the person or one of their conversations (tables read from the
+    catalog), but in the tables that keep them on purpose (db.lifecycle.erase.OUTLIVES_THE_ACCOUNT)."""
+    found = {"users": await pool.fetchval("SELECT count(*) FROM users WHERE id = $1", uuid.UUID(user_id))}
+    for table in set(await user_tables(pool)) - set(OUTLIVES_THE_ACCOUNT):
+        found[table] = await pool.fetchval(f'SELECT count(*) FROM "{table}" WHERE user_id = $1', uuid.UUID(user_id))
+    for column in await conversation_columns(pool):
+        found[f"{column.table}.{column.column}"] = await rows_naming(pool, column, conversation_ids)
+    return {name: count for name, count in found.items() if count}
