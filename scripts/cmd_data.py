@@ -18,6 +18,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+
 from db.lifecycle.export import EXPORTED_SECTIONS, dumps, export_users
 from db.lifecycle.importer import ImportReport, NotAnExport, import_document, import_into_account
 from db.pool import create_pool
@@ -128,8 +130,17 @@ async def import_paths(settings: Settings, paths: list[Path], email: str | None)
     pool = await create_pool(settings, min_size=1, max_size=2)
     reports: list[ImportReport] = []
     try:
-        for _name, doc in exports:
-            reports.append(await import_document(pool, doc, key))
+        for name, doc in exports:
+            try:
+                reports.append(await import_document(pool, doc, key))
+            except NotAnExport as exc:
+                raise CommandError(f"{name}: {exc}") from None
+            except (asyncpg.PostgresError, ValueError, KeyError, TypeError) as exc:
+                # A hand-edited or damaged file: each account is one transaction, so the one that
+                # failed stored nothing (those before it in the file are in).
+                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                raise CommandError(f"{name}: an account could not be imported ({reason}); nothing of it was "
+                                   "stored") from None
         if chats:
             assert email is not None
             user_id = await pool.fetchval(SELECT_USER_ID_BY_EMAIL, email)

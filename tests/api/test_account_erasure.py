@@ -1,5 +1,6 @@
-"""DELETE /me while a run of the person is in flight: a module of its own, so the only workers are
-the test's (slow ones), and the run is still going when the account goes."""
+"""DELETE /me while a run of the person is in flight, and /stats on what expired: a module without
+the module-wide in-process workers, so the only workers are the first test's (slow ones) and a
+run stays where a test leaves it."""
 
 from __future__ import annotations
 
@@ -36,3 +37,20 @@ async def test_deleting_an_account_with_a_run_in_flight_leaves_nothing_behind(
     finally:
         await workers.stop(drain_seconds=5)
     assert await rows_of(pool, dana.id, [conversation["id"]]) == {}
+
+
+async def test_stats_show_what_expired_and_waits_for_the_cleanup(client: httpx.AsyncClient,
+                                                                  pool: asyncpg.Pool) -> None:
+    admin = await register_and_login(client)
+    await pool.execute("UPDATE users SET role = 'admin' WHERE id = $1", uuid.UUID(admin.id))
+    erin = await register_and_login(client)
+    conversation = (await client.post("/conversations", json={"title": "old"}, headers=erin.headers)).json()
+    await client.post(f"/conversations/{conversation['id']}/runs", json={"message": ANSWERED}, headers=erin.headers)
+    await pool.execute("UPDATE conversations SET expires_at = now() - interval '1 minute' WHERE id = $1",
+                       uuid.UUID(conversation["id"]))
+    retention = (await client.get("/stats", headers=admin.headers)).json()["retention"]
+    assert (retention["conversation_ttl_hours"], retention["cleanup_interval_seconds"]) == (24, 300)
+    expired = retention["expired"]
+    # Its run never ran (no workers here): the cleanup waits for it, and says so.
+    assert expired["conversations"] >= 1 and expired["waiting_for_runs"] >= 1
+    assert expired["messages"] >= 1 and expired["runs"] >= 1

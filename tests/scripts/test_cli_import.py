@@ -1,16 +1,20 @@
 """`navigator import` reads a file-based chat app's history (one JSON file per conversation, given
-as a folder or files) into an account, once however often it runs; bad input is one line and
-stores nothing."""
+as a folder or files) into an account, once however often it runs; bad input (a broken chat file,
+a damaged or newer export) is one line and stores nothing of the account it concerns."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import uuid
 from pathlib import Path
 
 import asyncpg
+import pytest
 
+from db.lifecycle.export import FORMAT
+from scripts.cli import main
 from tests.utils.db import ROOT, cli_env, navigator_cmd
 from tests.utils.factories import insert_user
 
@@ -77,3 +81,46 @@ async def test_a_chat_apps_folder_moves_in_once(migrated_dsn: str, tmp_path: Pat
         assert [tuple(r) for r in await con.fetch(MESSAGES, user)] == stored
     finally:
         await con.close()
+
+
+async def run_in_process(args: list[str], dsn: str, monkeypatch: pytest.MonkeyPatch,
+                         capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """The console script's entry point in a thread (it calls asyncio.run), with the env cli_env sets."""
+    for key, value in cli_env(dsn).items():
+        if key.startswith(("DATABASE_URL", "JWT_", "DOCUMENT_")):
+            monkeypatch.setenv(key, value)
+    capsys.readouterr()
+    code = await asyncio.to_thread(main, args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+async def test_a_damaged_export_is_one_line_and_stores_nothing_of_that_account(
+        migrated_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    user, conversation, run = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    at = "2026-01-02T03:04:05.123456+00:00"
+    account = {
+        "user": {"id": str(user), "email": f"moved-{user.hex[:8]}@example.com", "full_name": None, "role": "user",
+                 "is_active": True, "created_at": at, "updated_at": at},
+        "conversations": [{"id": str(conversation), "graph_id": "navigator", "title": "t", "pinned": False,
+                           "metadata": {}, "created_at": at, "updated_at": at, "expires_at": "infinity"}],
+        # Answers a run that is in no export: the foreign key refuses it, and the whole account with it.
+        "runs": [{"id": str(run), "conversation_id": str(conversation), "kind": "resume",
+                  "resumes_run_id": str(uuid.uuid4()), "status": "success", "input": {"resume": "yes"},
+                  "output": None, "error": None, "idempotency_key": None, "attempt": 1, "lost_attempts": 0,
+                  "steps": 1, "created_at": at, "updated_at": at, "started_at": at, "finished_at": at}],
+    }
+    damaged = tmp_path / "damaged.json"
+    damaged.write_text(json.dumps({"format": FORMAT, "version": 1, "users": [account]}))
+    code, _out, err = await run_in_process(["import", str(damaged)], migrated_dsn, monkeypatch, capsys)
+    assert code == 1 and err.count("\n") == 1 and "nothing of it was stored" in err, err
+    con = await asyncpg.connect(migrated_dsn)
+    try:
+        assert await con.fetchval("SELECT count(*) FROM users WHERE id = $1", user) == 0
+        assert await con.fetchval("SELECT count(*) FROM conversations WHERE id = $1", conversation) == 0
+    finally:
+        await con.close()
+    newer = tmp_path / "newer.json"
+    newer.write_text(json.dumps({"format": FORMAT, "version": 2, "users": []}))
+    code, _out, err = await run_in_process(["import", str(newer)], migrated_dsn, monkeypatch, capsys)
+    assert code == 1 and "export version 2 is not 1" in err and err.count("\n") == 1
