@@ -1,11 +1,13 @@
 """Pure ASGI middleware (no BaseHTTPMiddleware: it buffers and breaks streaming).
 
 `RequestContext` gives each request an id (kept from a sane X-Request-ID,
-else new), returns it in the response and logs one line per request without
-headers, body or query string. `BodySizeLimit` answers 413 when a body is
-over MAX_REQUEST_BYTES (an upload route's own limit for it): at once from
-Content-Length, or while reading a chunked body, before the route sees more
-than the limit.
+else new), returns it in the response, works out the client's address
+(api/client_address.py: TRUSTED_PROXIES decides when X-Forwarded-For is
+believed) and logs one line per request without headers, body or query
+string (api/logging.py escapes the path: it is decoded, so it may hold a
+newline). `BodySizeLimit` answers 413 when a body is over MAX_REQUEST_BYTES
+(an upload route's own limit for it): at once from Content-Length, or while
+reading a chunked body, before the route sees more than the limit.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Sequence
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.client_address import CLIENT_ADDRESS, FORWARDED_FOR, Network, resolve_client
 from api.logging import REQUEST_ID
 
 log = logging.getLogger("api.access")
@@ -28,8 +32,9 @@ TOO_LARGE = "request body too large"
 
 
 class RequestContext:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, trusted_proxies: Sequence[Network] = ()) -> None:
         self.app = app
+        self.trusted_proxies = list(trusted_proxies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -38,6 +43,9 @@ class RequestContext:
         given = dict(scope["headers"]).get(REQUEST_ID_HEADER, b"").decode("latin-1")
         request_id = given if SANE_REQUEST_ID.match(given) else uuid.uuid4().hex
         token = REQUEST_ID.set(request_id)
+        peer = scope["client"][0] if scope.get("client") else None
+        forwarded = [value.decode("latin-1") for name, value in scope["headers"] if name == FORWARDED_FOR]
+        address_token = CLIENT_ADDRESS.set(resolve_client(peer, forwarded, self.trusted_proxies))
         started = time.perf_counter()
         status = 500
 
@@ -53,6 +61,7 @@ class RequestContext:
         finally:
             log.info("%s %s %s", scope["method"], scope["path"], status,
                      extra={"status": status, "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
+            CLIENT_ADDRESS.reset(address_token)
             REQUEST_ID.reset(token)
 
 

@@ -14,12 +14,14 @@ import asyncio
 import json
 import os
 import sys
+import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 
+from db.audit import AuditLog
 from db.lifecycle.export import EXPORTED_SECTIONS, dumps, export_users
 from db.lifecycle.importer import ImportReport, NotAnExport, import_document, import_into_account
 from db.pool import create_pool
@@ -63,6 +65,10 @@ async def export(settings: Settings, email: str | None, out: Path | None, with_s
                 raise CommandError(f"no account with email {email}")
             ids = [user_id]
         document = await export_users(pool, key, ids, with_secrets=with_secrets)
+        audit = AuditLog(pool)
+        for exported in document["users"]:
+            await audit.record("account.exported", user_id=uuid.UUID(exported["user"]["id"]),
+                               details={"via": "cli", "with_secrets": with_secrets})
     finally:
         await pool.close()
     data = dumps(document)

@@ -84,7 +84,9 @@ async def serve(settings: Settings, host: str, port: int, *, workers: bool, migr
             print(f"applied {applied} pending migration(s)", file=sys.stderr, flush=True)
     app = create_app(settings, dsn=dsn, workers=start_in_process_workers if workers else None)
     # uvicorn's access log would print query strings; ours (api.access) logs the path only.
-    config = uvicorn.Config(app, host=host, port=port, access_log=False, log_config=None,
+    # proxy_headers off: TRUSTED_PROXIES alone decides when X-Forwarded-For is believed
+    # (uvicorn would otherwise believe it from 127.0.0.1).
+    config = uvicorn.Config(app, host=host, port=port, access_log=False, log_config=None, proxy_headers=False,
                             log_level=settings.log_level.lower(), timeout_graceful_shutdown=30)
     listening = asyncio.Event()
 
@@ -149,6 +151,7 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
 async def create_admin(settings: Settings, email: str, password: str, full_name: str | None, *,
                        promote: bool) -> int:
     from api.security import hash_password
+    from db.audit import AuditLog
     from db.users import UserService
 
     pool = await create_pool(settings, min_size=1, max_size=2)
@@ -156,12 +159,14 @@ async def create_admin(settings: Settings, email: str, password: str, full_name:
         users = UserService(pool)
         try:
             user = await users.create(email, await asyncio.to_thread(hash_password, password), full_name, "admin")
+            await AuditLog(pool).record("admin.created", user_id=user.id, details={"via": "cli"})
             print(f"created administrator {user.email} ({user.id})")
         except Conflict:
             if not promote:
                 raise CommandError(f"an account with email {email} exists; add --promote to make it an "
                                    "administrator") from None
             user = await users.promote_to_admin(email)
+            await AuditLog(pool).record("admin.promoted", user_id=user.id, details={"via": "cli"})
             print(f"promoted {user.email} ({user.id}) to administrator")
     finally:
         await pool.close()

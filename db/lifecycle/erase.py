@@ -24,10 +24,12 @@ from db.risk import DELETE_RISKS_OF_THREADS, DELETE_USER_RISKS
 from db.runs.sql import LOCK_USER_RUNS_IN_FLIGHT
 from db.users import DELETE_USER
 
-# Tables that keep a person's rows after the erasure, on purpose, and why. None yet; the audit
-# trail will be one (its rows outlive the account for AUDIT_RETENTION_DAYS, without a foreign key).
+# Tables that keep a person's rows after the erasure, on purpose, and why.
 # The erasure test (tests/api/test_account_data.py) allows rows left in exactly these.
-OUTLIVES_THE_ACCOUNT: dict[str, str] = {}
+OUTLIVES_THE_ACCOUNT: dict[str, str] = {
+    "audit_events": "the security record (sign-ins, the export, the deletion itself) is kept for "
+                    "AUDIT_RETENTION_DAYS without a foreign key; it holds ids and labels, never what was said",
+}
 
 # Called in the erasure's transaction once everything is deleted (the audit trail records the
 # deletion there, so the record and the deletion commit together or not at all).

@@ -71,6 +71,8 @@ NOT_EXPORTED = {
     "document_chunk_embeddings": "vectors an embedding model derived from the passages; not portable between models",
     "outbox": "deliveries of notifications, made (or given up) where they were sent; an imported notification "
               "is not sent again",
+    "audit_events": "the service's security record about the account (sign-ins, exports, the deletion); it "
+                    "outlives the account for AUDIT_RETENTION_DAYS and is not the person's to move or rewrite",
 }
 SECRET_COLUMNS: dict[str, tuple[str, ...]] = {"user": ("password_hash",), "api_keys": ("key_hash",),
                                               "webhooks": ("secret",)}

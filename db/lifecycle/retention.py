@@ -2,18 +2,21 @@
 
 Each purge is a named coroutine `(connection, settings) -> rows deleted` that deletes what is past
 its retention in one statement on the connection it is given (the cleanup job runs each one in a
-transaction of its own, under the cleanup lock, and rolls it back for a dry run). To add one (the
-audit trail's `AUDIT_RETENTION_DAYS`, say), write the statement in the module that owns the table
-and append `("audit_events", purge_audit_events)` to `RETENTION_PURGES`.
+transaction of its own, under the cleanup lock, and rolls it back for a dry run). To add one, write
+the statement in the module that owns the table and append `(table, purge)` to `RETENTION_PURGES`.
+The app's hourly housekeeping (api/app.py) runs the account purges too, in every process, so an
+API process without workers keeps them short as well; every purge is idempotent.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from db.audit import purge_audit_events
 from db.conversations import Connection
+from db.registrations import purge_expired_registrations
 from db.settings import Settings
-from db.throttle import DEFAULT_WINDOW_SECONDS, DELETE_STALE_WINDOWS
+from db.throttle import purge_stale_buckets
 from db.tokens import DELETE_EXPIRED_REFRESH_TOKENS, DELETE_EXPIRED_REVOCATIONS
 
 Purge = Callable[[Connection, Settings], Awaitable[int]]
@@ -34,13 +37,10 @@ async def purge_revoked_access_tokens(con: Connection, settings: Settings) -> in
     return deleted_rows(await con.execute(DELETE_EXPIRED_REVOCATIONS))
 
 
-async def purge_login_windows(con: Connection, settings: Settings) -> int:
-    """Login-attempt counters whose window has ended."""
-    return deleted_rows(await con.execute(DELETE_STALE_WINDOWS, DEFAULT_WINDOW_SECONDS))
-
-
 RETENTION_PURGES: list[tuple[str, Purge]] = [
     ("refresh_tokens", purge_refresh_tokens),
     ("revoked_access_tokens", purge_revoked_access_tokens),
-    ("login_throttle", purge_login_windows),
+    ("auth_throttle", purge_stale_buckets),
+    ("pending_registrations", purge_expired_registrations),
+    ("audit_events", purge_audit_events),
 ]

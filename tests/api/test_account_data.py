@@ -147,6 +147,10 @@ async def test_export_delete_everything_import_gives_the_same_export(
         assert gone.status_code == 204, gone.text
         assert await rows_of(pool, account.id, conversations) == {}
         assert (await wclient.get("/auth/me", headers=account.headers)).status_code == 401
+    # The audit trail keeps the exports and the deletion (ids and labels, no foreign key to users).
+    recorded = {(row["event"], row["via"]) for row in await pool.fetch(
+        "SELECT event, details ->> 'via' AS via FROM audit_events WHERE user_id = $1", uuid.UUID(alice.id))}
+    assert {("account.exported", "cli"), ("account.exported", "api"), ("account.deleted", "api")} <= recorded
     before = await table_counts(pool)
     assert before["users"] == 0 and before["conversations"] == 0 and before["checkpoints"] == 0
 

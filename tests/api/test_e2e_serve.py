@@ -8,25 +8,17 @@ import re
 import signal
 import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from db.scratch import create_database, drop_database
 from tests.utils.db import ROOT, cli_env, navigator_cmd
 from tests.utils.sse import sse_events
 
 URL_LINE = re.compile(r"listening on (http://[0-9.]+:[0-9]+) .*open (http://\S+/) in a browser "
                       r"\(API docs at (http://\S+/docs)\)")
 START_TIMEOUT_SECONDS = 60
-
-
-@pytest.fixture(scope="module")
-async def serve_dsn(admin_dsn: str) -> AsyncIterator[str]:
-    dsn = await create_database(admin_dsn)
-    yield dsn
-    await drop_database(admin_dsn, dsn)
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +55,7 @@ def test_register_login_chat_interrupt_resume_replay_export(server: tuple[str, s
         page = http.get("/")  # the web client, from the installed package
         assert page.status_code == 200 and "<title>Insurance Navigator</title>" in page.text
         email, password = "e2e@example.com", "e2e password 123"
-        assert http.post("/auth/register", json={"email": email, "password": password}).status_code == 201
+        assert http.post("/auth/register", json={"email": email, "password": password}).status_code == 202
         tokens = http.post("/auth/token", data={"username": email, "password": password}).json()
         auth = {"Authorization": f"Bearer {tokens['access_token']}"}
 

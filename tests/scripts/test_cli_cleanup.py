@@ -1,5 +1,5 @@
 """`navigator cleanup [--dry-run]`: says what expired and would go, then deletes it, and purges
-expired refresh tokens and ended login windows."""
+expired refresh tokens and drained sign-in throttle buckets."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ COUNTS = """
 SELECT (SELECT count(*) FROM conversations WHERE id = $1) AS conversations,
        (SELECT count(*) FROM conversation_messages WHERE conversation_id = $1) AS messages,
        (SELECT count(*) FROM refresh_tokens WHERE user_id = $2) AS tokens,
-       (SELECT count(*) FROM login_throttle WHERE account_key = $3) AS windows
+       (SELECT count(*) FROM auth_throttle WHERE key = $3) AS buckets
 """
 
 
@@ -34,13 +34,14 @@ async def test_dry_run_then_cleanup(migrated_dsn: str) -> None:
         await con.execute("UPDATE conversations SET expires_at = now() - interval '1 hour' WHERE id = $1", expired)
         await con.execute("INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at) "
                           "VALUES ($1, $2, $3, now() - interval '3 days')", user, uuid.uuid4(), uuid.uuid4().bytes)
-        key = f"gone-{uuid.uuid4().hex[:8]}@example.com"
-        await con.execute("INSERT INTO login_throttle VALUES ($1, 3, now() - interval '1 hour')", key)
+        key = uuid.uuid4().bytes * 2  # a bucket drained long ago (no sign-in from its address)
+        await con.execute("INSERT INTO auth_throttle (key, level, updated_at) VALUES ($1, 3, now() - interval '1 day')",
+                          key)
 
         dry = cleanup(migrated_dsn, "--dry-run")
         assert dry.returncode == 0, dry.stderr
         assert "would delete 1 expired conversations (2 messages" in dry.stdout, dry.stdout
-        assert "1 refresh tokens" in dry.stdout and "1 login throttle" in dry.stdout, dry.stdout
+        assert "1 refresh tokens" in dry.stdout and "1 auth throttle" in dry.stdout, dry.stdout
         assert tuple(await con.fetchrow(COUNTS, expired, user, key)) == (1, 2, 1, 1)  # nothing deleted
 
         done = cleanup(migrated_dsn)
