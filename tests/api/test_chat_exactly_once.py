@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -101,6 +102,19 @@ async def ask_until_answered(http: httpx.AsyncClient, account: Account, message:
     raise AssertionError(f"{message!r} was never answered")
 
 
+async def stored_in_flight(pool: asyncpg.Pool, messages: list[str]) -> bool:
+    return await pool.fetchval("SELECT count(*) FROM runs WHERE input ->> 'message' = ANY($1::text[]) "
+                               "AND status IN ('pending', 'running')", messages) >= 3
+
+
+async def until(condition: Callable[[], Awaitable[bool]], what: str, timeout: float = 30.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"no {what} within {timeout} s")
+        await asyncio.sleep(0.02)
+
+
 @pytest.mark.timeout(180)
 async def test_twenty_clients_retrying_through_a_database_outage_get_each_message_answered_once(
         migrated_dsn: str, pool: asyncpg.Pool) -> None:
@@ -116,13 +130,22 @@ async def test_twenty_clients_retrying_through_a_database_outage_get_each_messag
             async with httpx.AsyncClient(transport=transport, base_url="http://t", timeout=60) as http:
                 people = [await register_and_login(http) for _ in range(4)]
                 messages = [f"Question {i}: is physical therapy covered after surgery?" for i in range(20)]
-                # Started over 0.8 s and cut at 0.4 s: some runs are stored and waited on by then,
-                # some requests are in flight, the rest start while the database is away.
-                clients = [asyncio.create_task(ask_until_answered(http, people[i % 4], text, statuses, i * 0.04))
-                           for i, text in enumerate(messages)]
-                await asyncio.sleep(0.4)
+                # Half the clients start now; the database is cut once some of their runs are stored
+                # and waited on (read beside the proxy), the other half start while it is away, and it
+                # comes back once clients saw both answers an outage gives (timed by events, not sleeps:
+                # the machine's load decides how fast requests get anywhere).
+                clients = [asyncio.create_task(ask_until_answered(http, people[i % 4], text, statuses, i * 0.02))
+                           for i, text in enumerate(messages[:10])]
+                await until(lambda: stored_in_flight(pool, messages), "runs stored and in flight")
                 await proxy.cut()
-                await asyncio.sleep(2.0)
+                clients += [asyncio.create_task(ask_until_answered(http, people[i % 4], text, statuses, 0))
+                            for i, text in enumerate(messages[10:])]
+
+                async def both_answers_seen() -> bool:
+                    codes = {code for _, code in statuses}
+                    return 202 in codes and 503 in codes
+
+                await until(both_answers_seen, "a 202 and a 503 during the outage")
                 await proxy.restore()
                 answers = await asyncio.gather(*clients)
     finally:
