@@ -13,7 +13,7 @@ from db.settings import load_settings
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("cleanup", help="delete expired conversations (with everything of theirs) "
-                                                   "and purge expired tokens now")
+                                                   "and purge what is past its retention now")
     parser.add_argument("--dry-run", action="store_true", help="only say what would be deleted")
     parser.set_defaults(func=cmd_cleanup)
 
