@@ -31,6 +31,7 @@ from api.middleware import BodySizeLimit, RequestContext, SecurityHeaders
 from api.personal_context import document_search
 from api.protocol.assistants import CASE_THREAD_METADATA
 from api.routes import (
+    account,
     admin,
     api_keys,
     auth,
@@ -55,6 +56,7 @@ from db.clock import Clock
 from db.conversations import ConversationService
 from db.documents import DocumentService
 from db.errors import Unavailable
+from db.lifecycle.scheduler import CleanupSchedule
 from db.notifications import NotificationService
 from db.pool import CONNECTION_ERRORS, create_pool, resolve_dsn
 from db.profiles import ProfileService
@@ -221,12 +223,17 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
         except BaseException:
             await close_pools(pool, service_pool)
             raise
+        # Expired data is deleted by the processes that run workers (one of them at a time).
+        app.state.cleanup = CleanupSchedule(pool, settings)
+        if workers is not None:
+            app.state.cleanup.start()
         housekeeping = asyncio.create_task(housekeeping_loop(app, HOUSEKEEPING_INTERVAL_SECONDS))
         try:
             yield
         finally:
             housekeeping.cancel()
             try:
+                await app.state.cleanup.stop()
                 if loops is not None:
                     await loops.stop()
                 if stop_workers is not None:
@@ -256,8 +263,8 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
     if chat_wait_seconds is not None:
         app.state.chat_wait_seconds = chat_wait_seconds
     install_error_handlers(app)
-    for module in (auth, api_keys, conversations, runs, chat, documents, profile, cases, notifications, health, stats,
-                   admin):
+    for module in (auth, api_keys, conversations, runs, chat, documents, profile, account, cases, notifications,
+                   health, stats, admin):
         app.include_router(module.router)
     for router in agent_protocol_routers:
         app.include_router(router, prefix=AGENT_PROTOCOL_PREFIX)

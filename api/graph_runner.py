@@ -80,15 +80,13 @@ def final_events(outcome: RunOutcome) -> list[Event]:
 
 
 def conversation_messages(run: Run, outcome: RunOutcome) -> list[dict[str, Any]]:
-    """What the run adds to its conversation: the person's words and the reply or question."""
-    said = {"role": "user", "content": user_text(run), "metadata": {"run_id": str(run.id)}}
+    """What the run adds to its conversation when it ends: the reply or the question. (The
+    person's words were stored with the run when it was created: db.runs.service.)"""
     if outcome.status == "needs_input":
-        asked = {"role": "assistant", "content": outcome.question or "", "agent_name": "navigator",
-                 "metadata": {"run_id": str(run.id), "interrupt": True}}
-        return [said, asked]
-    answer = {"role": "assistant", "content": outcome.reply or "", "agent_name": outcome.agent_name,
-              "metadata": {"run_id": str(run.id)}}
-    return [said, answer]
+        return [{"role": "assistant", "content": outcome.question or "", "agent_name": "navigator",
+                 "metadata": {"run_id": str(run.id), "interrupt": True}}]
+    return [{"role": "assistant", "content": outcome.reply or "", "agent_name": outcome.agent_name,
+             "metadata": {"run_id": str(run.id)}}]
 
 
 def describe_failure(exc: BaseException) -> str:

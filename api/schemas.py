@@ -124,6 +124,13 @@ class LoginRequest(StrictModel):
                         AfterValidator(clean_text)]
 
 
+class DeleteAccountRequest(StrictModel):
+    """The account's password again: deleting everything takes more than a token someone may have copied."""
+
+    password: Annotated[str, Field(min_length=1, max_length=MAX_PASSWORD_LENGTH, pattern=NO_NUL),
+                        AfterValidator(clean_text)]
+
+
 class RefreshRequest(StrictModel):
     refresh_token: Annotated[str, Field(min_length=1, max_length=512, pattern=NO_NUL), AfterValidator(clean_text)]
 
@@ -309,6 +316,23 @@ class HealthOut(BaseModel):
     database: Literal["connected", "unavailable"]
 
 
+class ExpiredOut(BaseModel):
+    """Past their expiry and not deleted yet: the next cleanup pass deletes them (those waiting for a
+    run in flight once it settles)."""
+
+    conversations: int
+    waiting_for_runs: int
+    messages: int
+    runs: int
+    documents: int
+
+
+class CleanupOut(BaseModel):
+    conversation_ttl_hours: int
+    cleanup_interval_seconds: int
+    expired: ExpiredOut
+
+
 class StatsOut(BaseModel):
     users: dict[str, int]
     conversations: int
@@ -319,6 +343,7 @@ class StatsOut(BaseModel):
     timers: dict[str, int] = Field(default_factory=dict, description="durable timers by status")
     deliveries: dict[str, dict[str, int]] = Field(default_factory=dict,
                                                   description="notification deliveries by channel and status")
+    retention: CleanupOut
 
 
 class ErrorOut(BaseModel):

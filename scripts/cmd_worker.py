@@ -14,6 +14,7 @@ import sys
 from api.case_loops import start_case_loops
 from api.graph_runner import start_workers
 from db.clock import Clock
+from db.lifecycle.scheduler import CleanupSchedule
 from db.pool import create_pool, resolve_dsn
 from db.runs.queue import runs_table_exists
 from db.settings import load_settings
@@ -51,11 +52,15 @@ async def run_worker(concurrency: int | None) -> int:
             loop.add_signal_handler(signum, stop.set)
         workers = await start_workers(pool, settings, concurrency=executors)
         tune_garbage_collector()
-        # Due timers become runs, and notifications go out, from every worker process.
+        # Due timers become runs, and notifications go out, from every worker process; expired
+        # data is deleted by one of them at a time.
         loops = start_case_loops(pool, settings, Clock())
+        cleanup = CleanupSchedule(pool, settings)
+        cleanup.start()
         print(f"worker {workers.worker_id} ready with {executors} executors", file=sys.stderr, flush=True)
         await stop.wait()
         print(f"worker {workers.worker_id} draining", file=sys.stderr, flush=True)
+        await cleanup.stop()
         await loops.stop()
         await workers.stop(drain_seconds=DRAIN_SECONDS)
     finally:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from fastapi import APIRouter, Request
 
-from api.deps import AdminUser, Analytics, Users
+from api.deps import AdminUser, Analytics, SettingsDep, Users
 from api.errors import AUTH_RESPONSES
-from api.schemas import StatsOut
+from api.schemas import CleanupOut, ExpiredOut, StatsOut
 from db.cases import count_cases
 from db.conversations import ConversationService
+from db.lifecycle.cleanup import count_expired
 from db.runs.outbox import counts_by_status as delivery_counts
 from db.runs.service import count_runs_by_status
 from db.runs.timers import counts_by_status as timer_counts
@@ -17,12 +20,18 @@ router = APIRouter(tags=["operations"], responses={**AUTH_RESPONSES, 403: {"desc
 
 
 @router.get("/stats", response_model=StatsOut)
-async def stats(admin: AdminUser, users: Users, analytics: Analytics, request: Request) -> StatsOut:
+async def stats(admin: AdminUser, users: Users, analytics: Analytics, settings: SettingsDep,
+                request: Request) -> StatsOut:
+    """`conversations` counts the live ones; `retention.expired` what expired and is not deleted yet."""
     # Totals over every user: on the owner's pool, which row-level security does not restrict
     # (the services of the other routes see only the acting user's rows).
     pool = request.app.state.pool
     counts = await ConversationService(pool).counts()
+    expired = await count_expired(pool)
+    retention = CleanupOut(conversation_ttl_hours=settings.conversation_ttl_hours,
+                           cleanup_interval_seconds=settings.cleanup_interval_seconds,
+                           expired=ExpiredOut(**asdict(expired)))
     return StatsOut(users=await users.counts_by_role(), conversations=counts["conversations"],
                     messages=counts["messages"], runs=await count_runs_by_status(pool),
                     analytics_events=await analytics.counts(), cases=await count_cases(pool),
-                    timers=await timer_counts(pool), deliveries=await delivery_counts(pool))
+                    timers=await timer_counts(pool), deliveries=await delivery_counts(pool), retention=retention)

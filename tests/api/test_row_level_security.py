@@ -79,6 +79,16 @@ PROBES: dict[str, Callable[[Ids], tuple[Any, ...]]] = {
     "SELECT_CHECKPOINTS": lambda b: (str(b["conversation"]), None, None, None, None, None),
     "SELECT_NAMESPACE_HEADS": lambda b: (str(b["conversation"]),),
     "SELECT_RISK_DETECTIONS": lambda b: (str(b["conversation"]),),
+    # The account export's (on the owner's pool today; bound all the same were it moved).
+    "SELECT_OWNED_AMONG": lambda b: (b["user"], [b["conversation"]]),
+    "SELECT_USER_CONVERSATION_IDS": lambda b: (b["user"],),
+    **{name: lambda b: (b["user"],) for name in (
+        "EXPORT_CONVERSATIONS", "EXPORT_MESSAGES", "EXPORT_RUNS", "EXPORT_DOCUMENTS", "EXPORT_DOCUMENT_CHUNKS",
+        "EXPORT_DOCUMENT_LINKS", "EXPORT_PROFILE", "EXPORT_API_KEYS", "EXPORT_NOTIFICATIONS", "EXPORT_WEBHOOKS",
+        "EXPORT_CASES", "EXPORT_CASE_EVENTS", "EXPORT_TIMERS")},
+    **{name: lambda b: ([str(b["conversation"])],) for name in (
+        "EXPORT_AGENT_STATES", "EXPORT_BLOBS", "EXPORT_CHECKPOINTS", "EXPORT_WORKFLOW_STATES", "EXPORT_WRITES")},
+    "EXPORT_RISKS": lambda b: (b["user"], [str(b["conversation"])]),
 }
 # Read-only statements not probed, and why.
 NOT_PROBED = {
@@ -91,6 +101,10 @@ NOT_PROBED = {
     "SELECT_DELIVERIES": "the outbox deliverer's, on the owner's pool",
     "SELECT_DELTA_HISTORY": "the checkpointer's replay, on the owner's pool",
     "SELECT_DELTA_CHAIN": "the checkpointer's pruning, on the owner's pool",
+    "EXPORT_RUN_OPTIONS": "rows only for Agent Protocol runs; its table is read whole below",
+    "ADVANCE_MESSAGE_IDS": "moves a sequence past the largest id (an import's), returns no row of anyone's",
+    "ADVANCE_CASE_EVENT_IDS": "moves a sequence past the largest id (an import's), returns no row of anyone's",
+    "LOCK_IDEMPOTENCY_KEY": "takes an advisory lock, reads no table",
 }
 # Totals over every user, read on the owner's pool for admins (/stats) or by the workers.
 WHOLE_TABLE = re.compile(r"^(COUNT_|SELECT_NEXT_DUE$|SELECT_RUNS_TABLE_EXISTS$|SELECT_EMBEDDINGS_TABLE$|FENCE_)")
