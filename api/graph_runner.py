@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -31,8 +32,11 @@ from langgraph.runtime import RunControl
 from agents.graph import resume_input, user_input
 from agents.models import ModelUnavailable
 from agents.outcome import RunOutcome, outcome_from_state
+from agents.usage import UsageMeter, listening, observe_process
+from api.instrumentation import observe_model_call
 from api.orchestrator import build_orchestrator, model_from_settings
 from db.batch import BatchStats
+from db.metrics import metrics
 from db.runs.executor import NOT_RUN_FAILURES, RetryLater, RunExecutor
 from db.runs.fence import RunFence
 from db.runs.lease import RunLease
@@ -76,15 +80,18 @@ def final_events(outcome: RunOutcome) -> list[Event]:
     return [("message", {"content": outcome.reply or "", "agent_name": outcome.agent_name}), ("done", {})]
 
 
-def conversation_messages(run: Run, outcome: RunOutcome) -> list[dict[str, Any]]:
-    """What the run adds to its conversation: the person's words and the reply or question."""
+def conversation_messages(run: Run, outcome: RunOutcome,
+                          usage: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """What the run adds to its conversation: the person's words and the reply or question.
+    The assistant's message records what its model calls cost (`usage`, see agents.usage)."""
     said = {"role": "user", "content": user_text(run), "metadata": {"run_id": str(run.id)}}
+    cost = {"usage": dict(usage)} if usage else {}
     if outcome.status == "needs_input":
         asked = {"role": "assistant", "content": outcome.question or "", "agent_name": "navigator",
-                 "metadata": {"run_id": str(run.id), "interrupt": True}}
+                 "metadata": {"run_id": str(run.id), "interrupt": True, **cost}}
         return [said, asked]
     answer = {"role": "assistant", "content": outcome.reply or "", "agent_name": outcome.agent_name,
-              "metadata": {"run_id": str(run.id)}}
+              "metadata": {"run_id": str(run.id), **cost}}
     return [said, answer]
 
 
@@ -106,14 +113,21 @@ class GraphRunner:
         config = run_config(run)
         # The fence learns which nodes already finished from the checkpoint the graph loads.
         values: Mapping[str, Any] | None = None
+        meter, started = UsageMeter(), {}  # the run's model calls; when each task started
         try:
-            async for mode, chunk in self.graph.astream(graph_input(run, lease.steps), config,
-                                                        stream_mode=["tasks", "values"], durability="sync",
-                                                        control=control):
-                if mode == "values":
-                    values = chunk
-                elif "triggers" in chunk:  # a task starting (results carry no triggers)
-                    await lease.append_events([("node_started", {"node": chunk["name"], "task_id": chunk["id"]})])
+            with listening(meter):
+                async for mode, chunk in self.graph.astream(graph_input(run, lease.steps), config,
+                                                            stream_mode=["tasks", "values"], durability="sync",
+                                                            control=control):
+                    if mode == "values":
+                        values = chunk
+                    elif "triggers" in chunk:  # a task starting (results carry no triggers)
+                        started[chunk["id"]] = time.monotonic()
+                        await lease.append_events([("node_started", {"node": chunk["name"],
+                                                                     "task_id": chunk["id"]})])
+                    elif chunk["id"] in started:
+                        metrics().step_duration.labels(chunk["name"]).observe(
+                            time.monotonic() - started.pop(chunk["id"]))
         except GraphDrained:
             return  # stopped at a step boundary: the executor ends or releases the run
         except NOT_RUN_FAILURES:
@@ -131,7 +145,7 @@ class GraphRunner:
             values = (await self.graph.aget_state(config)).values
         outcome = outcome_from_state(values, values.get("__interrupt__") or ())
         stored = await lease.finish(outcome.run_status, output=outcome.as_output(), events=final_events(outcome),
-                                    messages=conversation_messages(run, outcome))
+                                    messages=conversation_messages(run, outcome, meter.summary()))
         log.info("run %s attempt %d: %s", run.id, run.attempt, stored)
 
     @staticmethod
@@ -152,6 +166,7 @@ async def start_workers(pool: asyncpg.Pool, settings: Settings, *, dsn: str | No
                         stats: BatchStats | None = None) -> RunExecutor:
     """Build the fence, the graph on it and the runner, and start an executor that drives them.
     (`dsn` is accepted for earlier callers and unused: the executor listens on a pooled connection.)"""
+    observe_process(observe_model_call)
     fence = RunFence(settings.run_lease_seconds)
     graph = await (graph_factory(fence) if graph_factory is not None else default_graph(pool, settings, fence))
     extra: dict[str, Any] = {"poll_seconds": poll_seconds} if poll_seconds is not None else {}

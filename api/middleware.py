@@ -51,8 +51,9 @@ class RequestContext:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            log.info("%s %s %s", scope["method"], scope["path"], status,
-                     extra={"status": status, "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
+            duration_ms = round((time.perf_counter() - started) * 1000, 1)
+            log.info("%s %s %s %.1fms", scope["method"], scope["path"], status, duration_ms,
+                     extra={"status": status, "duration_ms": duration_ms})
             REQUEST_ID.reset(token)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -271,12 +271,27 @@ class HealthOut(BaseModel):
     database: Literal["connected", "unavailable"]
 
 
+class ModelUsageOut(BaseModel):
+    """One UTC day of one model: what its answers cost (tokens only where the provider reports them)."""
+
+    day: date
+    provider: str
+    model: str
+    messages: int
+    calls: int
+    errors: int
+    input_tokens: int
+    output_tokens: int
+    latency_ms: int
+
+
 class StatsOut(BaseModel):
     users: dict[str, int]
     conversations: int
     messages: int
     runs: dict[str, int]
     analytics_events: dict[str, int]
+    model_usage: list[ModelUsageOut] = Field(description="per UTC day (newest first), provider and model")
 
 
 class ErrorOut(BaseModel):

@@ -1,20 +1,27 @@
-"""Service totals for admins."""
+"""Service totals for admins, with what the model cost per day (`model_usage`)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 
 from api.deps import AdminUser, Analytics, Conversations, Users
 from api.errors import AUTH_RESPONSES
-from api.schemas import StatsOut
+from api.schemas import ModelUsageOut, StatsOut
+from db.usage import usage_by_day
 
 router = APIRouter(tags=["operations"], responses={**AUTH_RESPONSES, 403: {"description": "Admin role required"}})
 
 
 @router.get("/stats", response_model=StatsOut)
 async def stats(admin: AdminUser, users: Users, conversations: Conversations, analytics: Analytics,
-                request: Request) -> StatsOut:
+                request: Request,
+                days: Annotated[int, Query(ge=1, le=366, description="days of model usage, today included")] = 30,
+                ) -> StatsOut:
     counts = await conversations.counts()
     run_counts = await request.app.state.runs.counts_by_status()
+    usage = [ModelUsageOut(**row) for row in await usage_by_day(request.app.state.pool, days)]
     return StatsOut(users=await users.counts_by_role(), conversations=counts["conversations"],
-                    messages=counts["messages"], runs=run_counts, analytics_events=await analytics.counts())
+                    messages=counts["messages"], runs=run_counts, analytics_events=await analytics.counts(),
+                    model_usage=usage)
