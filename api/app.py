@@ -9,6 +9,7 @@ says so) and recovers when the database comes back.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -20,20 +21,25 @@ from langchain_core.language_models import BaseChatModel
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
+from agents.usage import observe_process
 from api.document_intake import DocumentIntake
 from api.errors import COMMON_RESPONSES, install_error_handlers
+from api.instrumentation import HttpMetrics, forget_pool, observe_model_call, sample_pool_forever
 from api.lg.service import AgentProtocol
 from api.middleware import BodySizeLimit, RequestContext, SecurityHeaders
 from api.personal_context import document_search
+from api.probes import ProbeTargets
 from api.routes import api_keys, auth, chat, conversations, documents, health, profile, runs, stats
 from api.routes.lg import AGENT_PROTOCOL_PREFIX
 from api.routes.lg import routers as agent_protocol_routers
 from api.routes.web import DOCS_CSP, STATIC_PREFIX, install_web
+from db import __version__, metrics
 from db.analytics import AnalyticsService
 from db.api_keys import ApiKeyService
 from db.conversations import ConversationService
 from db.documents import DocumentService
 from db.errors import Unavailable
+from db.migrate import load_migrations
 from db.pool import CONNECTION_ERRORS, create_pool, resolve_dsn
 from db.profiles import ProfileService
 from db.runs.service import RunService
@@ -52,17 +58,26 @@ WORKER_DRAIN_SECONDS = 20.0
 UPLOAD_ENVELOPE_BYTES = 64 * 1024
 
 
+class InProcessWorkers:
+    """The stop of the in-process workers (call it), and whether they still run (for /readyz)."""
+
+    def __init__(self, executor: Any) -> None:
+        self.executor = executor
+
+    def running(self) -> bool:
+        return bool(self.executor.running)
+
+    async def __call__(self) -> None:
+        await self.executor.stop(drain_seconds=WORKER_DRAIN_SECONDS)
+
+
 async def start_in_process_workers(pool: asyncpg.Pool, settings: Settings,
                                    dsn: str) -> Callable[[], Awaitable[None]]:
     from api.graph_runner import start_workers  # imported late: tests of the API alone need no graph
 
     workers = await start_workers(pool, settings, dsn=dsn)
     log.info("in-process workers started (up to %d runs at once)", workers.concurrency)
-
-    async def stop() -> None:
-        await workers.stop(drain_seconds=WORKER_DRAIN_SECONDS)
-
-    return stop
+    return InProcessWorkers(workers)
 
 
 def document_model(settings: Settings) -> BaseChatModel | None:
@@ -99,6 +114,8 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
     settings = settings or load_settings()
     settings.jwt_secret()  # fail at start, naming the key, rather than at the first login
     settings.document_key()  # likewise for the key of uploaded files
+    metrics.configure(settings.prometheus_multiproc_dir)
+    observe_process(observe_model_call)  # the document reader's model calls count too
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -123,18 +140,25 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
         except BaseException:
             await pool.close()
             raise
+        app.state.probe_targets.workers_running = getattr(stop_workers, "running", None) \
+            if stop_workers is not None else None
+        sampler = asyncio.create_task(sample_pool_forever(pool), name="pool-gauges")
         try:
             yield
         finally:
+            sampler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sampler
             try:
                 if stop_workers is not None:
                     await stop_workers()
             finally:
                 await pool.close()
+                forget_pool()
 
     app = FastAPI(
         title="Insurance Navigator",
-        version="0.1.0",
+        version=__version__,
         description="Health-insurance questions answered by a durable multi-agent workflow. "
                     "Authorize with your email and password (OAuth2 password flow) to try the routes.",
         lifespan=lifespan,
@@ -142,12 +166,14 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
         # /docs and /redoc are served from files in the package (api/routes/web.py), not a CDN.
         docs_url=None,
         redoc_url=None,
-        middleware=[*cors_middleware(settings), Middleware(RequestContext),
+        middleware=[*cors_middleware(settings), Middleware(HttpMetrics), Middleware(RequestContext),
                     Middleware(SecurityHeaders, html_csp=DOCS_CSP, revalidate_prefix=STATIC_PREFIX + "/"),
                     Middleware(BodySizeLimit, max_bytes=settings.max_request_bytes,
                                route_limits={"POST /documents": settings.document_max_bytes + UPLOAD_ENVELOPE_BYTES})],
     )
     app.state.settings = settings
+    app.state.probe_targets = ProbeTargets(pool=lambda: getattr(app.state, "pool", None),
+                                           migrations=load_migrations())
     if chat_wait_seconds is not None:
         app.state.chat_wait_seconds = chat_wait_seconds
     install_error_handlers(app)

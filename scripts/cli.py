@@ -11,6 +11,7 @@ import sys
 from collections.abc import Coroutine
 from typing import Any
 
+from db import __version__
 from db.errors import DatabaseError
 from db.migrate import Migrator, load_migrations
 from db.pool import connect
@@ -77,17 +78,21 @@ def cmd_setup(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="navigator", description="Insurance Navigator service")
+    parser = argparse.ArgumentParser(prog="navigator", description="Insurance Navigator service",
+                                     epilog="Configuration comes from the environment and .env (see .env.example).")
+    parser.add_argument("--version", action="version", version=f"navigator {__version__}",
+                        help="print the version and exit")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     migrate = sub.add_parser("migrate", help="apply, roll back or list the SQL migrations")
     migrate_sub = migrate.add_subparsers(dest="action", metavar="ACTION")
     up = migrate_sub.add_parser("up", help="apply pending migrations")
-    up.add_argument("--to", type=int, default=None, metavar="N", help="stop at version N")
+    up.add_argument("--to", type=int, default=None, metavar="N",
+                    help="stop once version N is applied (default: apply all)")
     down = migrate_sub.add_parser("down", help="roll back the last N migrations")
-    down.add_argument("steps", type=int, metavar="N")
-    migrate_sub.add_parser("status", help="one line per migration: applied or pending")
+    down.add_argument("steps", type=int, metavar="N", help="how many applied migrations to roll back, newest first")
+    migrate_sub.add_parser("status", help="one line per migration: applied or pending (the default action)")
     migrate.set_defaults(func=cmd_migrate)
 
     setup = sub.add_parser("setup", help="validate environment, database, migrations and services")
@@ -97,11 +102,27 @@ def build_parser() -> argparse.ArgumentParser:
     # Modules that add subcommands: each has `register(subparsers)` and sets `func` on its
     # parsers (a function taking the parsed args and returning an exit code). Imported here,
     # not at the top, because they import this module for CommandError.
-    from scripts import cmd_ask, cmd_serve, cmd_worker
+    from scripts import cmd_ask, cmd_db, cmd_serve, cmd_worker
 
-    for module in (cmd_worker, cmd_ask, cmd_serve):
+    for module in (cmd_worker, cmd_ask, cmd_serve, cmd_db):
         module.register(sub)
     return parser
+
+
+# Commands that only look at the embedded database (and say where it is themselves).
+NO_DATABASE_NOTICE = {"db"}
+
+
+def announce_data_dir() -> None:
+    """Every command that opens the embedded database says which one, so a second, empty
+    database created by mistake cannot go unnoticed. (Bad settings are the command's to report.)"""
+    try:
+        settings = load_settings()
+    except ConfigError:
+        return
+    if settings.embedded:
+        chosen = "NAVIGATOR_DATA_DIR" if settings.navigator_data_dir is not None else "default"
+        print(f"navigator: embedded PostgreSQL under {settings.data_dir} ({chosen})", file=sys.stderr, flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     try:
+        if args.command not in NO_DATABASE_NOTICE:
+            announce_data_dir()
         code: int = args.func(args)
     except (ConfigError, DatabaseError, CommandError) as exc:
         print(f"navigator: error: {exc}", file=sys.stderr)

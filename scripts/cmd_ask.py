@@ -49,10 +49,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     kb = subparsers.add_parser("kb", help="load or search the knowledge documents")
     kb_sub = kb.add_subparsers(dest="kb_action", metavar="ACTION", required=True)
     load = kb_sub.add_parser("load", help="load the shipped documents, or your own .md files/directories")
-    load.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    load.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                      help="a .md file or a directory of them (none: reload the shipped documents)")
     search = kb_sub.add_parser("search", help="show the best-ranked documents for a query")
-    search.add_argument("query")
-    search.add_argument("--limit", type=int, default=5)
+    search.add_argument("query", help="words to search for, as a person would ask")
+    search.add_argument("--limit", type=int, default=5, metavar="N",
+                        help="how many documents to show, 1 to 50 (default 5)")
     kb.set_defaults(func=cmd_kb)
 
 

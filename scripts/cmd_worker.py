@@ -12,6 +12,10 @@ import signal
 import sys
 
 from api.graph_runner import start_workers
+from api.instrumentation import forget_pool, sample_pool_forever
+from api.probes import ProbeTargets
+from db import metrics
+from db.migrate import load_migrations
 from db.pool import create_pool, resolve_dsn
 from db.runs.queue import runs_table_exists
 from db.settings import load_settings
@@ -36,6 +40,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 async def run_worker(concurrency: int | None) -> int:
     settings = load_settings()
+    metrics.configure(settings.prometheus_multiproc_dir)
     dsn = resolve_dsn(settings)
     executors = concurrency or settings.worker_concurrency
     # Runs in flight hold no connection: DB_POOL_MAX_SIZE bounds the connections, not the runs.
@@ -48,11 +53,20 @@ async def run_worker(concurrency: int | None) -> int:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
         workers = await start_workers(pool, settings, concurrency=executors)
+        from scripts.cmd_serve import start_ops_listener
+
+        targets = ProbeTargets(pool=lambda: pool, migrations=load_migrations(), workers_running=lambda: workers.running)
+        ops = await start_ops_listener(settings, targets)
+        sampler = asyncio.create_task(sample_pool_forever(pool), name="pool-gauges")
         tune_garbage_collector()
         print(f"worker {workers.worker_id} ready with {executors} executors", file=sys.stderr, flush=True)
         await stop.wait()
         print(f"worker {workers.worker_id} draining", file=sys.stderr, flush=True)
+        sampler.cancel()
         await workers.stop(drain_seconds=DRAIN_SECONDS)
+        if ops is not None:
+            await ops.stop()
     finally:
         await pool.close()
+        forget_pool()
     return 0
