@@ -140,8 +140,8 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
         except BaseException:
             await pool.close()
             raise
-        app.state.probe_targets.workers_running = getattr(stop_workers, "running", None) \
-            if stop_workers is not None else None
+        app.state.workers = stop_workers
+        app.state.probe_targets.workers_running = getattr(stop_workers, "running", None)
         sampler = asyncio.create_task(sample_pool_forever(pool), name="pool-gauges")
         try:
             yield

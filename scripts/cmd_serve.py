@@ -15,16 +15,19 @@ import getpass
 import signal
 import sys
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from api.ops_app import OpsListener
-from api.probes import ProbeTargets
 from db.errors import Conflict
 from db.migrate import Migrator, load_migrations
 from db.pool import connect, create_pool, resolve_dsn
 from db.settings import Settings, load_settings
 from scripts.cli import CommandError, tune_garbage_collector
+
+if TYPE_CHECKING:
+    from api.ops_app import OpsListener
+    from api.probes import ProbeTargets
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -135,6 +138,8 @@ async def serve(settings: Settings, host: str, port: int, *, workers: bool, migr
 
 async def start_ops_listener(settings: Settings, targets: ProbeTargets) -> OpsListener | None:
     """METRICS_PORT: /metrics, /livez and /readyz on METRICS_HOST, without a token."""
+    from api.ops_app import OpsListener
+
     if settings.metrics_port is None:
         return None
     listener = OpsListener(targets, settings.metrics_host, settings.metrics_port)

@@ -11,9 +11,6 @@ import asyncio
 import signal
 import sys
 
-from api.graph_runner import start_workers
-from api.instrumentation import forget_pool, sample_pool_forever
-from api.probes import ProbeTargets
 from db import metrics
 from db.migrate import load_migrations
 from db.pool import create_pool, resolve_dsn
@@ -39,6 +36,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 async def run_worker(concurrency: int | None) -> int:
+    from api.graph_runner import start_workers  # the graph: imported by the commands that run it
+    from api.instrumentation import forget_pool, sample_pool_forever
+    from api.probes import ProbeTargets
+    from scripts.cmd_serve import start_ops_listener
+
     settings = load_settings()
     metrics.configure(settings.prometheus_multiproc_dir)
     dsn = resolve_dsn(settings)
@@ -53,8 +55,6 @@ async def run_worker(concurrency: int | None) -> int:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
         workers = await start_workers(pool, settings, concurrency=executors)
-        from scripts.cmd_serve import start_ops_listener
-
         targets = ProbeTargets(pool=lambda: pool, migrations=load_migrations(), workers_running=lambda: workers.running)
         ops = await start_ops_listener(settings, targets)
         sampler = asyncio.create_task(sample_pool_forever(pool), name="pool-gauges")

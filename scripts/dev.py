@@ -90,14 +90,24 @@ def ensure_chromium() -> None:
     """Debian's chromium for the browser tests (Playwright's own download is not reachable)."""
     if os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser"):
         return
+    apt_install(APT_PACKAGES, "chromium", "(or set CHROMIUM_PATH); the browser tests (tests/web) drive it")
+
+
+def ensure_curl() -> None:
+    """curl: tests/scripts/test_readme.py runs the README's HTTP example, which uses it."""
+    if not shutil.which("curl"):
+        apt_install(["curl"], "curl", "; the README's HTTP example (tests/scripts/test_readme.py) uses it")
+
+
+def apt_install(packages: list[str], what: str, why: str) -> None:
     if os.name != "posix" or os.geteuid() != 0 or not shutil.which("apt-get"):
-        say("chromium is missing and this is not a root Debian/Ubuntu shell: install it "
-            "(sudo apt-get install chromium) or set CHROMIUM_PATH; the browser tests (tests/web) need it")
+        say(f"{what} is missing and this is not a root Debian/Ubuntu shell: install it "
+            f"(sudo apt-get install {' '.join(packages)}) {why}")
         return
-    say(f"installing {' '.join(APT_PACKAGES)} with apt-get (the browser tests drive it)")
+    say(f"installing {' '.join(packages)} with apt-get {why}")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "-qq", *APT_PACKAGES], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-qq", *packages], check=True, env=env)
 
 
 def ensure_axe_core() -> None:
@@ -158,6 +168,7 @@ def test(args: list[str]) -> int:
     ensure_installed("dev")
     ensure_js_client()
     ensure_chromium()
+    ensure_curl()
     ensure_axe_core()
     for gate in ([str(BIN / "ruff"), "check", "."],
                  [str(BIN / "mypy")]):
