@@ -17,18 +17,25 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
+from agents.case.track import TRACK, asks_to_track, make_track_node
 from agents.communicator import make_communicator_node
 from agents.guard import make_guard_node, mask_sensitive
 from agents.kb import InMemoryRetriever
-from agents.navigator import make_clarify_node, make_navigator_node
+from agents.navigator import latest_question, make_clarify_node, make_navigator_node
 from agents.offline import OfflineChatModel
-from agents.ports import PersonalContext, Retriever, RiskRecorder
+from agents.ports import CaseTracker, PersonalContext, Retriever, RiskRecorder
 from agents.state import CLARIFY, COMMUNICATOR, GUARD, NAVIGATOR, STRATEGY, NavigatorState
 from agents.strategy import make_strategy_node
 
 
 def _after_guard(state: NavigatorState) -> str:
     return NAVIGATOR if (state.get("guard") or {}).get("status") == "ok" else END
+
+
+def _after_guard_or_track(state: NavigatorState) -> str:
+    """With a case tracker: "track this for me" opens a case instead of a new answer."""
+    after = _after_guard(state)
+    return TRACK if after == NAVIGATOR and asks_to_track(latest_question(state.get("messages", []))) else after
 
 
 def _after_navigator(state: NavigatorState) -> str:
@@ -46,9 +53,10 @@ def build_graph(
     retriever: Retriever | None = None,
     risk_recorder: RiskRecorder | None = None,
     personal: PersonalContext | None = None,
+    cases: CaseTracker | None = None,
 ) -> CompiledStateGraph:
     """The compiled graph; defaults: offline model, in-memory knowledge search, no risk log, no
-    personal context (the person's profile and documents).
+    personal context (the person's profile and documents), no case tracking.
 
     A remote model also judges every message for urgent risk, added to the guard's rules; the
     offline model is not asked, since its judgement would be those same rules.
@@ -63,7 +71,12 @@ def build_graph(
     graph.add_node(STRATEGY, make_strategy_node(model))
     graph.add_node(COMMUNICATOR, make_communicator_node(model))
     graph.add_edge(START, GUARD)
-    graph.add_conditional_edges(GUARD, _after_guard, [NAVIGATOR, END])
+    if cases is not None:
+        graph.add_node(TRACK, make_track_node(model, cases))
+        graph.add_conditional_edges(GUARD, _after_guard_or_track, [NAVIGATOR, TRACK, END])
+        graph.add_edge(TRACK, END)
+    else:
+        graph.add_conditional_edges(GUARD, _after_guard, [NAVIGATOR, END])
     graph.add_conditional_edges(NAVIGATOR, _after_navigator, [CLARIFY, STRATEGY])
     graph.add_conditional_edges(CLARIFY, _after_clarify, [STRATEGY, END])
     graph.add_edge(STRATEGY, COMMUNICATOR)

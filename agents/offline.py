@@ -99,6 +99,10 @@ def respond(task: str, payload: dict[str, Any]) -> str:
         return json.dumps(plan)
     if task == "communicator":
         return compose_reply(payload.get("plan") or {}, payload.get("documents") or [])
+    if task == "letter":
+        from agents.case.letter import compose_letter  # the case's strategy agent
+
+        return compose_letter(payload)
     return "I can help with health-insurance questions."
 
 

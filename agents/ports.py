@@ -45,3 +45,16 @@ class PersonalContext(Protocol):
     async def passages(self, *, user_id: str, query: str, conversation_id: str | None,
                        limit: int = 3) -> list[dict[str, Any]]:
         ...
+
+
+class CaseTracker(Protocol):
+    """Opens the case that tracks a conversation ("track this for me"), or finds the one it has.
+
+    Returns `{"case_id", "kind", "title", "created": bool, "opened_at": ISO time}`, or None when
+    the intent is nothing a case tracks (or the thread is not a conversation). Idempotent per
+    `request_id` (the message asking), so a step that runs again opens nothing twice.
+    """
+
+    async def track(self, *, user_id: str, conversation_id: str, intent: str | None, facts: dict[str, Any],
+                    request_id: str) -> dict[str, Any] | None:
+        ...

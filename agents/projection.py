@@ -13,6 +13,7 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import Checkpoint, CheckpointMetadata
 
+from agents.case.track import TRACK
 from agents.state import AGENT_KEYS, CLARIFY, COMMUNICATOR, GUARD, NAVIGATOR, WORKFLOW_TYPE
 
 # Knowledge text is in the knowledge table already; the projection keeps references.
@@ -31,7 +32,7 @@ def _status(values: Mapping[str, Any]) -> str:
     step = values.get("current_step")
     if step in (GUARD, CLARIFY) and guard_status in ("urgent", "rejected"):
         return str(guard_status)
-    if step == COMMUNICATOR:
+    if step in (COMMUNICATOR, TRACK):
         return "answered"
     if step == NAVIGATOR and (values.get(NAVIGATOR) or {}).get("missing"):
         return "waiting_for_input"

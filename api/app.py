@@ -29,17 +29,33 @@ from api.lg.service import AgentProtocol
 from api.middleware import BodySizeLimit, RequestContext, SecurityHeaders
 from api.personal_context import document_search
 from api.probes import ProbeTargets
-from api.routes import api_keys, auth, chat, conversations, documents, health, profile, runs, stats
+from api.protocol.assistants import CASE_THREAD_METADATA
+from api.routes import (
+    api_keys,
+    auth,
+    cases,
+    chat,
+    conversations,
+    documents,
+    health,
+    notifications,
+    profile,
+    runs,
+    stats,
+)
 from api.routes.lg import AGENT_PROTOCOL_PREFIX
 from api.routes.lg import routers as agent_protocol_routers
 from api.routes.web import DOCS_CSP, STATIC_PREFIX, install_web
 from db import __version__, metrics
 from db.analytics import AnalyticsService
 from db.api_keys import ApiKeyService
+from db.cases import CaseService
+from db.clock import Clock
 from db.conversations import ConversationService
 from db.documents import DocumentService
 from db.errors import Unavailable
 from db.migrate import load_migrations
+from db.notifications import NotificationService
 from db.pool import CONNECTION_ERRORS, create_pool, resolve_dsn
 from db.profiles import ProfileService
 from db.runs.service import RunService
@@ -47,6 +63,7 @@ from db.settings import Settings, load_settings
 from db.throttle import LoginThrottle
 from db.tokens import TokenService
 from db.users import UserService
+from db.webhooks import WebhookService
 
 log = logging.getLogger("api.app")
 
@@ -109,9 +126,12 @@ async def purge_expired_credentials(app: FastAPI) -> None:
 
 def create_app(settings: Settings | None = None, *, dsn: str | None = None,
                workers: WorkerStarter | None = start_in_process_workers,
-               chat_wait_seconds: float | None = None) -> FastAPI:
-    """The app. `workers=None` serves without in-process workers (another process runs them)."""
+               chat_wait_seconds: float | None = None, clock: Clock | None = None) -> FastAPI:
+    """The app. `workers=None` serves without in-process workers (another process runs them,
+    with the timer and outbox loops). `clock`: the one clock of cases, timers and deliveries
+    (tests start it at a fixed time and advance it)."""
     settings = settings or load_settings()
+    clock = clock or Clock()
     settings.jwt_secret()  # fail at start, naming the key, rather than at the first login
     settings.document_key()  # likewise for the key of uploaded files
     metrics.configure(settings.prometheus_multiproc_dir)
@@ -134,9 +154,17 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
         app.state.intake = DocumentIntake(app.state.documents, document_model(settings))
         app.state.api_keys = ApiKeyService(pool)
         app.state.agent_protocol = AgentProtocol(pool, app.state.conversations, app.state.runs)
+        app.state.cases = CaseService(pool, clock, thread_metadata=CASE_THREAD_METADATA)
+        app.state.notifications = NotificationService(pool)
+        app.state.webhooks = WebhookService(pool, settings.document_key())
         await purge_expired_credentials(app)
+        loops = None
         try:
             stop_workers = await workers(pool, settings, resolved) if workers is not None else None
+            if workers is not None:  # the timer and outbox loops run beside the workers
+                from api.case_loops import start_case_loops
+
+                loops = app.state.case_loops = start_case_loops(pool, settings, clock)
         except BaseException:
             await pool.close()
             raise
@@ -150,6 +178,8 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
             with contextlib.suppress(asyncio.CancelledError):
                 await sampler
             try:
+                if loops is not None:
+                    await loops.stop()
                 if stop_workers is not None:
                     await stop_workers()
             finally:
@@ -174,10 +204,11 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
     app.state.settings = settings
     app.state.probe_targets = ProbeTargets(pool=lambda: getattr(app.state, "pool", None),
                                            migrations=load_migrations())
+    app.state.clock = clock
     if chat_wait_seconds is not None:
         app.state.chat_wait_seconds = chat_wait_seconds
     install_error_handlers(app)
-    for module in (auth, api_keys, conversations, runs, chat, documents, profile, health, stats):
+    for module in (auth, api_keys, conversations, runs, chat, documents, profile, cases, notifications, health, stats):
         app.include_router(module.router)
     for router in agent_protocol_routers:
         app.include_router(router, prefix=AGENT_PROTOCOL_PREFIX)

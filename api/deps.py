@@ -18,15 +18,18 @@ from api.errors import UNAUTHORIZED_HEADERS
 from api.security import AccessClaims, InvalidAccessToken, decode_access_token
 from db.analytics import AnalyticsService
 from db.api_keys import ApiKeyService
+from db.cases import CaseService
 from db.conversations import ConversationService
 from db.documents import DocumentService
 from db.errors import NotFound
+from db.notifications import NotificationService
 from db.profiles import ProfileService
 from db.runs.service import RunService
 from db.settings import Settings
 from db.throttle import LoginThrottle
 from db.tokens import TokenService
 from db.users import User, UserService
+from db.webhooks import WebhookService
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 api_key_scheme = APIKeyHeader(name="x-api-key", auto_error=False,
@@ -55,6 +58,9 @@ ApiKeys = Annotated[ApiKeyService, Depends(from_state("api_keys"))]
 Profiles = Annotated[ProfileService, Depends(from_state("profiles"))]
 Documents = Annotated[DocumentService, Depends(from_state("documents"))]
 Intake = Annotated[DocumentIntake, Depends(from_state("intake"))]
+Cases = Annotated[CaseService, Depends(from_state("cases"))]
+Notifications = Annotated[NotificationService, Depends(from_state("notifications"))]
+Webhooks = Annotated[WebhookService, Depends(from_state("webhooks"))]
 
 
 async def claims_of(settings: Settings, tokens: TokenService, token: str) -> AccessClaims:

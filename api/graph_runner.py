@@ -13,14 +13,14 @@ guessing from `get_state().next`); a run that committed no step yet replays
 its input. Cancel and SIGTERM stop the graph at a step boundary through
 LangGraph's `RunControl` drain; the executor then ends or releases the run.
 
-`start_workers` composes the two: fence, graph, runner and executor.
+`start_workers` composes the two: fence, graph, runner and executor (and routes the runs of
+case threads to the case graph: api/case_runner.py).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -33,10 +33,9 @@ from agents.graph import resume_input, user_input
 from agents.models import ModelUnavailable
 from agents.outcome import RunOutcome, outcome_from_state
 from agents.usage import UsageMeter, listening, observe_process
-from api.instrumentation import observe_model_call
+from api.instrumentation import StepTimer, observe_model_call
 from api.orchestrator import build_orchestrator, model_from_settings
 from db.batch import BatchStats
-from db.metrics import metrics
 from db.runs.executor import NOT_RUN_FAILURES, RetryLater, RunExecutor
 from db.runs.fence import RunFence
 from db.runs.lease import RunLease
@@ -113,7 +112,7 @@ class GraphRunner:
         config = run_config(run)
         # The fence learns which nodes already finished from the checkpoint the graph loads.
         values: Mapping[str, Any] | None = None
-        meter, started = UsageMeter(), {}  # the run's model calls; when each task started
+        meter, steps = UsageMeter(), StepTimer()  # what the run's model calls cost; how long each step took
         try:
             with listening(meter):
                 async for mode, chunk in self.graph.astream(graph_input(run, lease.steps), config,
@@ -122,12 +121,11 @@ class GraphRunner:
                     if mode == "values":
                         values = chunk
                     elif "triggers" in chunk:  # a task starting (results carry no triggers)
-                        started[chunk["id"]] = time.monotonic()
+                        steps.start(chunk)
                         await lease.append_events([("node_started", {"node": chunk["name"],
                                                                      "task_id": chunk["id"]})])
-                    elif chunk["id"] in started:
-                        metrics().step_duration.labels(chunk["name"]).observe(
-                            time.monotonic() - started.pop(chunk["id"]))
+                    else:
+                        steps.finish(chunk)
         except GraphDrained:
             return  # stopped at a step boundary: the executor ends or releases the run
         except NOT_RUN_FAILURES:
@@ -135,11 +133,11 @@ class GraphRunner:
         except ModelUnavailable as exc:
             if exc.retryable:
                 raise RetryLater(str(exc), exc.retry_after) from exc
-            await self._fail(lease, exc)
+            await self.fail(lease, exc)
             return
         except Exception as exc:
             log.exception("run %s attempt %d failed", run.id, run.attempt)
-            await self._fail(lease, exc)
+            await self.fail(lease, exc)
             return
         if values is None:
             values = (await self.graph.aget_state(config)).values
@@ -149,7 +147,7 @@ class GraphRunner:
         log.info("run %s attempt %d: %s", run.id, run.attempt, stored)
 
     @staticmethod
-    async def _fail(lease: RunLease, exc: BaseException) -> None:
+    async def fail(lease: RunLease, exc: BaseException) -> None:
         """A deterministic failure (a bug, a model's 4xx): the run ends `error`, saying why."""
         reason = describe_failure(exc)
         await lease.finish("error", error=reason, events=[("error", {"error": reason})])
@@ -169,8 +167,12 @@ async def start_workers(pool: asyncpg.Pool, settings: Settings, *, dsn: str | No
     observe_process(observe_model_call)
     fence = RunFence(settings.run_lease_seconds)
     graph = await (graph_factory(fence) if graph_factory is not None else default_graph(pool, settings, fence))
+    from api.case_runner import route_threads  # imported late: it imports this module
+
+    # Conversations run on `graph`, case threads on the case graph (same queue, fence and executors).
+    runner = await route_threads(pool, settings, fence, GraphRunner(graph))
     extra: dict[str, Any] = {"poll_seconds": poll_seconds} if poll_seconds is not None else {}
-    executor = RunExecutor(pool, settings, GraphRunner(graph), fence, concurrency=concurrency,
+    executor = RunExecutor(pool, settings, runner, fence, concurrency=concurrency,
                            worker_id=worker_id, stats=stats, **extra)
     await executor.start()
     return executor

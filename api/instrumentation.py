@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any
 
 import asyncpg
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -70,6 +71,22 @@ class HttpMetrics:
             counted = metrics()
             counted.http_requests.labels(scope["method"], route, str(status)).inc()
             counted.http_duration.labels(scope["method"], route).observe(time.perf_counter() - started)
+
+
+class StepTimer:
+    """Times each task of a graph run from its start to its result, as the `tasks` stream reports
+    them, into `navigator_step_duration_seconds{node}`."""
+
+    def __init__(self) -> None:
+        self._started: dict[str, float] = {}
+
+    def start(self, task: Mapping[str, Any]) -> None:
+        self._started[task["id"]] = time.monotonic()
+
+    def finish(self, task: Mapping[str, Any]) -> None:
+        started = self._started.pop(task["id"], None)
+        if started is not None:
+            metrics().step_duration.labels(task["name"]).observe(time.monotonic() - started)
 
 
 @contextlib.contextmanager

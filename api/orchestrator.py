@@ -14,8 +14,12 @@ from agents.graph import build_graph
 from agents.kb import shipped_documents
 from agents.models import DEFAULT_MAX_RETRIES, build_model
 from agents.projection import project_step
+from api.case_tracking import ConversationCases
 from api.personal_context import personal_context
+from api.protocol.assistants import CASE_THREAD_METADATA
+from db.cases import CaseService
 from db.checkpoint import AsyncpgSaver
+from db.clock import SYSTEM_CLOCK, Clock
 from db.knowledge import KnowledgeSearch, LoadResult, upsert_documents
 from db.risk import RiskLog
 from db.runs.fence import RunFence
@@ -44,6 +48,7 @@ async def build_orchestrator(
     *,
     fence: RunFence | None = None,
     model: BaseChatModel | None = None,
+    clock: Clock | None = None,
 ) -> CompiledStateGraph:
     """The compiled graph, checkpointed by `AsyncpgSaver` with the workflow/agent projection
     (and, for the run executor, the `RunFence` of the runs it holds)."""
@@ -55,4 +60,5 @@ async def build_orchestrator(
         retriever=KnowledgeSearch(pool),
         risk_recorder=RiskLog(pool),
         personal=personal_context(pool, settings),
+        cases=ConversationCases(CaseService(pool, clock or SYSTEM_CLOCK, thread_metadata=CASE_THREAD_METADATA)),
     )

@@ -291,7 +291,12 @@ class StatsOut(BaseModel):
     messages: int
     runs: dict[str, int]
     analytics_events: dict[str, int]
-    model_usage: list[ModelUsageOut] = Field(description="per UTC day (newest first), provider and model")
+    cases: int = 0
+    timers: dict[str, int] = Field(default_factory=dict, description="durable timers by status")
+    deliveries: dict[str, dict[str, int]] = Field(default_factory=dict,
+                                                  description="notification deliveries by channel and status")
+    model_usage: list[ModelUsageOut] = Field(default_factory=list,
+                                             description="per UTC day (newest first), provider and model")
 
 
 class ErrorOut(BaseModel):

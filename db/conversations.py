@@ -29,21 +29,24 @@ from db.errors import NotFound
 # A plain connection or one borrowed from the pool: both work for every helper here.
 Connection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
 
-CONVERSATION_COLUMNS = "id, user_id, title, pinned, metadata, created_at, updated_at, expires_at"
+# graph_id: the graph that drives the thread (`navigator`; `case` for a case's thread, db/cases.py).
+CONVERSATION_COLUMNS = "id, user_id, title, pinned, metadata, created_at, updated_at, expires_at, graph_id"
 _SELECT_CONVERSATION_COLUMNS = "\nSELECT " + CONVERSATION_COLUMNS
 
 INSERT_CONVERSATION = """
 INSERT INTO conversations (user_id, title, metadata, expires_at)
 VALUES ($1, $2, $3, now() + make_interval(hours => $4))
 RETURNING """ + CONVERSATION_COLUMNS
+# A case's thread (graph_id 'case', db/cases.py) is not a conversation of the person: the case's
+# routes reach it, these do not (extending or deleting it here would break its case).
 SELECT_OWNED_CONVERSATION = _SELECT_CONVERSATION_COLUMNS + """
   FROM conversations
- WHERE id = $1 AND user_id = $2 AND expires_at > now()
+ WHERE id = $1 AND user_id = $2 AND expires_at > now() AND graph_id = 'navigator'
 """
 # Keyset pagination, newest first; the cursor is the last row's (created_at, id).
 LIST_OWNED_CONVERSATIONS = _SELECT_CONVERSATION_COLUMNS + """
   FROM conversations
- WHERE user_id = $1 AND expires_at > now()
+ WHERE user_id = $1 AND expires_at > now() AND graph_id = 'navigator'
    AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3::uuid))
    AND ($5::boolean IS NULL OR pinned = $5)
  ORDER BY created_at DESC, id DESC
@@ -52,13 +55,13 @@ LIST_OWNED_CONVERSATIONS = _SELECT_CONVERSATION_COLUMNS + """
 EXTEND_OWNED_CONVERSATION = """
 UPDATE conversations
    SET expires_at = now() + make_interval(hours => $3), updated_at = now()
- WHERE id = $1 AND user_id = $2 AND expires_at > now()
+ WHERE id = $1 AND user_id = $2 AND expires_at > now() AND graph_id = 'navigator'
 RETURNING """ + CONVERSATION_COLUMNS
 # Rename and/or pin: a NULL leaves that column as it is. Not activity, so updated_at stays.
 UPDATE_OWNED_CONVERSATION = """
 UPDATE conversations
    SET title = COALESCE($3, title), pinned = COALESCE($4, pinned)
- WHERE id = $1 AND user_id = $2 AND expires_at > now()
+ WHERE id = $1 AND user_id = $2 AND expires_at > now() AND graph_id = 'navigator'
 RETURNING """ + CONVERSATION_COLUMNS
 # Before a delete: lock the conversation's runs, so the delete takes its locks in the order a
 # finishing run does (its `runs` row, then the conversation) instead of deadlocking with it.
@@ -70,7 +73,8 @@ SELECT r.id FROM runs r
    FOR UPDATE
 """
 DELETE_OWNED_CONVERSATION = """
-DELETE FROM conversations WHERE id = $1 AND user_id = $2 AND expires_at > now() RETURNING id
+DELETE FROM conversations WHERE id = $1 AND user_id = $2 AND expires_at > now() AND graph_id = 'navigator'
+RETURNING id
 """
 # One round trip: touch the owned (unexpired) conversation and insert every message.
 APPEND_MESSAGES = """
@@ -119,14 +123,14 @@ SELECT_WORKFLOW_STATE = """
 SELECT w.workflow_type, w.current_step, w.state_data, w.updated_at
   FROM workflow_states w
   JOIN conversations c ON c.id::text = w.conversation_id
- WHERE w.conversation_id = $1::text AND c.user_id = $2 AND c.expires_at > now()
+ WHERE w.conversation_id = $1::text AND c.user_id = $2 AND c.expires_at > now() AND c.graph_id = 'navigator'
    AND (w.user_id IS NULL OR w.user_id = $2)
 """
 SELECT_AGENT_STATES = """
 SELECT a.agent_name, a.state_data, a.workflow_step, a.updated_at
   FROM agent_states a
   JOIN conversations c ON c.id::text = a.conversation_id
- WHERE a.conversation_id = $1::text AND c.user_id = $2 AND c.expires_at > now()
+ WHERE a.conversation_id = $1::text AND c.user_id = $2 AND c.expires_at > now() AND c.graph_id = 'navigator'
  ORDER BY a.agent_name
 """
 # --- the Agent Protocol's threads are conversations (api/agent_protocol.py) ---------------
@@ -155,7 +159,14 @@ SELECT $2, user_id, role, content, agent_name, metadata, created_at
   FROM conversation_messages WHERE conversation_id = $1 ORDER BY id
 """
 
-COUNT_CONVERSATIONS = "SELECT count(*) FROM conversations WHERE expires_at > now()"
+# Which graph drives a thread: 'navigator' (a conversation) or 'case' (db/cases.py).
+SELECT_THREAD_GRAPH = "SELECT graph_id FROM conversations WHERE id = $1"
+# A thread of either graph, for readers that show both (the Agent Protocol's threads).
+SELECT_OWNED_THREAD = _SELECT_CONVERSATION_COLUMNS + """
+  FROM conversations
+ WHERE id = $1 AND user_id = $2 AND expires_at > now()
+"""
+COUNT_CONVERSATIONS = "SELECT count(*) FROM conversations WHERE expires_at > now() AND graph_id = 'navigator'"
 COUNT_MESSAGES = "SELECT count(*) FROM conversation_messages"
 
 MESSAGE_ROLES = ("user", "assistant", "system")
@@ -173,6 +184,7 @@ class Conversation:
     created_at: datetime
     updated_at: datetime
     expires_at: datetime
+    graph_id: str = "navigator"
 
 
 @dataclass(frozen=True)
@@ -255,6 +267,12 @@ async def get_owned(con: Connection, conversation_id: object, user_id: object) -
     return row
 
 
+async def thread_graph(con: Connection | asyncpg.Pool, thread_id: uuid.UUID) -> str | None:
+    """The graph that drives the thread, or None when it does not exist (any more)."""
+    graph: str | None = await con.fetchval(SELECT_THREAD_GRAPH, thread_id)
+    return graph
+
+
 async def lock_owned(con: Connection, conversation_id: object, user_id: object) -> Conversation:
     """In the caller's transaction: the conversation, locked until it ends (NotFound as `get_owned`)."""
     row = await con.fetchrow(LOCK_OWNED_CONVERSATION, as_uuid(conversation_id), as_uuid(user_id, "user"))
@@ -303,6 +321,13 @@ class ConversationService:
     async def get(self, conversation_id: object, user_id: object) -> Conversation:
         async with self.pool.acquire() as con:
             return to_conversation(await get_owned(con, conversation_id, user_id))
+
+    async def thread(self, thread_id: object, user_id: object) -> Conversation:
+        """A conversation or a case's thread (its `graph_id` says which); NotFound as `get`."""
+        row = await self.pool.fetchrow(SELECT_OWNED_THREAD, as_uuid(thread_id), as_uuid(user_id, "user"))
+        if row is None:
+            raise NotFound("thread", thread_id)
+        return to_conversation(row)
 
     async def list_page(self, user_id: object, *, limit: int = 20, cursor: str | None = None,
                         pinned: bool | None = None) -> Page:

@@ -48,7 +48,7 @@ SELECT_THREAD_STATUS = "SELECT " + _THREAD_STATUS.strip() + _ONE_THREAD  # noqa:
 # $2 metadata to contain (or NULL), $3 ids (or NULL), $4 status (or NULL).
 _THREAD_COLUMNS = """
 WITH threads AS (
-    SELECT c.id, c.user_id, c.title, c.metadata, c.created_at, c.updated_at, c.expires_at,"""
+    SELECT c.id, c.user_id, c.title, c.metadata, c.created_at, c.updated_at, c.expires_at, c.graph_id,"""
 _THREADS = _THREAD_COLUMNS + _THREAD_STATUS + """ AS status
       FROM conversations c
      WHERE c.user_id = $1 AND c.expires_at > now()
@@ -88,6 +88,7 @@ class ThreadRow:
     updated_at: datetime
     expires_at: datetime
     status: ThreadStatus
+    graph_id: str = "navigator"
 
 
 async def insert_run_options(con: Connection, options: RunOptions) -> None:
@@ -135,7 +136,8 @@ def _or_none(value: Any) -> Any:
 
 def _to_thread(row: asyncpg.Record) -> ThreadRow:
     return ThreadRow(id=row["id"], title=row["title"], metadata=row["metadata"], created_at=row["created_at"],
-                     updated_at=row["updated_at"], expires_at=row["expires_at"], status=row["status"])
+                     updated_at=row["updated_at"], expires_at=row["expires_at"], status=row["status"],
+                     graph_id=row["graph_id"])
 
 
 # Read-only: a run's own checkpoints in the root namespace, oldest first (the checkpointer

@@ -119,6 +119,25 @@ class Settings(BaseSettings):
     # `*` alone allows any origin, without credentials.
     cors_origins: str = ""
 
+    # Cases, durable timers and notifications (issue 16). Every worker process polls due timers
+    # and the notification outbox; NOTIFY_* shape delivery retries (exponential backoff with
+    # jitter, then a dead letter). Email goes out over SMTP only when SMTP_HOST is set. Webhooks
+    # to loopback, private or link-local addresses are refused unless
+    # WEBHOOK_ALLOW_PRIVATE_NETWORKS is true (local development and tests).
+    timer_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    notify_max_attempts: int = Field(default=10, ge=1, le=100)
+    notify_backoff_seconds: float = Field(default=30.0, gt=0)
+    notify_backoff_max_seconds: float = Field(default=6 * 3600.0, gt=0)
+    notify_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    notify_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    webhook_allow_private_networks: bool = False
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "Insurance Navigator <notifications@localhost>"
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
 
@@ -149,8 +168,9 @@ class Settings(BaseSettings):
             check_database_url(value.get_secret_value())
         return value
 
-    @field_validator("jwt_secret_key", "document_encryption_key", "embedding_model", "metrics_token",
-                     "navigator_data_dir", "prometheus_multiproc_dir", "metrics_port", mode="before")
+    @field_validator("jwt_secret_key", "document_encryption_key", "embedding_model", "smtp_host", "smtp_username",
+                     "smtp_password", "metrics_token", "navigator_data_dir", "prometheus_multiproc_dir",
+                     "metrics_port", mode="before")
     @classmethod
     def _blank_secret_is_unset(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
@@ -195,6 +215,11 @@ class Settings(BaseSettings):
     @property
     def cors_origin_list(self) -> list[str]:
         return parse_origins(self.cors_origins)
+
+    @property
+    def email_enabled(self) -> bool:
+        """Notifications go out by email too (SMTP_HOST is set)."""
+        return self.smtp_host is not None
 
     @property
     def embedded(self) -> bool:

@@ -36,9 +36,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 async def run_worker(concurrency: int | None) -> int:
+    from api.case_loops import start_case_loops
     from api.graph_runner import start_workers  # the graph: imported by the commands that run it
     from api.instrumentation import forget_pool, sample_pool_forever
     from api.probes import ProbeTargets
+    from db.clock import Clock
     from scripts.cmd_serve import start_ops_listener
 
     settings = load_settings()
@@ -59,10 +61,13 @@ async def run_worker(concurrency: int | None) -> int:
         ops = await start_ops_listener(settings, targets)
         sampler = asyncio.create_task(sample_pool_forever(pool), name="pool-gauges")
         tune_garbage_collector()
+        # Due timers become runs, and notifications go out, from every worker process.
+        loops = start_case_loops(pool, settings, Clock())
         print(f"worker {workers.worker_id} ready with {executors} executors", file=sys.stderr, flush=True)
         await stop.wait()
         print(f"worker {workers.worker_id} draining", file=sys.stderr, flush=True)
         sampler.cancel()
+        await loops.stop()
         await workers.stop(drain_seconds=DRAIN_SECONDS)
         if ops is not None:
             await ops.stop()

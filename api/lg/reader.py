@@ -11,10 +11,14 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import StateSnapshot
 
+from agents.case.graph import build_case_graph
+from agents.case.state import GRAPH_ID as CASE_GRAPH
 from agents.graph import build_graph
 from db.checkpoint import AsyncpgSaver
 from db.protocol import RunCheckpoint, run_checkpoints
 from db.runs.model import Run
+
+NAVIGATOR_GRAPH = "navigator"
 
 
 def thread_config(thread_id: object, checkpoint_id: str | None = None) -> RunnableConfig:
@@ -27,6 +31,11 @@ def thread_config(thread_id: object, checkpoint_id: str | None = None) -> Runnab
 def reader_graph(pool: asyncpg.Pool) -> CompiledStateGraph:
     """The navigator graph on a plain saver: it reads states and never runs (its model is never called)."""
     return build_graph(checkpointer=AsyncpgSaver(pool))
+
+
+def readers(pool: asyncpg.Pool) -> dict[str, CompiledStateGraph]:
+    """A reader per graph id: conversations' threads are read with the navigator graph, cases' with the case graph."""
+    return {NAVIGATOR_GRAPH: reader_graph(pool), CASE_GRAPH: build_case_graph(AsyncpgSaver(pool))}
 
 
 class RunStates:

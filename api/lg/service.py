@@ -19,15 +19,15 @@ from typing import Any
 import asyncpg
 from pydantic import TypeAdapter, ValidationError
 
-from api.lg.reader import RunStates, reader_graph, thread_config
+from api.lg.reader import NAVIGATOR_GRAPH, RunStates, readers, thread_config
 from api.lg.stream import RunStream
-from api.protocol.assistants import NAVIGATOR, Assistant
+from api.protocol.assistants import ASSISTANTS, CASE, NAVIGATOR, Assistant
 from api.protocol.events import Position, error_payload
 from api.protocol.inputs import resume_value, stream_modes, user_message
 from api.protocol.serialize import to_jsonable
 from api.protocol.shapes import RUN_STATUS, run_out, select_fields, state_interrupts, state_out, thread_out
 from api.schemas import MessageText, ResumeAnswer
-from db.conversations import Conversation, ConversationService, as_uuid, lock_owned, merge_metadata
+from db.conversations import Conversation, ConversationService, as_uuid, lock_owned, merge_metadata, thread_graph
 from db.errors import Conflict, NotFound
 from db.protocol import ProtocolStore, RunOptions, ThreadRow, insert_run_options, thread_status
 from db.runs.model import Run
@@ -56,6 +56,9 @@ class RunRequest:
     @classmethod
     def parse(cls, assistant: Assistant, *, input: Any, command: Mapping[str, Any] | None,
               metadata: Mapping[str, Any] | None, stream_mode: Any, multitask_strategy: str | None) -> RunRequest:
+        if assistant.graph_id == CASE.graph_id:
+            raise Conflict("the case assistant's runs come from a case's events and timers: open a case with "
+                           "POST /cases and tell it what happened with POST /cases/{id}/events")
         modes = stream_modes(stream_mode)
         if command:
             if input:
@@ -85,7 +88,19 @@ class AgentProtocol:
         self.conversations = conversations
         self.runs = runs
         self.store = ProtocolStore(pool)
-        self.graph = reader_graph(pool)
+        # A case's thread (graph `case`) is read with the case graph, a conversation with the navigator's.
+        self.readers = readers(pool)
+        self.graph = self.readers[NAVIGATOR_GRAPH]
+
+    def reader(self, graph_id: str) -> Any:
+        return self.readers.get(graph_id, self.graph)
+
+    async def graph_of(self, run: Run) -> str:
+        return await thread_graph(self.pool, run.conversation_id) or NAVIGATOR_GRAPH
+
+    @staticmethod
+    def assistant_of(graph_id: str) -> Assistant:
+        return next((a for a in ASSISTANTS if a.graph_id == graph_id), NAVIGATOR)
 
     # --- threads -----------------------------------------------------------------------
 
@@ -103,12 +118,16 @@ class AgentProtocol:
         raise Conflict(f"thread {thread_id} already exists", thread_id)
 
     async def thread(self, user_id: uuid.UUID, thread_id: object, *, with_values: bool = True) -> dict[str, Any]:
-        conversation = await self.conversations.get(thread_id, user_id)
+        conversation = await self.conversations.thread(thread_id, user_id)
         status = await thread_status(self.pool, conversation.id, user_id)
-        return self._thread_out(conversation, status, await self._state(conversation.id) if with_values else None)
+        snapshot = await self._state(conversation.id, graph_id=conversation.graph_id) if with_values else None
+        return self._thread_out(conversation, status, snapshot)
 
     async def update_thread(self, user_id: uuid.UUID, thread_id: object, metadata: Mapping[str, Any],
                             ttl_minutes: int | None) -> dict[str, Any]:
+        if (await self.conversations.thread(thread_id, user_id)).graph_id == CASE.graph_id:
+            raise Conflict(f"thread {thread_id} is a case's: it lives as long as the case (DELETE /cases/{{id}})",
+                           thread_id)
         if ttl_minutes is not None:
             await self.conversations.extend(thread_id, user_id, max(1, -(-ttl_minutes // 60)))
         if metadata:
@@ -123,7 +142,7 @@ class AgentProtocol:
         with_values = not select or "values" in select or "interrupts" in select
         found = []
         for row in rows:
-            snapshot = await self._state(row.id) if with_values else None
+            snapshot = await self._state(row.id, graph_id=row.graph_id) if with_values else None
             found.append(select_fields(self._thread_out(row, row.status, snapshot), select))
         return found
 
@@ -132,25 +151,27 @@ class AgentProtocol:
         return await self.thread(user_id, copied.id)
 
     async def state(self, user_id: uuid.UUID, thread_id: object, checkpoint_id: str | None = None) -> dict[str, Any]:
-        conversation = await self.conversations.get(thread_id, user_id)
-        snapshot = await self._state(conversation.id, checkpoint_id)
+        conversation = await self.conversations.thread(thread_id, user_id)
+        snapshot = await self._state(conversation.id, checkpoint_id, graph_id=conversation.graph_id)
         if checkpoint_id is not None and snapshot.config is None:
             raise NotFound("checkpoint", checkpoint_id)
         return state_out(str(conversation.id), snapshot)
 
     async def history(self, user_id: uuid.UUID, thread_id: object, *, limit: int, before: str | None,
                       checkpoint_id: str | None, metadata: Mapping[str, Any] | None) -> list[dict[str, Any]]:
-        conversation = await self.conversations.get(thread_id, user_id)
+        conversation = await self.conversations.thread(thread_id, user_id)
         before_config = thread_config(conversation.id, before) if before else None
         states = []
-        async for snapshot in self.graph.aget_state_history(thread_config(conversation.id, checkpoint_id),
-                                                           limit=limit, before=before_config,
-                                                           filter=dict(metadata) if metadata else None):
+        reader = self.reader(conversation.graph_id)
+        async for snapshot in reader.aget_state_history(thread_config(conversation.id, checkpoint_id),
+                                                        limit=limit, before=before_config,
+                                                        filter=dict(metadata) if metadata else None):
             states.append(state_out(str(conversation.id), snapshot))
         return states
 
-    async def _state(self, thread_id: uuid.UUID, checkpoint_id: str | None = None) -> Any:
-        return await self.graph.aget_state(thread_config(thread_id, checkpoint_id))
+    async def _state(self, thread_id: uuid.UUID, checkpoint_id: str | None = None, *,
+                     graph_id: str = NAVIGATOR_GRAPH) -> Any:
+        return await self.reader(graph_id).aget_state(thread_config(thread_id, checkpoint_id))
 
     @staticmethod
     def _thread_out(thread: Conversation | ThreadRow, status: str, snapshot: Any) -> dict[str, Any]:
@@ -162,7 +183,11 @@ class AgentProtocol:
     async def start_run(self, user_id: uuid.UUID, thread_id: uuid.UUID | None, request: RunRequest, *,
                         create_thread: bool = False) -> Run:
         """Queue a run (a message, or the answer to the waiting question) on the thread: a new
-        thread when `thread_id` is None, or when it does not exist yet and `create_thread`."""
+        thread when `thread_id` is None, or when it does not exist yet and `create_thread`. A case's
+        thread takes no runs from here: its runs come from its events and timers."""
+        if thread_id is not None and await self._is_case(user_id, thread_id):
+            raise Conflict(f"thread {thread_id} is a case's: tell the case what happened with POST /cases/"
+                           f"{thread_id}/events", thread_id)
         if thread_id is None:
             thread_id = (await self.conversations.create(user_id)).id
         elif create_thread:
@@ -188,6 +213,13 @@ class AgentProtocol:
                                                      request.stream_mode, request.multitask_strategy))
         return run
 
+    async def _is_case(self, user_id: uuid.UUID, thread_id: object) -> bool:
+        """Whether the thread is one of this user's cases (another's thread is none of theirs to know)."""
+        try:
+            return (await self.conversations.thread(thread_id, user_id)).graph_id == CASE.graph_id
+        except NotFound:
+            return False
+
     async def _check_multitask(self, con: Any, conversation: Conversation, user_id: uuid.UUID,
                                strategy: str) -> None:
         if strategy == "enqueue" or await thread_status(con, conversation.id, user_id) != "busy":
@@ -207,15 +239,16 @@ class AgentProtocol:
 
     async def run_json(self, run: Run) -> dict[str, Any]:
         options = (await self.store.run_options([run.id])).get(run.id)
-        return run_out(run, options, NAVIGATOR.assistant_id)
+        return run_out(run, options, self.assistant_of(await self.graph_of(run)).assistant_id)
 
     async def list_runs(self, user_id: uuid.UUID, thread_id: object, *, limit: int, offset: int,
                         status: str | None, select: Sequence[str] | None) -> list[dict[str, Any]]:
-        await self.conversations.get(thread_id, user_id)
+        thread = await self.conversations.thread(thread_id, user_id)
         statuses = [ours for ours, theirs in RUN_STATUS.items() if theirs == status] if status else None
         runs = await self.runs.list_for_conversation(thread_id, user_id, limit=limit, offset=offset, statuses=statuses)
         options = await self.store.run_options([run.id for run in runs])
-        return [select_fields(run_out(run, options.get(run.id), NAVIGATOR.assistant_id), select) for run in runs]
+        assistant_id = self.assistant_of(thread.graph_id).assistant_id
+        return [select_fields(run_out(run, options.get(run.id), assistant_id), select) for run in runs]
 
     async def stream_modes_of(self, run: Run, requested: Sequence[str] | None) -> list[str]:
         """The modes a join streams: those asked for, else those the run was created with."""
@@ -227,7 +260,7 @@ class AgentProtocol:
     async def stream(self, user_id: uuid.UUID, run: Run, modes: Sequence[str],
                      after: Position | None) -> AsyncIterator[dict[str, str]]:
         """The run's Server-Sent Events from its beginning (or after `after`) until it settles."""
-        streamer = RunStream(self.pool, self.graph, run, modes)
+        streamer = RunStream(self.pool, self.reader(await self.graph_of(run)), run, modes)
         async for message in streamer.sse(self.runs.stream_events(run.id, user_id), after):
             yield message
 
@@ -236,7 +269,7 @@ class AgentProtocol:
         asks a question), or {"__error__": {...}} when it failed."""
         if run.status == "error":
             return {"__error__": error_payload(run.error)}
-        final = await RunStates(self.pool, self.graph, run).final()
+        final = await RunStates(self.pool, self.reader(await self.graph_of(run)), run).final()
         values: dict[str, Any] = to_jsonable(final.values or {})
         interrupts = state_interrupts(final)
         if interrupts:

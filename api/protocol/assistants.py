@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, get_type_hints
 
+from agents.case.state import GRAPH_ID as CASE_GRAPH_ID
+from agents.case.state import CaseState
 from agents.state import NavigatorState
 
 # Assistant ids are uuid5(namespace, graph_id): the same on every server, restart and replica.
@@ -36,7 +38,8 @@ MESSAGE_INPUT_SCHEMA: dict[str, Any] = {
 def _state_schema(state: type) -> dict[str, Any]:
     """The graph state's keys (the TypedDict's own JSON schema cannot be generated on Python 3.11)."""
     properties: dict[str, Any] = {name: {} for name in get_type_hints(state)}
-    properties["messages"] = {"type": "array", "items": {"type": "object", "description": "a LangChain message"}}
+    if "messages" in properties:
+        properties["messages"] = {"type": "array", "items": {"type": "object", "description": "a LangChain message"}}
     return {"title": state.__name__, "type": "object", "properties": properties}
 
 
@@ -74,7 +77,22 @@ NAVIGATOR = Assistant(
     state_schema=_state_schema(NavigatorState),
     metadata={"created_by": "system"},
 )
-ASSISTANTS: tuple[Assistant, ...] = (NAVIGATOR,)
+CASE = Assistant(
+    graph_id=CASE_GRAPH_ID,
+    name="Insurance case",
+    description="Follows one appeal, prior authorization or billing dispute for weeks: drafts the letter, works out "
+                "the deadlines with their dates, reminds the person before each and says how to escalate when a "
+                "decision is late. Its threads are the person's cases (opened with POST /cases or by asking a "
+                "conversation to track it); its runs come from the case's events (POST /cases/{id}/events) and "
+                "timers.",
+    input_schema={"type": "object", "description": "runs are started by the case's events and timers, not here",
+                  "properties": {}},
+    state_schema=_state_schema(CaseState),
+    metadata={"created_by": "system"},
+)
+ASSISTANTS: tuple[Assistant, ...] = (NAVIGATOR, CASE)
+# What a case's thread says it is, as the Agent Protocol's clients filter threads (by graph or assistant).
+CASE_THREAD_METADATA = {"graph_id": CASE.graph_id, "assistant_id": str(CASE.assistant_id)}
 
 
 def find_assistant(ident: object) -> Assistant | None:

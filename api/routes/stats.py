@@ -6,16 +6,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from api.deps import AdminUser, Analytics, Conversations, Users
+from api.deps import AdminUser, Analytics, Cases, Conversations, Users
 from api.errors import AUTH_RESPONSES
 from api.schemas import ModelUsageOut, StatsOut
+from db.runs.outbox import counts_by_status as delivery_counts
+from db.runs.timers import counts_by_status as timer_counts
 from db.usage import usage_by_day
 
 router = APIRouter(tags=["operations"], responses={**AUTH_RESPONSES, 403: {"description": "Admin role required"}})
 
 
 @router.get("/stats", response_model=StatsOut)
-async def stats(admin: AdminUser, users: Users, conversations: Conversations, analytics: Analytics,
+async def stats(admin: AdminUser, users: Users, conversations: Conversations, analytics: Analytics, cases: Cases,
                 request: Request,
                 days: Annotated[int, Query(ge=1, le=366, description="days of model usage, today included")] = 30,
                 ) -> StatsOut:
@@ -24,4 +26,5 @@ async def stats(admin: AdminUser, users: Users, conversations: Conversations, an
     usage = [ModelUsageOut(**row) for row in await usage_by_day(request.app.state.pool, days)]
     return StatsOut(users=await users.counts_by_role(), conversations=counts["conversations"],
                     messages=counts["messages"], runs=run_counts, analytics_events=await analytics.counts(),
-                    model_usage=usage)
+                    cases=await cases.count(), timers=await timer_counts(cases.pool),
+                    deliveries=await delivery_counts(cases.pool), model_usage=usage)

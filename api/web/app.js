@@ -1,19 +1,24 @@
 // The web client's entry point: sign-in, the signed-in layout, and the address
-// (#/c/<id> names the open conversation, so a reload reopens it).
+// (#/c/<id> names the open conversation, #/case/<id> the open case, so a reload reopens it).
 
 import {
   ApiError, createAccount, onServiceStatus, onSignedOut, resumeSession, signIn, signOut,
 } from "./api.js";
+import { Cases } from "./cases.js";
 import { Chat } from "./chat.js";
+import { Notifications } from "./notifications.js";
 import { forgetTrackedRuns } from "./runs.js";
 import { Sidebar } from "./sidebar.js";
 
 const byId = (id) => document.getElementById(id);
 const CONVERSATION_ROUTE = /^#\/c\/([0-9a-f-]{36})$/;
+const CASE_ROUTE = /^#\/case\/([0-9a-f-]{36})$/;
 const NARROW = window.matchMedia("(max-width: 760px)");
 
 const sidebar = new Sidebar();
 const chat = new Chat(sidebar);
+const cases = new Cases();
+const notifications = new Notifications();
 let user = null;
 
 function showServiceStatus(text) {
@@ -31,6 +36,8 @@ function showSignIn(message = "") {
   user = null;
   chat.showNew();
   sidebar.clear();
+  cases.clear();
+  notifications.stop();
   byId("app-view").hidden = true;
   byId("account").hidden = true;
   byId("signin-view").hidden = false;
@@ -50,6 +57,8 @@ async function showApp(person) {
   // The list loads while the address is followed, not before: a route taken after the list
   // came back could undo a navigation made meanwhile (and clear what it said).
   const listing = sidebar.load().then(() => null, (error) => error);
+  cases.load().catch(() => {});  // the list says nothing when it cannot load; the case pages do
+  notifications.start();
   await route();
   const unlisted = await listing;
   if (unlisted && !(unlisted instanceof ApiError && unlisted.status === 401)) {
@@ -61,12 +70,18 @@ async function showApp(person) {
 async function route() {
   if (!user) return;
   const match = location.hash.match(CONVERSATION_ROUTE);
+  const caseMatch = location.hash.match(CASE_ROUTE);
   if (NARROW.matches) setSidebarOpen(false);
+  byId("chat").hidden = Boolean(caseMatch);
+  byId("case-view").hidden = !caseMatch;
   try {
-    if (match) await chat.open(match[1]);
+    if (caseMatch) await cases.open(caseMatch[1]);
+    else if (match) await chat.open(match[1]);
     else chat.showNew();
   } catch (error) {
-    if (!(error instanceof ApiError && error.status === 401)) chat.notice(error.message);
+    if (error instanceof ApiError && error.status === 401) return;
+    if (caseMatch) cases.notice(error.message);
+    else chat.notice(error.message);
   }
 }
 
@@ -121,6 +136,14 @@ function wire() {
     else chat.showNew();
     if (NARROW.matches) setSidebarOpen(false);
     byId("message").focus();
+  });
+  byId("track").addEventListener("click", async () => {
+    if (!chat.conversation) return;
+    try {
+      await cases.track(chat.conversation.id);
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 401)) chat.notice(error.message);
+    }
   });
   byId("sidebar-toggle").addEventListener("click", () => {
     const open = !byId("sidebar").classList.contains("open");

@@ -20,13 +20,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from db.errors import Conflict
+
 log = logging.getLogger(__name__)
 
 ThreadKey = tuple[str, str]  # (thread_id, checkpoint_ns)
 DEFAULT_LINGER_SECONDS = 1.0
-# A thread whose writes cannot be sent alone this many times running has no run left to
-# carry them (its step failed, and the step runs again with new writes): they are dropped.
-MAX_LINGER_TRIES = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +72,6 @@ class WaitingWrites:
         self._since: dict[ThreadKey, float] = {}  # when the oldest of the thread's writes came
         self._sweep: asyncio.TimerHandle | None = None
         self._lingering: set[asyncio.Task[None]] = set()
-        self._failed_tries: dict[ThreadKey, int] = {}
 
     def __bool__(self) -> bool:
         return bool(self._waiting)
@@ -92,8 +90,6 @@ class WaitingWrites:
     def take(self, key: ThreadKey) -> list[TaskWrites]:
         """What waits for the thread, now the caller's to write (with a checkpoint). If that
         statement fails, the step fails with it and its tasks run again: nothing is put back."""
-        if self._failed_tries:
-            self._failed_tries.pop(key, None)
         self._since.pop(key, None)
         return self._waiting.pop(key, [])
 
@@ -129,18 +125,16 @@ class WaitingWrites:
     async def _send_lingering(self, key: ThreadKey, items: list[TaskWrites]) -> None:
         try:
             await self._send(items)
+        except Conflict:
+            # The fence refused them: this attempt no longer owns the run (its lease was taken
+            # over, or the run ended). The owner runs the step again; these writes are not its.
+            log.info("task writes of thread %s dropped: the run is no longer this worker's", key[0])
         except Exception as exc:
-            tries = self._failed_tries.get(key, 0) + 1
-            if tries >= MAX_LINGER_TRIES:
-                self._failed_tries.pop(key, None)
-                log.warning("task writes of thread %s dropped after %d failures (%s); its step runs again",
-                            key[0], tries, type(exc).__name__)
-                return
-            # Not lost yet: the thread's next checkpoint (or read) carries them, or the next linger.
+            # Never dropped for a passing failure: a DeltaChannel's messages live only in these
+            # writes, so the thread's next checkpoint (or read, or the next sweep) must carry them.
             log.warning("task writes of thread %s could not be written alone (%s); they wait for its "
                         "next checkpoint", key[0], type(exc).__name__)
             self._waiting[key] = items + self._waiting.get(key, [])
             self._since.setdefault(key, asyncio.get_running_loop().time())
-            self._failed_tries[key] = tries
             if self._sweep is None:
                 self._sweep = asyncio.get_running_loop().call_later(self.linger_seconds, self._linger)

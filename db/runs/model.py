@@ -13,7 +13,8 @@ import asyncpg
 from db.errors import Conflict
 
 RunStatus = Literal["pending", "running", "interrupted", "success", "error", "cancelled"]
-RunKind = Literal["message", "resume"]
+# timer: a durable timer fired (db/runs/timers.py); event: the person told a case something (db/cases.py).
+RunKind = Literal["message", "resume", "timer", "event"]
 # How a worker may end a run it holds (a cancel that arrived meanwhile turns any of them into `cancelled`).
 FinalStatus = Literal["success", "interrupted", "error"]
 

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -67,12 +68,35 @@ def user(text: str) -> dict[str, object]:
 
 async def test_assistants_search_and_alias(client: LangGraphClient) -> None:
     found = await client.assistants.search()
-    assert [a["graph_id"] for a in found] == ["navigator"]
+    assert [a["graph_id"] for a in found] == ["navigator", "case"]
     by_alias = await client.assistants.get("navigator")
     assert by_alias == await client.assistants.get(found[0]["assistant_id"])
     graph = await client.assistants.get_graph("navigator")
     assert {"guard", "navigator", "clarify", "strategy", "communicator"} <= {n["id"] for n in graph["nodes"]}
     assert "messages" in (await client.assistants.get_schemas("navigator"))["input_schema"]["properties"]
+
+
+async def test_cases_are_the_threads_of_the_second_assistant(client: LangGraphClient, server: ServeProcess,
+                                                              api_key: str) -> None:
+    denied = (datetime.now(UTC) - timedelta(days=10)).date().isoformat()
+    async with httpx.AsyncClient(base_url=server.base, headers={"x-api-key": api_key}, timeout=60) as http:
+        opened = await http.post("/cases", params={"wait": 20}, json={"kind": "appeal", "facts": {
+            "service": "MRI", "denial_date": denied, "plan_type": "employer"}})
+    assert opened.status_code == 201 and opened.json()["stage"] == "drafted", opened.text
+    case_id = opened.json()["id"]
+    (assistant,) = await client.assistants.search(graph_id="case")
+    graph = await client.assistants.get_graph("case")
+    assert {"case_manager", "strategy", "scheduler"} <= {n["id"] for n in graph["nodes"]}
+    threads = await client.threads.search(metadata={"assistant_id": assistant["assistant_id"]})
+    assert [t["thread_id"] for t in threads] == [case_id] and threads[0]["values"]["stage"] == "drafted"
+    state = await client.threads.get_state(case_id)
+    assert state["values"]["letter"]["title"] == "Request for internal appeal" and state["next"] == []
+    (run,) = await client.runs.list(case_id)
+    assert (run["assistant_id"], run["status"]) == (assistant["assistant_id"], "success")
+    assert (await client.runs.join(case_id, run["run_id"]))["stage"] == "drafted"
+    for graph_id, body in (("case", {}), ("navigator", user("hello"))):
+        with pytest.raises(ConflictError):
+            await client.runs.create(case_id, graph_id, input=body)
 
 
 async def test_a_whole_conversation_with_a_question_and_its_answer(client: LangGraphClient) -> None:

@@ -27,6 +27,10 @@ def resolve(schema: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
 def example(schema: dict[str, Any], document: dict[str, Any]) -> Any:
     """A minimal valid value for a JSON schema (the shapes FastAPI emits)."""
     schema = resolve(schema, document)
+    if "const" in schema:
+        return schema["const"]
+    if schema.get("enum"):
+        return schema["enum"][0]
     for key in ("anyOf", "oneOf"):
         if key in schema:
             options = [s for s in schema[key] if s.get("type") != "null"]
@@ -88,9 +92,17 @@ async def test_every_path_id_route_is_404_for_another_user(app: FastAPI, client:
         kind="denial_letter", filename="alice's letter.txt", media_type="text/plain",
         data=b"private letter: your claim was denied", pages=1, text="private letter: your claim was denied",
         chunks=[(1, "private letter: your claim was denied")]))
+    case = (await app.state.cases.open(alice.id, "appeal", title="alice's private appeal",
+                                       facts={"service": "private surgery"})).case
+    webhook, _secret = await app.state.webhooks.create(alice.id, "https://example.com/private-hook")
+    notification = await app.state.pool.fetchval(
+        "INSERT INTO notifications (user_id, case_id, idempotency_key, kind, title, body, created_at) "
+        "VALUES ($1, $2, $3, 'reminder', 'private reminder', 'private', now()) RETURNING id",
+        uuid.UUID(alice.id), case.id, f"isolation:{uuid.uuid4()}")
     ids = {"conversation_id": str(conversation.id), "run_id": str(run.id), "thread_id": str(thread.id),
            "checkpoint_id": checkpoint["configurable"]["checkpoint_id"], "key_id": str(key.key.id),
-           "document_id": str(letter.id)}
+           "document_id": str(letter.id), "case_id": str(case.id), "webhook_id": str(webhook.id),
+           "notification_id": str(notification)}
 
     # Assistants are the server's, the same read-only ones for every user: nothing of Alice's to hide.
     operations = [op for op in operations_with_path_ids(document) if "{assistant_id}" not in op[1]]
@@ -108,6 +120,8 @@ async def test_every_path_id_route_is_404_for_another_user(app: FastAPI, client:
     assert (await app.state.conversations.get(conversation.id, alice.id)).title == "alice's"
     assert (await app.state.runs.get(run.id, alice.id)).status == "pending"
     assert (await app.state.documents.get(letter.id, alice.id)).filename == "alice's letter.txt"
+    assert (await app.state.cases.get(case.id, alice.id)).title == "alice's private appeal"
+    assert [w.id for w in await app.state.webhooks.list(alice.id)] == [webhook.id]
     await client.post(f"/runs/{run.id}/cancel", headers=alice.headers)  # settles the run: its stream ends
     # Deletes last, the deepest paths first (a thread's run before the thread).
     for method, path, operation in sorted(operations, key=lambda op: (op[0] == "DELETE", -op[1].count("/"))):

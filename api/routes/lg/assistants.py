@@ -18,7 +18,7 @@ from db.errors import NotFound
 router = APIRouter(tags=["agent protocol"], responses=LG_RESPONSES)
 
 AssistantId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$",
-                                  description="an assistant id, or its graph id (navigator)")]
+                                  description="an assistant id, or its graph id (navigator, case)")]
 
 
 
@@ -58,8 +58,8 @@ async def get_assistant(assistant_id: AssistantId, user: CurrentUser) -> dict[st
 async def get_assistant_graph(assistant_id: AssistantId, user: CurrentUser, protocol: Protocol,
                               xray: Annotated[bool | int, Query()] = False) -> dict[str, Any]:
     """Nodes and edges of the assistant's graph (it has no subgraphs, so xray changes nothing)."""
-    assistant_or_404(assistant_id)
-    graph: dict[str, Any] = to_jsonable(protocol.graph.get_graph().to_json())
+    assistant = assistant_or_404(assistant_id)
+    graph: dict[str, Any] = to_jsonable(protocol.reader(assistant.graph_id).get_graph().to_json())
     return graph
 
 

@@ -47,7 +47,7 @@ def run_request(body: RunCreate) -> RunRequest:
 
 async def start(protocol: AgentProtocol, user: User, thread_id: uuid.UUID | None, body: RunCreate) -> Run:
     if thread_id is not None and body.if_not_exists != "create":
-        await protocol.conversations.get(thread_id, user.id)  # another user's thread: 404 before anything else
+        await protocol.conversations.thread(thread_id, user.id)  # another user's thread: 404 before anything else
     return await protocol.start_run(user.id, thread_id, run_request(body),
                                     create_thread=body.if_not_exists == "create")
 

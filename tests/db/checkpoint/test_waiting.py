@@ -1,0 +1,42 @@
+"""Task writes that wait for their checkpoint are never lost to a passing failure."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from db.checkpoint.waiting import TaskWrites, WaitingWrites
+from db.errors import Conflict
+
+KEY = ("thread-1", "")
+
+
+def writes(task_id: str) -> TaskWrites:
+    return TaskWrites(config={}, checkpoint_id="c1", task_id=task_id, task_path="", idxs=[0],
+                      channels=["messages"], types=["msgpack"], blobs=[b"x"])
+
+
+async def test_writes_that_cannot_go_alone_keep_waiting_for_their_checkpoint() -> None:
+    failures: list[int] = []
+
+    async def send(items: Sequence[TaskWrites]) -> None:
+        failures.append(len(items))
+        raise OSError("database away")
+
+    waiting = WaitingWrites(send, linger_seconds=0.02)
+    waiting.add(KEY, writes("a"))
+    await asyncio.sleep(0.2)  # several sweeps, each failing
+    assert len(failures) >= 3
+    carried = waiting.take(KEY)  # what the thread's next checkpoint writes
+    assert [item.task_id for item in carried] == ["a"]
+
+
+async def test_writes_the_fence_refuses_are_dropped() -> None:
+    async def send(items: Sequence[TaskWrites]) -> None:
+        raise Conflict("run no longer ours", "run-1")
+
+    waiting = WaitingWrites(send, linger_seconds=0.02)
+    waiting.add(KEY, writes("a"))
+    await asyncio.sleep(0.1)
+    assert not waiting
+    assert waiting.take(KEY) == []
