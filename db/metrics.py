@@ -39,6 +39,8 @@ from prometheus_client import (
 )
 from prometheus_client.metrics_core import Metric
 
+from db.embedded import pid_alive
+
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
@@ -131,20 +133,10 @@ def prune_dead_processes(path: Path) -> list[int]:
     """Remove the live gauges of processes that are gone (a SIGKILL never said goodbye)."""
     pids = {int(m.group(1)) for f in glob.glob(str(path / "gauge_live*_*.db"))
             if (m := re.search(r"_(\d+)\.db$", f))}
-    dead = [pid for pid in pids if not _alive(pid)]
+    dead = [pid for pid in pids if not pid_alive(pid)]
     for pid in dead:
         multiprocess.mark_process_dead(pid, str(path))
     return dead
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def metrics() -> Metrics:
