@@ -163,6 +163,22 @@ def _page(facts: dict[str, Any], *names: str) -> int:
     return next((int(pages[name]) for name in names if name in pages), 1)
 
 
+def letter_deadline(document: dict[str, Any]) -> dict[str, str] | None:
+    """The appeal deadline a letter states: its own citation `line`, and the `note` that cites the letter
+    inside the answer's sentence instead, when the answer already gives that `date` (each fact once)."""
+    facts = document.get("facts") or {}
+    deadline = date_words(facts.get("appeal_deadline"))
+    if not deadline:
+        return None
+    page = _page(facts, "deadline_days", "deadline_date", "appeal_deadline")
+    basis = f" ({facts['deadline_days']} days from the letter's date)" if facts.get("deadline_days") and \
+        not facts.get("deadline_date") else ""
+    label = KIND_LABELS.get(str(document.get("kind")), "Your document")
+    return {"date": deadline,
+            "line": f"Your appeal deadline is {deadline}{basis}, as the letter states on page {page}.",
+            "note": f"as {label[0].lower()}{label[1:]} states on page {page}"}
+
+
 def letter_lines(document: dict[str, Any]) -> list[str]:
     facts = document.get("facts") or {}
     label = KIND_LABELS.get(str(document.get("kind")), "Your document")
@@ -178,12 +194,9 @@ def letter_lines(document: dict[str, Any]) -> list[str]:
     lines = [f"{label} (page {_page(facts, 'reason', 'service', 'denial_date')}): {said}{claim}."]
     if reason and facts.get("reason_code") == "medical_necessity":
         lines.append(f"The reason it gives: {reason.rstrip('.')}.")
-    deadline = date_words(facts.get("appeal_deadline"))
-    if deadline:
-        basis = f" ({facts['deadline_days']} days from the letter's date)" if facts.get("deadline_days") and \
-            not facts.get("deadline_date") else ""
-        lines.append(f"Your appeal deadline is {deadline}{basis}, as the letter states on page "
-                     f"{_page(facts, 'deadline_days', 'deadline_date', 'appeal_deadline')}.")
+    stated = letter_deadline(document)
+    if stated:
+        lines.append(stated["line"])
     if facts.get("appeal_address"):
         lines.append(f"Send the appeal to: {facts['appeal_address']} (page {_page(facts, 'appeal_address')}).")
     return lines
@@ -252,13 +265,16 @@ def citations(context: dict[str, Any], intent: str, facts: dict[str, Any]) -> di
     line = profile_line(context.get("profile") or {}, facts)
     if line and intent != "other":
         lines.append(line)
-    used = []
+    used, stated = [], []
     for document in context.get("documents") or []:
         if not _used(document, context):
             continue
         kind = document.get("kind")
         if kind in LETTER_KINDS:
             found = letter_lines(document)
+            deadline = letter_deadline(document)
+            if deadline:
+                stated.append(deadline)
         elif kind in PLAN_KINDS:
             found = benefit_lines(document) if intent in COST_INTENTS else []
         elif kind in ("explanation_of_benefits", "bill"):
@@ -268,13 +284,40 @@ def citations(context: dict[str, Any], intent: str, facts: dict[str, Any]) -> di
         if found:
             used.append(document["id"])
             lines += found
-    return {"lines": lines, "documents": used}
+    return {"lines": lines, "documents": used, "stated": stated}
+
+
+_SENTENCE_END = re.compile(r"\.(?=\s|$)")
+_ABOUT_A_DEADLINE = re.compile(r"(?i)deadline|appeal|\bby\b|\bwithin\b")
+
+
+def _cite_in_sentence(text: str, date: str, note: str) -> str | None:
+    """The text with `note` at the end of the sentence that gives `date` as a deadline; None when none does."""
+    at = text.find(date)
+    if at < 0:
+        return None
+    start = max(text.rfind(". ", 0, at), text.rfind("\n", 0, at)) + 1
+    end = _SENTENCE_END.search(text, at + len(date))
+    if end is None or "\n" in text[at:end.start()] or not _ABOUT_A_DEADLINE.search(text[start:end.start()]):
+        return None
+    return f"{text[:end.start()]}, {note}{text[end.start():]}"
 
 
 def with_citations(text: str, personal: dict[str, Any] | None) -> str:
-    """The reply with a "From your documents" section after its first paragraph (once)."""
+    """The reply with a "From your documents" section after its first paragraph (once). A deadline a letter
+    states that the reply already gives is cited in the reply's own sentence, not said a second time."""
     lines = (personal or {}).get("lines") or []
-    fresh = [line for line in lines if line not in text]
+    stated = {entry["line"]: entry for entry in (personal or {}).get("stated") or []}
+    fresh = []
+    for line in lines:
+        if line in text:
+            continue
+        entry = stated.get(line)
+        cited = _cite_in_sentence(text, entry["date"], entry["note"]) if entry else None
+        if cited is not None:
+            text = cited
+        else:
+            fresh.append(line)
     if not fresh:
         return text
     section = "From your own documents and profile:\n" + "\n".join(f"- {line}" for line in fresh)

@@ -17,19 +17,15 @@ from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
-from langgraph.errors import GraphDrained
-from langgraph.runtime import RunControl
 
 from agents.case.graph import build_case_graph, case_input
 from agents.case.projection import project_case_step
 from agents.case.state import GRAPH_ID
-from agents.models import ModelUnavailable
-from api.graph_runner import GraphRunner, run_config
-from api.instrumentation import StepTimer
+from api.graph_runner import drive_graph
 from api.personal_context import personal_context
 from db.checkpoint import AsyncpgSaver
 from db.conversations import thread_graph
-from db.runs.executor import NOT_RUN_FAILURES, RetryLater, RunOne
+from db.runs.executor import RunOne
 from db.runs.fence import RunFence
 from db.runs.lease import RunLease
 from db.runs.model import Run
@@ -65,39 +61,11 @@ class CaseRunner:
         self.graph = graph
 
     async def __call__(self, lease: RunLease) -> None:
-        run = lease.run
-        control = RunControl()
-        lease.on_halt(control.request_drain)
-        config = run_config(run)
         # A run that committed a step continues from its checkpoint; one that did not replays its signal.
-        graph_input = case_input(case_signal(run)) if lease.steps == 0 else None
-        values: Mapping[str, Any] | None = None
-        steps = StepTimer()
-        try:
-            async for mode, chunk in self.graph.astream(graph_input, config, stream_mode=["tasks", "values"],
-                                                        durability="sync", control=control):
-                if mode == "values":
-                    values = chunk
-                elif "triggers" in chunk:
-                    steps.start(chunk)
-                    await lease.append_events([("node_started", {"node": chunk["name"], "task_id": chunk["id"]})])
-                else:
-                    steps.finish(chunk)
-        except GraphDrained:
-            return
-        except NOT_RUN_FAILURES:
-            raise
-        except ModelUnavailable as exc:  # as the conversation's runs: a 429/5xx/timeout is tried again
-            if exc.retryable:
-                raise RetryLater(str(exc), exc.retry_after) from exc
-            await GraphRunner.fail(lease, exc)
-            return
-        except Exception as exc:
-            log.exception("case run %s attempt %d failed", run.id, run.attempt)
-            await GraphRunner.fail(lease, exc)
-            return
+        graph_input = case_input(case_signal(lease.run)) if lease.steps == 0 else None
+        values = await drive_graph(self.graph, lease, graph_input)  # as conversations: drained, retried, failed
         if values is None:
-            values = (await self.graph.aget_state(config)).values
+            return
         output = case_outcome(values)
         await lease.finish("success", output=output, events=[("case", output), ("done", {})])
 

@@ -13,6 +13,8 @@ guessing from `get_state().next`); a run that committed no step yet replays
 its input. Cancel and SIGTERM stop the graph at a step boundary through
 LangGraph's `RunControl` drain; the executor then ends or releases the run.
 
+`drive_graph` is that pass for any graph: `GraphRunner` (conversations) and `CaseRunner`
+(api/case_runner.py) differ only in the input they give it and how they end the run.
 `start_workers` composes the two: fence, graph, runner and executor (and routes the runs of
 case threads to the case graph: api/case_runner.py).
 """
@@ -99,6 +101,52 @@ def describe_failure(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {first_line}".rstrip(": ")[:MAX_ERROR_CHARS]
 
 
+async def fail(lease: RunLease, exc: BaseException) -> None:
+    """A deterministic failure (a bug, a model's 4xx): the run ends `error`, saying why."""
+    reason = describe_failure(exc)
+    await lease.finish("error", error=reason, events=[("error", {"error": reason})])
+
+
+async def drive_graph(graph: Any, lease: RunLease, graph_input: Any) -> Mapping[str, Any] | None:
+    """One pass of `graph` for a claimed run (conversations and cases alike), with `durability="sync"`:
+    a `node_started` event for each task as it starts, the graph's final values returned. None when
+    there is nothing left to do: the run was stopped at a step boundary (cancel, SIGTERM: the executor
+    ends or releases it) or ended `error`. A model's transient failure is `RetryLater` for the executor."""
+    run = lease.run
+    control = RunControl()
+    lease.on_halt(control.request_drain)
+    config = run_config(run)
+    # The fence learns which nodes already finished from the checkpoint the graph loads.
+    values: Mapping[str, Any] | None = None
+    steps = StepTimer()  # each task's start to its result: navigator_step_duration_seconds{node}
+    try:
+        async for mode, chunk in graph.astream(graph_input, config, stream_mode=["tasks", "values"],
+                                               durability="sync", control=control):
+            if mode == "values":
+                values = chunk
+            elif "triggers" in chunk:  # a task starting (results carry no triggers)
+                steps.start(chunk)
+                await lease.append_events([("node_started", {"node": chunk["name"], "task_id": chunk["id"]})])
+            else:
+                steps.finish(chunk)
+    except GraphDrained:
+        return None
+    except NOT_RUN_FAILURES:
+        raise
+    except ModelUnavailable as exc:
+        if exc.retryable:
+            raise RetryLater(str(exc), exc.retry_after) from exc
+        await fail(lease, exc)
+        return None
+    except Exception as exc:
+        log.exception("run %s attempt %d failed", run.id, run.attempt)
+        await fail(lease, exc)
+        return None
+    if values is None:
+        values = (await graph.aget_state(config)).values
+    return values
+
+
 class GraphRunner:
     """Runs one claimed run through the compiled graph and ends it with its outcome."""
 
@@ -107,50 +155,15 @@ class GraphRunner:
 
     async def __call__(self, lease: RunLease) -> None:
         run = lease.run
-        control = RunControl()
-        lease.on_halt(control.request_drain)
-        config = run_config(run)
-        # The fence learns which nodes already finished from the checkpoint the graph loads.
-        values: Mapping[str, Any] | None = None
-        meter, steps = UsageMeter(), StepTimer()  # what the run's model calls cost; how long each step took
-        try:
-            with listening(meter):
-                async for mode, chunk in self.graph.astream(graph_input(run, lease.steps), config,
-                                                            stream_mode=["tasks", "values"], durability="sync",
-                                                            control=control):
-                    if mode == "values":
-                        values = chunk
-                    elif "triggers" in chunk:  # a task starting (results carry no triggers)
-                        steps.start(chunk)
-                        await lease.append_events([("node_started", {"node": chunk["name"],
-                                                                     "task_id": chunk["id"]})])
-                    else:
-                        steps.finish(chunk)
-        except GraphDrained:
-            return  # stopped at a step boundary: the executor ends or releases the run
-        except NOT_RUN_FAILURES:
-            raise
-        except ModelUnavailable as exc:
-            if exc.retryable:
-                raise RetryLater(str(exc), exc.retry_after) from exc
-            await self.fail(lease, exc)
-            return
-        except Exception as exc:
-            log.exception("run %s attempt %d failed", run.id, run.attempt)
-            await self.fail(lease, exc)
-            return
+        meter = UsageMeter()  # what this run's model calls cost, recorded on its answer
+        with listening(meter):
+            values = await drive_graph(self.graph, lease, graph_input(run, lease.steps))
         if values is None:
-            values = (await self.graph.aget_state(config)).values
+            return
         outcome = outcome_from_state(values, values.get("__interrupt__") or ())
         stored = await lease.finish(outcome.run_status, output=outcome.as_output(), events=final_events(outcome),
                                     messages=conversation_messages(run, outcome, meter.summary()))
         log.info("run %s attempt %d: %s", run.id, run.attempt, stored)
-
-    @staticmethod
-    async def fail(lease: RunLease, exc: BaseException) -> None:
-        """A deterministic failure (a bug, a model's 4xx): the run ends `error`, saying why."""
-        reason = describe_failure(exc)
-        await lease.finish("error", error=reason, events=[("error", {"error": reason})])
 
 
 async def default_graph(pool: asyncpg.Pool, settings: Settings, fence: RunFence) -> Any:

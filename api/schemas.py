@@ -358,6 +358,8 @@ class DocumentOut(BaseModel):
 class DocumentPage(BaseModel):
     items: list[DocumentOut]
     next_cursor: str | None
+    max_bytes: int = Field(description="the largest file POST /documents accepts (DOCUMENT_MAX_BYTES); a larger "
+                                       "one gets 413")
 
 
 # --- API keys -------------------------------------------------------------------

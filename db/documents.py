@@ -57,36 +57,31 @@ ON CONFLICT (document_id, conversation_id) DO NOTHING
 SELECT_OWNED_DOCUMENT_ID = "SELECT id FROM documents WHERE id = $1 AND user_id = $2"
 MARK_STANDALONE = "UPDATE documents SET standalone = true, updated_at = now() WHERE id = $1 AND user_id = $2"
 # Metadata only (lists and reads never load the encrypted bytes or the text), with the conversations.
-SELECT_OWNED_DOCUMENT = """
+DOCUMENT_COLUMNS = """
 SELECT d.id, d.user_id, d.kind, d.filename, d.media_type, d.size_bytes, d.pages, d.facts, d.standalone,
        d.created_at, d.updated_at,
        COALESCE((SELECT array_agg(l.conversation_id ORDER BY l.created_at, l.conversation_id)
                    FROM document_conversations l
-                  WHERE l.document_id = d.id AND l.user_id = d.user_id), '{}') AS conversation_ids
+                  WHERE l.document_id = d.id AND l.user_id = d.user_id), '{}') AS conversation_ids"""
+SELECT_OWNED_DOCUMENT = DOCUMENT_COLUMNS + """
   FROM documents d WHERE d.id = $1 AND d.user_id = $2
 """
 SELECT_OWNED_FILE = """
 SELECT d.id, d.user_id, d.filename, d.media_type, d.content, d.key_id
   FROM documents d WHERE d.id = $1 AND d.user_id = $2
 """
-LIST_OWNED_DOCUMENTS = """
-SELECT d.id, d.user_id, d.kind, d.filename, d.media_type, d.size_bytes, d.pages, d.facts, d.standalone,
-       d.created_at, d.updated_at,
-       COALESCE((SELECT array_agg(l.conversation_id ORDER BY l.created_at, l.conversation_id)
-                   FROM document_conversations l
-                  WHERE l.document_id = d.id AND l.user_id = d.user_id), '{}') AS conversation_ids
+# $5: only the documents attached to this conversation (NULL: all of them). Constants only: no value is
+# ever put into the text.
+LIST_OWNED_DOCUMENTS = DOCUMENT_COLUMNS + """
   FROM documents d
  WHERE d.user_id = $1
    AND ($2::timestamptz IS NULL OR (d.created_at, d.id) < ($2, $3::uuid))
+   AND ($5::uuid IS NULL OR EXISTS (SELECT 1 FROM document_conversations l
+                                     WHERE l.document_id = d.id AND l.conversation_id = $5 AND l.user_id = $1))
  ORDER BY d.created_at DESC, d.id DESC
  LIMIT $4
-"""
-EXPORT_OWNED_DOCUMENTS = """
-SELECT d.id, d.user_id, d.kind, d.filename, d.media_type, d.size_bytes, d.pages, d.facts, d.standalone,
-       d.created_at, d.updated_at,
-       COALESCE((SELECT array_agg(l.conversation_id ORDER BY l.created_at, l.conversation_id)
-                   FROM document_conversations l
-                  WHERE l.document_id = d.id AND l.user_id = d.user_id), '{}') AS conversation_ids, d.text
+"""  # noqa: S608
+EXPORT_OWNED_DOCUMENTS = DOCUMENT_COLUMNS + """, d.text
   FROM documents d WHERE d.user_id = $1 ORDER BY d.created_at, d.id
 """
 DELETE_OWNED_DOCUMENT = "DELETE FROM documents WHERE id = $1 AND user_id = $2 RETURNING id"
@@ -417,13 +412,16 @@ class DocumentService:
                                        stored_key_id=row["key_id"])
         return StoredFile(row["filename"], row["media_type"], data)
 
-    async def list_page(self, user_id: object, *, limit: int = 20, cursor: str | None = None) -> Page:
-        """Newest first; raises ValueError on a bad cursor or limit outside 1..100."""
+    async def list_page(self, user_id: object, *, limit: int = 20, cursor: str | None = None,
+                        conversation_id: object | None = None) -> Page:
+        """Newest first (only those attached to `conversation_id` when given); raises ValueError on a bad
+        cursor or limit outside 1..100."""
         if not 1 <= limit <= MAX_PAGE_SIZE:
             raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}")
         after_created, after_id = decode_cursor(cursor) if cursor else (None, None)
+        cid = as_uuid(conversation_id) if conversation_id is not None else None
         rows = await self.pool.fetch(LIST_OWNED_DOCUMENTS, as_uuid(user_id, "user"), after_created, after_id,
-                                     limit + 1)
+                                     limit + 1, cid)
         items = [to_document(row) for row in rows[:limit]]
         more = len(rows) > limit
         return Page(items, encode_cursor(items[-1].created_at, items[-1].id) if more else None)

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from db.migrate import migrate_up
+
 DATABASE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 CREATE_DATABASE = 'CREATE DATABASE "{name}"'
 DROP_DATABASE = 'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
@@ -41,6 +43,17 @@ async def create_database(admin_dsn: str, prefix: str = "scratch", name: str | N
     finally:
         await con.close()
     return with_database(admin_dsn, name)
+
+
+async def create_migrated_database(admin_dsn: str, prefix: str = "scratch", name: str | None = None) -> str:
+    """`create_database`, then every migration applied; its DSN."""
+    dsn = await create_database(admin_dsn, prefix, name)
+    con = await asyncpg.connect(dsn)
+    try:
+        await migrate_up(con)
+    finally:
+        await con.close()
+    return dsn
 
 
 async def drop_database(admin_dsn: str, dsn: str) -> None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -162,6 +163,21 @@ class _RollBack(Exception):
     """Raised to undo a setup check's writes."""
 
 
+@contextlib.asynccontextmanager
+async def rolled_back(settings: Settings, dsn: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection in a transaction that is always undone: a check writes real rows, reads them, leaves none."""
+    con = await connect(settings, dsn)
+    try:
+        try:
+            async with con.transaction():
+                yield con
+                raise _RollBack
+        except _RollBack:
+            pass
+    finally:
+        await con.close()
+
+
 async def user_service_check(settings: Settings, dsn: str) -> str:
     """argon2id hashing and verification, a token round trip, and a user row written then rolled back."""
     from api.security import create_access_token, decode_access_token, hash_password, verify_password
@@ -174,20 +190,11 @@ async def user_service_check(settings: Settings, dsn: str) -> str:
     hash_ms = (time.perf_counter() - started) * 1000
     if not ok:
         raise RuntimeError("a fresh password hash does not verify")
-    con = await connect(settings, dsn)
-    try:
-        try:
-            async with con.transaction():
-                row = await con.fetchrow(INSERT_USER, f"setup-{uuid.uuid4().hex}@example.com", password_hash,
-                                         None, "user")
-                claims = decode_access_token(settings, create_access_token(settings, row["id"]).token)
-                if claims.user_id != row["id"]:
-                    raise RuntimeError("access token does not round-trip")
-                raise _RollBack
-        except _RollBack:
-            pass
-    finally:
-        await con.close()
+    async with rolled_back(settings, dsn) as con:
+        row = await con.fetchrow(INSERT_USER, f"setup-{uuid.uuid4().hex}@example.com", password_hash, None, "user")
+        claims = decode_access_token(settings, create_access_token(settings, row["id"]).token)
+        if claims.user_id != row["id"]:
+            raise RuntimeError("access token does not round-trip")
     return f"argon2id hash+verify {hash_ms:.0f} ms, JWT round trip, users writable (rolled back)"
 
 
@@ -197,25 +204,17 @@ async def conversation_service_check(settings: Settings, dsn: str) -> str:
     from db.errors import NotFound
     from db.users import INSERT_USER
 
-    con = await connect(settings, dsn)
-    try:
+    async with rolled_back(settings, dsn) as con:
+        owner = await con.fetchval(INSERT_USER, f"setup-{uuid.uuid4().hex}@example.com", "x", None, "user")
+        conversation = await con.fetchrow(INSERT_CONVERSATION, owner, "setup check", {},
+                                          settings.conversation_ttl_hours)
+        await append_messages(con, conversation["id"], owner, [{"role": "user", "content": "hello"}])
+        await get_owned(con, conversation["id"], owner)
         try:
-            async with con.transaction():
-                owner = await con.fetchval(INSERT_USER, f"setup-{uuid.uuid4().hex}@example.com", "x", None, "user")
-                conversation = await con.fetchrow(INSERT_CONVERSATION, owner, "setup check", {},
-                                                  settings.conversation_ttl_hours)
-                await append_messages(con, conversation["id"], owner, [{"role": "user", "content": "hello"}])
-                await get_owned(con, conversation["id"], owner)
-                try:
-                    await get_owned(con, conversation["id"], uuid.uuid4())
-                    raise RuntimeError("a conversation is visible to a user who does not own it")
-                except NotFound:
-                    pass
-                raise _RollBack
-        except _RollBack:
+            await get_owned(con, conversation["id"], uuid.uuid4())
+            raise RuntimeError("a conversation is visible to a user who does not own it")
+        except NotFound:
             pass
-    finally:
-        await con.close()
     return f"create, append, owner-only read (TTL {settings.conversation_ttl_hours} h; rolled back)"
 
 

@@ -72,12 +72,21 @@ async def upload_document(
     return document_out(document)
 
 
-@router.get("", response_model=DocumentPage)
-async def list_documents(user: CurrentUser, documents: Documents, limit: Limit = 20,
-                         cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN)] = None) -> DocumentPage:
-    """Newest first. Pass `next_cursor` back as `cursor` for the next page."""
-    page = await documents.list_page(user.id, limit=limit, cursor=cursor)
-    return DocumentPage(items=[document_out(d) for d in page.items], next_cursor=page.next_cursor)
+@router.get("", response_model=DocumentPage,
+            responses={404: {"description": "The conversation is not found, or not yours"}})
+async def list_documents(
+    user: CurrentUser, documents: Documents, conversations: Conversations, settings: SettingsDep,
+    limit: Limit = 20, cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN)] = None,
+    conversation_id: Annotated[uuid.UUID | None, Query(description="only the documents attached to this "
+                                                                   "conversation")] = None,
+) -> DocumentPage:
+    """Newest first. Pass `next_cursor` back as `cursor` for the next page. `max_bytes` is the largest file
+    `POST /documents` accepts, so a client can say so before it sends one."""
+    if conversation_id is not None:
+        await conversations.get(conversation_id, user.id)  # 404, like an upload to it
+    page = await documents.list_page(user.id, limit=limit, cursor=cursor, conversation_id=conversation_id)
+    return DocumentPage(items=[document_out(d) for d in page.items], next_cursor=page.next_cursor,
+                        max_bytes=settings.document_max_bytes)
 
 
 @router.get("/{document_id}", response_model=DocumentOut, responses=OWNED_RESPONSES)

@@ -99,8 +99,9 @@ const capitalize = (text) => text.charAt(0).toUpperCase() + text.slice(1);
  * fetch with the access token, one refresh on 401, and retries while the service is
  * unavailable (503, honouring Retry-After) or unreachable. A request that is not safe
  * to repeat (a POST without an Idempotency-Key) is not retried after a network error.
+ * `json` is sent as JSON, `body` (FormData, an upload) as it is.
  */
-async function send(method, path, { json, headers = {}, auth = true, signal, retryNetwork } = {}) {
+async function send(method, path, { json, body, headers = {}, auth = true, signal, retryNetwork } = {}) {
   const repeatable = retryNetwork ?? (method !== "POST" || "Idempotency-Key" in headers);
   const key = Symbol(path);
   let refreshed = false;
@@ -109,6 +110,8 @@ async function send(method, path, { json, headers = {}, auth = true, signal, ret
     if (json !== undefined) {
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(json);
+    } else if (body !== undefined) {
+      init.body = body;  // FormData: the browser writes the multipart Content-Type with its boundary
     }
     if (auth && accessToken) init.headers.Authorization = `Bearer ${accessToken}`;
     let response;

@@ -7,6 +7,7 @@ import {
 import { Cases } from "./cases.js";
 import { Chat } from "./chat.js";
 import { Notifications } from "./notifications.js";
+import { Profile } from "./profile.js";
 import { forgetTrackedRuns } from "./runs.js";
 import { Sidebar } from "./sidebar.js";
 
@@ -19,6 +20,7 @@ const sidebar = new Sidebar();
 const chat = new Chat(sidebar);
 const cases = new Cases();
 const notifications = new Notifications();
+const profile = new Profile();
 let user = null;
 
 function showServiceStatus(text) {
@@ -38,6 +40,7 @@ function showSignIn(message = "") {
   sidebar.clear();
   cases.clear();
   notifications.stop();
+  profile.stop();
   byId("app-view").hidden = true;
   byId("account").hidden = true;
   byId("signin-view").hidden = false;

@@ -7,6 +7,7 @@
 
 import { ApiError, request } from "./api.js";
 import { ConversationActions } from "./actions.js";
+import { Attachments } from "./attachments.js";
 import { messageElement, noticeElement, pendingElement } from "./render.js";
 import { Progress, SETTLED, followRun, track, trackedRun } from "./runs.js";
 import { absolute, describeTimes, expired, titleOf } from "./sidebar.js";
@@ -43,6 +44,7 @@ export class Chat {
     this.sendButton = byId("send");
     this.progress = new Progress();
     this.actions = new ConversationActions(this);
+    this.attachments = new Attachments(this);
     byId("composer").addEventListener("submit", (event) => {
       event.preventDefault();
       this.submit();
@@ -67,6 +69,7 @@ export class Chat {
     byId("chat-meta").title = conversation
       ? `Last activity ${absolute(conversation.updated_at)}; expires ${absolute(conversation.expires_at)}` : "";
     this.actions.render();
+    this.attachments.show(conversation);
   }
 
   renderComposer() {
@@ -229,6 +232,7 @@ export class Chat {
     }
     this.composerError("");
     this.notice("");
+    this.attachments.status("");  // "Attached ...: ask your question" has been acted on
     this.sendButton.disabled = true;
     this.input.value = "";
     this.input.focus();  // Send is disabled while the run goes: the box keeps the focus

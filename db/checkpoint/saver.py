@@ -205,14 +205,18 @@ class AsyncpgSaver(SyncBridge):
 
     # --- reads ----------------------------------------------------------------
 
-    async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
-        """The checkpoint named by `config`, or the thread's latest: one query, whatever the thread's length."""
+    async def _read_target(self, config: RunnableConfig) -> tuple[str, str, str | None]:
+        """(thread, namespace, checkpoint id or None) a read names; what waits for that thread is written first."""
         configurable = config["configurable"]
         thread_id = str(configurable["thread_id"])
         checkpoint_ns = configurable.get("checkpoint_ns", "") or ""
-        checkpoint_id = get_checkpoint_id(config)
         if self._waiting:
             await self._waiting.flush((thread_id, checkpoint_ns))
+        return thread_id, checkpoint_ns, get_checkpoint_id(config)
+
+    async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        """The checkpoint named by `config`, or the thread's latest: one query, whatever the thread's length."""
+        thread_id, checkpoint_ns, checkpoint_id = await self._read_target(config)
         if checkpoint_id:
             row = await self.pool.fetchrow(SELECT_CHECKPOINT_BY_ID, thread_id, checkpoint_ns, checkpoint_id)
         else:
@@ -253,12 +257,7 @@ class AsyncpgSaver(SyncBridge):
         if not channels:
             return {}
         wanted = list(dict.fromkeys(channels))
-        configurable = config["configurable"]
-        thread_id = str(configurable["thread_id"])
-        checkpoint_ns = configurable.get("checkpoint_ns", "") or ""
-        checkpoint_id = get_checkpoint_id(config)
-        if self._waiting:
-            await self._waiting.flush((thread_id, checkpoint_ns))
+        thread_id, checkpoint_ns, checkpoint_id = await self._read_target(config)
         if checkpoint_id is None:
             latest = await self.pool.fetchval(SELECT_LATEST_CHECKPOINT_ID, thread_id, checkpoint_ns)
             if latest is None:

@@ -202,28 +202,6 @@ FENCE_RESULT = """
 SELECT EXISTS (SELECT FROM fenced) AS owned, (SELECT cancel_requested FROM fenced) AS cancel_requested
 """
 
-# Inside the checkpoint's transaction: fail unless this attempt still owns the run,
-# count the step, extend the lease, and append the step's events ($4 names, $5 JSON texts).
-FENCE_STEP = """
-WITH fenced AS (
-    UPDATE runs SET steps = steps + 1,
-                    lease_expires_at = now() + make_interval(secs => $3),
-                    last_event_id = last_event_id + cardinality($4::text[]),
-                    updated_at = now()
-     WHERE id = $1 AND attempt = $2 AND status = 'running'
-    RETURNING last_event_id, cancel_requested
-), step_events AS (
-    INSERT INTO run_events (run_id, id, event, data, attempt)
-    SELECT $1, f.last_event_id - cardinality($4::text[]) + e.ord, e.event, e.data::jsonb, $2
-      FROM fenced f, unnest($4::text[], $5::text[]) WITH ORDINALITY AS e (event, data, ord)
-)
-SELECT cancel_requested FROM fenced
-"""
-
-# Inside the transaction of a task's pending writes: this attempt still owns the run.
-# FOR SHARE holds off a new claim (an UPDATE) until the writes commit.
-CHECK_FENCE = "SELECT true FROM runs WHERE id = $1 AND attempt = $2 AND status = 'running' FOR SHARE"
-
 # Events outside a checkpoint (node started, retry), fenced by the attempt; one row.
 _APPEND_EVENTS = """
 WITH fenced AS (

@@ -16,11 +16,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -28,7 +25,10 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
-URL = re.compile(r"listening on (http://\S+) ")
+sys.path.insert(0, str(ROOT))  # run as a file: the shared server helper
+
+from scripts.dev.serving import navigator_serve  # noqa: E402
+
 QUESTIONS = ["What is a deductible?", "How do I read my explanation of benefits?",
              "What is the difference between a copay and coinsurance?", "Can I keep my coverage after I quit?"]
 
@@ -77,27 +77,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worker-concurrency", type=int, default=None,
                         help="WORKER_CONCURRENCY for the server (default: its own setting)")
     args = parser.parse_args(argv)
-    navigator = Path(sys.executable).parent / "navigator"
     env = dict(os.environ)
     env.setdefault("LLM_PROVIDER", "offline")
     if args.worker_concurrency:
         env["WORKER_CONCURRENCY"] = str(args.worker_concurrency)
-    with tempfile.TemporaryDirectory(prefix="bench-chat-") as data_dir:
-        if "DATABASE_URL" not in env:
-            env["NAVIGATOR_DATA_DIR"] = data_dir
-        server = subprocess.Popen([str(navigator), "serve", "--port", "0"], cwd=ROOT, env=env, text=True,
-                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        try:
-            assert server.stdout is not None
-            line = server.stdout.readline()
-            match = URL.search(line)
-            if not match:
-                print(f"bench: navigator serve did not start: {line.strip()}", file=sys.stderr)
-                return 1
-            asyncio.run(bench(match.group(1), args.clients, args.requests))
-        finally:
-            server.terminate()
-            server.wait(timeout=60)
+    with navigator_serve(env, prefix="bench-chat-") as base:
+        asyncio.run(bench(base, args.clients, args.requests))
     return 0
 
 

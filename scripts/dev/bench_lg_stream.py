@@ -16,11 +16,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -28,7 +25,10 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
-URL = re.compile(r"listening on (http://\S+) ")
+sys.path.insert(0, str(ROOT))  # run as a file: the shared server helper
+
+from scripts.dev.serving import navigator_serve  # noqa: E402
+
 QUESTION = "I need a prior authorization"  # guard -> navigator -> strategy -> communicator: four steps
 
 
@@ -100,24 +100,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=30, help="runs per client and way")
     parser.add_argument("--clients", type=int, default=4)
     args = parser.parse_args(argv)
-    navigator = Path(sys.executable).parent / "navigator"
     env = dict(os.environ)
     env.setdefault("LLM_PROVIDER", "offline")
-    with tempfile.TemporaryDirectory(prefix="bench-lg-") as data_dir:
-        if "DATABASE_URL" not in env:
-            env["NAVIGATOR_DATA_DIR"] = data_dir
-        server = subprocess.Popen([str(navigator), "serve", "--port", "0"], cwd=ROOT, env=env, text=True,
-                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        try:
-            assert server.stdout is not None
-            match = URL.search(server.stdout.readline())
-            if not match:
-                print("bench: navigator serve did not start", file=sys.stderr)
-                return 1
-            asyncio.run(bench(match.group(1), args.runs, args.clients))
-        finally:
-            server.terminate()
-            server.wait(timeout=60)
+    with navigator_serve(env, prefix="bench-lg-") as base:
+        asyncio.run(bench(base, args.runs, args.clients))
     return 0
 
 

@@ -37,11 +37,10 @@ import asyncpg
 
 from api.graph_runner import start_workers
 from db.embedded import start_embedded
-from db.migrate import migrate_up
 from db.pool import create_pool
 from db.runs.executor import RunExecutor
 from db.runs.sql import INSERT_RUN
-from db.scratch import create_database
+from db.scratch import create_migrated_database
 from db.settings import Settings
 
 SECRET = "pressure-secret-key-that-is-long-enough-0123456789"
@@ -63,16 +62,6 @@ SAMPLE_SECONDS = 0.02
 def settings_for(dsn: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {"database_url": dsn, "jwt_secret_key": SECRET, **overrides}
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
-
-
-async def migrated_database(admin_dsn: str) -> str:
-    dsn = await create_database(admin_dsn, "pressure")
-    con = await asyncpg.connect(dsn)
-    try:
-        await migrate_up(con)
-    finally:
-        await con.close()
-    return dsn
 
 
 async def queue_runs(dsn: str, count: int, per_conversation: int = 1) -> list[uuid.UUID]:
@@ -170,7 +159,7 @@ async def executor(dsn: str, *, pool_size: int, latency_ms: int,
 
 
 async def small_pool(admin_dsn: str, runs: int, latency_ms: int, pool_size: int) -> dict[str, Any]:
-    dsn = await migrated_database(admin_dsn)
+    dsn = await create_migrated_database(admin_dsn, "pressure")
     async with executor(dsn, pool_size=pool_size, latency_ms=latency_ms) as (_, name):
         async with ConnectionSampler(dsn, name) as sampler:
             started = time.monotonic()
@@ -200,7 +189,7 @@ async def refused_connections(data_dir: Path, runs: int, latency_ms: int, outage
     admin = start_embedded(data_dir, extra_conf={"max_connections": str(max_connections),
                                                  "superuser_reserved_connections": "0",
                                                  "fsync": "off", "synchronous_commit": "off"})
-    dsn = await migrated_database(admin)
+    dsn = await create_migrated_database(admin, "pressure")
     async with executor(dsn, pool_size=10, latency_ms=latency_ms) as (_, name):
         # Four runs per conversation, one after another: the load lasts through the outage.
         run_ids = await queue_runs(dsn, runs, per_conversation=4)

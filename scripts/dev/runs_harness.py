@@ -18,10 +18,9 @@ from typing import Any
 import asyncpg
 
 from db.embedded import start_embedded
-from db.migrate import migrate_up
 from db.pool import create_pool
 from db.runs.service import RunService
-from db.scratch import create_database
+from db.scratch import create_migrated_database
 from db.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,13 +41,7 @@ NODES = Counter(["guard", "navigator", "strategy", "communicator"])
 async def fresh_database(dsn: str | None) -> str:
     """A new migrated database on DATABASE_URL's server, or on an embedded server in a temp dir."""
     admin = dsn or start_embedded(Path(tempfile.mkdtemp(prefix="navigator-bench-")))
-    target = await create_database(admin, "bench")
-    con = await asyncpg.connect(target)
-    try:
-        await migrate_up(con)
-    finally:
-        await con.close()
-    return target
+    return await create_migrated_database(admin, "bench")
 
 
 def settings_for(dsn: str) -> Settings:

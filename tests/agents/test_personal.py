@@ -12,7 +12,7 @@ from agents.documents import extract_document_facts
 from agents.facts import FACT_KEYS
 from agents.graph import build_graph, resume_input, user_input
 from agents.outcome import RunOutcome, read_outcome
-from agents.personal import asks_about_documents, known_facts, rank_together
+from agents.personal import asks_about_documents, citations, known_facts, rank_together, with_citations
 from agents.sources import relevant_documents
 from tests.utils import pdfs
 
@@ -80,6 +80,36 @@ async def test_a_letter_counts_where_it_is_attached_or_when_asked_about() -> Non
     [asked] = await converse(personal, "How do I appeal the denial in my letter?")
     assert asked.status == "answered" and "August 30, 2026" in str(asked.reply)
     assert personal.calls[-1]["every"] is True
+
+
+async def test_the_letters_deadline_is_stated_once_with_its_computation_and_its_page() -> None:
+    personal = InMemoryPersonal({}, [document(pdfs.denial_letter_pdf())])
+    [answer] = await converse(personal, "How do I appeal?")
+    reply = str(answer.reply)
+    assert "Your internal appeal deadline is August 30, 2026: 180 days from March 3, 2026, when the denial " \
+           "arrived, as your denial letter states on page 2." in reply
+    assert reply.count("August 30, 2026") == 1 and "Your appeal deadline is" not in reply
+    assert "Your denial letter (page 1): MRI of the lumbar spine denied" in reply  # the letter is still cited
+
+
+def test_a_letters_deadline_the_answer_does_not_give_keeps_its_own_line() -> None:
+    letter = document(pdfs.denial_letter_pdf())
+    found = citations({"profile": {}, "documents": [letter]}, "claim_denial_appeal", {})
+    deadline_line = "Your appeal deadline is August 30, 2026 (180 days from the letter's date), as the letter " \
+                    "states on page 2."
+    assert deadline_line in found["lines"]
+    # A reply that gives no date (a model that left it out), or gives it outside a deadline's sentence.
+    for text in ("You can appeal.\n\nWhat to do:\n1. Write to the plan.",
+                 "Your MRI is booked for August 30, 2026.\n\nWhat to do:\n1. Write to the plan."):
+        cited = with_citations(text, found)
+        assert f"- {deadline_line}" in cited and cited.count("August 30, 2026") == text.count("August 30, 2026") + 1
+    # Stated in a deadline's sentence: cited there, once, and the other lines still come as a section.
+    given = "Appeal by August 30, 2026. That is a while away.\n\nWhat to do:\n1. Write to the plan."
+    cited = with_citations(given, found)
+    assert cited.startswith("Appeal by August 30, 2026, as your denial letter states on page 2. That is")
+    assert cited.count("August 30, 2026") == 1 and "- Your denial letter (page 1)" in cited
+    # Citations stored by an earlier version (no "stated") still read as before.
+    assert f"- {deadline_line}" in with_citations(given, {"lines": found["lines"], "documents": []})
 
 
 async def test_a_summary_of_benefits_for_the_account_informs_cost_questions() -> None:

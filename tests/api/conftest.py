@@ -11,6 +11,7 @@ import pytest
 from fastapi import FastAPI
 
 from api.app import create_app, start_in_process_workers
+from db.scratch import create_database, drop_database
 from db.settings import Settings
 
 PASSWORD = "correct horse battery staple"
@@ -27,6 +28,14 @@ class Account:
     @property
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.access_token}"}
+
+
+@pytest.fixture(scope="module")
+async def serve_dsn(admin_dsn: str) -> AsyncIterator[str]:
+    """An empty database for the module's `navigator serve` process, which migrates it as it starts."""
+    dsn = await create_database(admin_dsn)
+    yield dsn
+    await drop_database(admin_dsn, dsn)
 
 
 @pytest.fixture(scope="module")

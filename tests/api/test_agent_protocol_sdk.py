@@ -19,7 +19,6 @@ from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import AuthenticationError, ConflictError, NotFoundError, UnprocessableEntityError
 
-from db.scratch import create_database, drop_database
 from tests.utils.db import ROOT
 from tests.utils.graphs import ANSWER, ANSWERED, ASKS_A_QUESTION
 from tests.utils.processes import fetch_retrying
@@ -27,13 +26,6 @@ from tests.utils.serve import ServeProcess
 
 PASSWORD = "sdk password 123"
 JS_DIR = ROOT / "tests" / "js"
-
-
-@pytest.fixture(scope="module")
-async def serve_dsn(admin_dsn: str) -> AsyncIterator[str]:
-    dsn = await create_database(admin_dsn)
-    yield dsn
-    await drop_database(admin_dsn, dsn)
 
 
 @pytest.fixture(scope="module")

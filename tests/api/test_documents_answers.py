@@ -39,7 +39,10 @@ async def test_how_do_i_appeal_is_answered_from_the_attached_letter(wclient: htt
     reply = answer["reply"]
     assert "Your denial letter (page 1): MRI of the lumbar spine denied as not medically necessary on March 3, 2026" \
         in reply
-    assert "Your appeal deadline is August 30, 2026" in reply
+    # The deadline once: computed, with the page of the letter that states it.
+    assert "Your internal appeal deadline is August 30, 2026: 180 days from March 3, 2026, when the denial " \
+           "arrived, as your denial letter states on page 2." in reply
+    assert reply.count("August 30, 2026") == 1
     assert "six weeks of conservative treatment" in reply  # the letter's own reason
     assert "Attn: Appeals Unit, P.O. Box 12345, Columbus, OH 43215" in reply
     assert "CLM-2026-0042117" in reply

