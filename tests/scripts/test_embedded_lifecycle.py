@@ -1,5 +1,6 @@
 """The embedded PostgreSQL under control: a `navigator serve` killed with SIGKILL is forgotten at the
 next start, so the next clean exit stops the server; `navigator db status|stop` see and stop it.
+The probes with that server stopped under a running `navigator serve`: /livez 200, /readyz 503.
 (`dev.py start` interrupted during a slow request is tests/scripts/test_readme.py's Quick start.)"""
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ import re
 import signal
 import subprocess
 from pathlib import Path
+
+import httpx
 
 from db.embedded import embedded_status, start_embedded
 from tests.scripts.test_readme import LISTENING, Serving, readme_env
@@ -63,3 +66,23 @@ def test_db_stop_refuses_while_in_use_unless_forced(tmp_path: Path) -> None:
     assert "is not running" in navigator(env, "db", "stop").stdout
     with_url = navigator({**env, "DATABASE_URL": "postgresql://u@127.0.0.1:1/x"}, "db", "stop")
     assert with_url.returncode == 1 and "DATABASE_URL is set" in with_url.stderr
+
+
+def test_probes_with_the_embedded_database_stopped(tmp_path: Path) -> None:
+    """`/livez` stays 200 while the database is stopped under a running server; `/readyz` is 503."""
+    data = tmp_path / "data"
+    env = readme_env(data)
+    server = Serving(" ".join([*navigator_cmd(), "serve", "--port", "0"]), env)
+    base = server.wait_for(LISTENING).group(1)
+    try:
+        with httpx.Client(base_url=base, timeout=30) as http:
+            assert http.get("/readyz").status_code == 200
+            stopped = navigator(env, "db", "stop", "--force")
+            assert stopped.returncode == 0 and not embedded_status(data).running, stopped.stderr
+            live, ready = http.get("/livez"), http.get("/readyz")
+    finally:
+        code = server.interrupt()
+    assert (live.status_code, live.json()) == (200, {"status": "ok"})
+    assert ready.status_code == 503 and ready.json()["checks"]["database"] == "unavailable", ready.text
+    assert code == 0, server.text()
+    assert not embedded_status(data).running
