@@ -24,7 +24,7 @@ from starlette.middleware.cors import CORSMiddleware
 from agents.usage import observe_process
 from api.document_intake import DocumentIntake
 from api.errors import COMMON_RESPONSES, install_error_handlers
-from api.instrumentation import HttpMetrics, forget_pool, observe_model_call, sample_pool_forever
+from api.instrumentation import forget_pool, observe_model_call, sample_pool_forever
 from api.lg.service import AgentProtocol
 from api.middleware import BodySizeLimit, RequestContext, SecurityHeaders
 from api.personal_context import document_search
@@ -196,7 +196,7 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
         # /docs and /redoc are served from files in the package (api/routes/web.py), not a CDN.
         docs_url=None,
         redoc_url=None,
-        middleware=[*cors_middleware(settings), Middleware(HttpMetrics), Middleware(RequestContext),
+        middleware=[*cors_middleware(settings), Middleware(RequestContext),
                     Middleware(SecurityHeaders, html_csp=DOCS_CSP, revalidate_prefix=STATIC_PREFIX + "/"),
                     Middleware(BodySizeLimit, max_bytes=settings.max_request_bytes,
                                route_limits={"POST /documents": settings.document_max_bytes + UPLOAD_ENVELOPE_BYTES})],

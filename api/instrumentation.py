@@ -1,11 +1,12 @@
 """How the application feeds `db.metrics`: model calls, HTTP requests, event streams, the pool.
 
-Each piece is small and never fails what it measures: the HTTP middleware
-labels a request by its route template (`/runs/{run_id}`, never the path
-itself, so a scan of random URLs cannot grow the series), the model-call
-observer turns `agents.usage.ModelCall` into histograms and counters, and
-the pool sampler copies the pool's size and waiters into gauges every few
-seconds (and before each scrape).
+Each piece is small and never fails what it measures: the HTTP observer
+(fed by api.middleware.RequestContext, which times every request for the
+access log anyway) labels a request by its route template (`/runs/{run_id}`,
+never the path itself, so a scan of random URLs cannot grow the series), the
+model-call observer turns `agents.usage.ModelCall` into histograms and
+counters, and the pool sampler copies the pool's size and waiters into gauges
+every few seconds (and before each scrape).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
 import asyncpg
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from agents.usage import ModelCall
 from db.metrics import metrics
@@ -45,32 +46,13 @@ def route_template(scope: Scope) -> str:
     return path if isinstance(path, str) and path else UNMATCHED_ROUTE
 
 
-class HttpMetrics:
-    """Pure ASGI: requests by method, route template and status, and their durations."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_status)
-        finally:
-            route = route_template(scope)
-            counted = metrics()
-            counted.http_requests.labels(scope["method"], route, str(status)).inc()
-            counted.http_duration.labels(scope["method"], route).observe(time.perf_counter() - started)
+def observe_request(scope: Scope, status: int, seconds: float) -> None:
+    """One HTTP request by method, route template and status, and its duration (called by
+    api.middleware.RequestContext, which already times every request for the access log)."""
+    route = route_template(scope)
+    counted = metrics()
+    counted.http_requests.labels(scope["method"], route, str(status)).inc()
+    counted.http_duration.labels(scope["method"], route).observe(seconds)
 
 
 class StepTimer:

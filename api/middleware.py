@@ -1,11 +1,11 @@
 """Pure ASGI middleware (no BaseHTTPMiddleware: it buffers and breaks streaming).
 
 `RequestContext` gives each request an id (kept from a sane X-Request-ID,
-else new), returns it in the response and logs one line per request without
-headers, body or query string. `BodySizeLimit` answers 413 when a body is
-over MAX_REQUEST_BYTES (an upload route's own limit for it): at once from
-Content-Length, or while reading a chunked body, before the route sees more
-than the limit.
+else new), returns it in the response, logs one line per request without
+headers, body or query string, and counts it in the metrics by route
+template. `BodySizeLimit` answers 413 when a body is over MAX_REQUEST_BYTES
+(an upload route's own limit for it): at once from Content-Length, or while
+reading a chunked body, before the route sees more than the limit.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import uuid
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.instrumentation import observe_request
 from api.logging import REQUEST_ID
 
 log = logging.getLogger("api.access")
@@ -51,7 +52,9 @@ class RequestContext:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            duration_ms = round((time.perf_counter() - started) * 1000, 1)
+            seconds = time.perf_counter() - started
+            observe_request(scope, status, seconds)
+            duration_ms = round(seconds * 1000, 1)
             log.info("%s %s %s %.1fms", scope["method"], scope["path"], status, duration_ms,
                      extra={"status": status, "duration_ms": duration_ms})
             REQUEST_ID.reset(token)

@@ -241,3 +241,15 @@ async def test_readyz_is_503_while_a_migration_is_pending(admin_dsn: str) -> Non
         assert body["checks"]["migrations"].startswith("1 pending migration(s)")
     finally:
         await drop_database(admin_dsn, dsn)
+
+
+async def test_cleanup_deletions_are_counted_by_kind(ops: httpx.AsyncClient) -> None:
+    from db.metrics import record_cleanup_deleted
+
+    before = await scrape(ops)
+    record_cleanup_deleted("conversations", 3)
+    record_cleanup_deleted("conversations", 0)  # a pass that deleted nothing adds nothing
+    record_cleanup_deleted("documents", 1)
+    after = await scrape(ops)
+    assert grew(before, after, "navigator_cleanup_deleted_total", kind="conversations") == 3
+    assert grew(before, after, "navigator_cleanup_deleted_total", kind="documents") == 1
