@@ -81,6 +81,8 @@ _MISSPELLINGS = [
     (r"\bod'?d\b|\bod'?ed\b", "overdosed"), (r"\bover dose\b", "overdose"), (r"\bself[- ]?harm", "self-harm"),
     (r"\bmy self\b", "myself"), (r"\bchoaking\b", "choking"), (r"\bsiezure\b", "seizure"),
 ]
+# Compiled once, in order: contractions, then misspellings, then runs of spaces (every message passes here).
+_REWRITES = [(re.compile(pattern), repl) for pattern, repl in [*_CONTRACTIONS, *_MISSPELLINGS, (r"[ \t]+", " ")]]
 _CLAUSE_BREAK = re.compile(r"[,;:]| but | though | however | although ")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 # Cancels the sign that follows within a few words; "can not stop"/"not sure" are not denials.
@@ -93,11 +95,8 @@ _NEGATION_WINDOW_WORDS = 4
 def normalise(text: str) -> str:
     """Lower case, straight quotes, contractions expanded, common misspellings fixed, spaces collapsed."""
     text = text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
-    for pattern, repl in _CONTRACTIONS:
-        text = re.sub(pattern, repl, text)
-    for pattern, repl in _MISSPELLINGS:
-        text = re.sub(pattern, repl, text)
-    text = re.sub(r"[ \t]+", " ", text)
+    for pattern, repl in _REWRITES:
+        text = pattern.sub(repl, text)
     return text.strip()
 
 

@@ -28,21 +28,28 @@ from agents.state import CLARIFY, COMMUNICATOR, GUARD, NAVIGATOR, STRATEGY, Navi
 from agents.strategy import make_strategy_node
 
 
-def _after_guard(state: NavigatorState) -> str:
+# The routers are `async def` although they only read the state: LangGraph runs a plain function
+# given to add_conditional_edges in a thread pool on every call (a thread hand-off per branch), and
+# an async one inline on the event loop.
+async def _after_guard(state: NavigatorState) -> str:
+    return _guard_passed(state)
+
+
+def _guard_passed(state: NavigatorState) -> str:
     return NAVIGATOR if (state.get("guard") or {}).get("status") == "ok" else END
 
 
-def _after_guard_or_track(state: NavigatorState) -> str:
+async def _after_guard_or_track(state: NavigatorState) -> str:
     """With a case tracker: "track this for me" opens a case instead of a new answer."""
-    after = _after_guard(state)
+    after = _guard_passed(state)
     return TRACK if after == NAVIGATOR and asks_to_track(latest_question(state.get("messages", []))) else after
 
 
-def _after_navigator(state: NavigatorState) -> str:
+async def _after_navigator(state: NavigatorState) -> str:
     return CLARIFY if (state.get("navigator") or {}).get("missing") else STRATEGY
 
 
-def _after_clarify(state: NavigatorState) -> str:
+async def _after_clarify(state: NavigatorState) -> str:
     # The answer to the question can itself be a call for help: then the safety reply was the answer.
     return END if (state.get("guard") or {}).get("status") == "urgent" else STRATEGY
 

@@ -75,7 +75,7 @@ def make_navigator_node(model: BaseChatModel, retriever: Retriever, personal: Pe
         found = conclusions(intent, question, facts, today)
         query = " ".join([analysis.search_query or question] + [TOPIC_QUERIES.get(t, "") for t in found["topics"]])
         knowledge = await retriever(query.strip(), intent=intent, limit=RETRIEVE_LIMIT)
-        ranked = await rank_with_passages(personal, config, analysis.search_query or question, knowledge)
+        ranked = await rank_with_passages(personal, config, analysis.search_query or question, knowledge, context)
         documents = relevant_documents(ranked, intent, facts, found["topics"])
         return {
             "intent": intent,

@@ -149,10 +149,15 @@ def rank_together(knowledge: list[dict[str, Any]], passages: list[dict[str, Any]
 
 
 async def rank_with_passages(personal: PersonalContext | None, config: RunnableConfig | None, query: str,
-                             knowledge: list[dict[str, Any]]) -> list[dict[str, Any]]:
+                             knowledge: list[dict[str, Any]],
+                             context: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The knowledge hits and the person's passages for the query, ranked together. `context` is what
+    `load_context` read: when it says the person has nothing to search, no search is made."""
     user_id, thread_id = _ids(config)
     if personal is None or user_id is None:
         return knowledge
+    if context is not None and context.get("searchable") is False:
+        return rank_together(knowledge, [])
     passages = await personal.passages(user_id=user_id, query=query, conversation_id=thread_id,
                                        limit=PASSAGE_LIMIT)
     return rank_together(knowledge, passages)

@@ -34,8 +34,9 @@ class PersonalContext(Protocol):
     `known` gives `{"profile": {plan_type, insurer, plan_name, state, plan_through, renewal_month,
     preferred_language}, "documents": [{id, kind, filename, pages, facts, standalone, attached}]}`:
     documents attached to the conversation, those uploaded for the whole account, or every one of
-    theirs with `every_document`. `passages` gives ranked chunks of their documents:
-    `{document_id, kind, filename, page, body, rank}`.
+    theirs with `every_document`; it may add `"searchable": False` when the person has no passage
+    to search (the navigator then skips `passages`). `passages` gives ranked chunks of their
+    documents: `{document_id, kind, filename, page, body, rank}`.
     """
 
     async def known(self, *, user_id: str, conversation_id: str | None,

@@ -1,7 +1,9 @@
 """The FastAPI application factory and its lifespan.
 
-The lifespan opens the pool, builds the services and starts the in-process
-run workers; it stops them in reverse order. When the database is down at
+The lifespan opens the pool, builds the services, starts the in-process
+run workers and an hourly housekeeping task (expired token revocations,
+drained throttle buckets, unconfirmed registrations, audit events past
+AUDIT_RETENTION_DAYS); it stops them in reverse order. When the database is down at
 start, the service still starts (every route then answers 503 and /health
 says so) and recovers when the database comes back.
 """
@@ -22,6 +24,8 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 from agents.usage import observe_process
+from api.audit import RequestAudit
+from api.confirmation import ConfirmationSender, SmtpConfirmationSender
 from api.document_intake import DocumentIntake
 from api.errors import COMMON_RESPONSES, install_error_handlers
 from api.instrumentation import forget_pool, observe_model_call, sample_pool_forever
@@ -31,6 +35,7 @@ from api.personal_context import document_search
 from api.probes import ProbeTargets
 from api.protocol.assistants import CASE_THREAD_METADATA
 from api.routes import (
+    admin,
     api_keys,
     auth,
     cases,
@@ -49,6 +54,7 @@ from api.routes.web import DOCS_CSP, STATIC_PREFIX, install_web
 from db import __version__, metrics
 from db.analytics import AnalyticsService
 from db.api_keys import ApiKeyService
+from db.audit import AuditLog, purge_audit_events
 from db.cases import CaseService
 from db.clock import Clock
 from db.conversations import ConversationService
@@ -58,9 +64,10 @@ from db.migrate import load_migrations
 from db.notifications import NotificationService
 from db.pool import CONNECTION_ERRORS, create_pool, resolve_dsn
 from db.profiles import ProfileService
+from db.registrations import RegistrationService, purge_expired_registrations
 from db.runs.service import RunService
-from db.settings import Settings, load_settings
-from db.throttle import LoginThrottle
+from db.settings import ConfigError, Settings, load_settings
+from db.throttle import AuthThrottle, Budgets, purge_stale_buckets
 from db.tokens import TokenService
 from db.users import UserService
 from db.webhooks import WebhookService
@@ -73,6 +80,9 @@ WorkerStarter = Callable[[asyncpg.Pool, Settings, str], Awaitable[Callable[[], A
 WORKER_DRAIN_SECONDS = 20.0
 # Room for the multipart envelope around an upload of DOCUMENT_MAX_BYTES (boundaries, headers, form fields).
 UPLOAD_ENVELOPE_BYTES = 64 * 1024
+HOUSEKEEPING_INTERVAL_SECONDS = 3600.0
+# Each (connection, settings) -> rows deleted, in a transaction of its own.
+ACCOUNT_PURGES = (purge_stale_buckets, purge_expired_registrations, purge_audit_events)
 
 
 class InProcessWorkers:
@@ -115,27 +125,43 @@ async def open_pool(settings: Settings, dsn: str, max_size: int) -> asyncpg.Pool
 
 
 async def purge_expired_credentials(app: FastAPI) -> None:
-    """Housekeeping at start: revocations of expired tokens and stale throttle windows go.
-    Best effort: a database that is down now is not a reason to refuse to start."""
+    """Housekeeping: revocations of expired tokens, drained throttle buckets, unconfirmed registrations
+    and audit events past AUDIT_RETENTION_DAYS go. Every statement is idempotent, so processes need not
+    agree on who runs it. Best effort: a database that is down now is not a reason to stop."""
     try:
         await app.state.tokens.purge_expired()
-        await app.state.throttle.purge_stale()
+        for purge in ACCOUNT_PURGES:
+            async with app.state.pool.acquire() as con, con.transaction():
+                await purge(con, app.state.settings)
     except CONNECTION_ERRORS + (Unavailable, asyncpg.UndefinedTableError) as exc:
         log.warning("skipped credential housekeeping: %s", type(exc).__name__)
 
 
+async def housekeeping_loop(app: FastAPI, interval: float) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        await purge_expired_credentials(app)
+
+
 def create_app(settings: Settings | None = None, *, dsn: str | None = None,
                workers: WorkerStarter | None = start_in_process_workers,
-               chat_wait_seconds: float | None = None, clock: Clock | None = None) -> FastAPI:
+               chat_wait_seconds: float | None = None, clock: Clock | None = None,
+               confirmation_sender: ConfirmationSender | None = None) -> FastAPI:
     """The app. `workers=None` serves without in-process workers (another process runs them,
     with the timer and outbox loops). `clock`: the one clock of cases, timers and deliveries
-    (tests start it at a fixed time and advance it)."""
+    (tests start it at a fixed time and advance it). With a `confirmation_sender`, registration
+    confirms by email (api/confirmation.py); by default it does over SMTP when the settings say so."""
     settings = settings or load_settings()
     clock = clock or Clock()
     settings.jwt_secret()  # fail at start, naming the key, rather than at the first login
     settings.document_key()  # likewise for the key of uploaded files
     metrics.configure(settings.prometheus_multiproc_dir)
     observe_process(observe_model_call)  # the document reader's model calls count too
+    settings.check_registration_confirmation()
+    if confirmation_sender is None and settings.confirms_registration_by_email:
+        confirmation_sender = SmtpConfirmationSender(settings)
+    if confirmation_sender is not None and settings.public_url is None:
+        raise ConfigError("PUBLIC_URL", "is required when registration confirms by email (the links point there)")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -145,7 +171,13 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
         app.state.pool = pool
         app.state.users = UserService(pool)
         app.state.tokens = TokenService(pool, refresh_days=settings.refresh_token_expire_days)
-        app.state.throttle = LoginThrottle(pool)
+        app.state.throttle = AuthThrottle(pool, Budgets(
+            login_account=settings.login_account_attempts, login_address=settings.login_address_attempts,
+            login_global=settings.login_global_attempts, register_address=settings.register_address_attempts,
+            register_global=settings.register_global_attempts))
+        app.state.registrations = RegistrationService(pool, confirm_hours=settings.registration_confirm_hours)
+        app.state.audit_log = AuditLog(pool)
+        app.state.audit = RequestAudit(app.state.audit_log)
         app.state.conversations = ConversationService(pool, ttl_hours=settings.conversation_ttl_hours)
         app.state.runs = RunService(pool)
         app.state.analytics = AnalyticsService(pool)
@@ -171,9 +203,11 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
         app.state.workers = stop_workers
         app.state.probe_targets.workers_running = getattr(stop_workers, "running", None)
         sampler = asyncio.create_task(sample_pool_forever(pool), name="pool-gauges")
+        housekeeping = asyncio.create_task(housekeeping_loop(app, HOUSEKEEPING_INTERVAL_SECONDS))
         try:
             yield
         finally:
+            housekeeping.cancel()
             sampler.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sampler
@@ -196,7 +230,8 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
         # /docs and /redoc are served from files in the package (api/routes/web.py), not a CDN.
         docs_url=None,
         redoc_url=None,
-        middleware=[*cors_middleware(settings), Middleware(RequestContext),
+        middleware=[*cors_middleware(settings),
+                    Middleware(RequestContext, trusted_proxies=settings.trusted_proxy_networks),
                     Middleware(SecurityHeaders, html_csp=DOCS_CSP, revalidate_prefix=STATIC_PREFIX + "/"),
                     Middleware(BodySizeLimit, max_bytes=settings.max_request_bytes,
                                route_limits={"POST /documents": settings.document_max_bytes + UPLOAD_ENVELOPE_BYTES})],
@@ -205,10 +240,12 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
     app.state.probe_targets = ProbeTargets(pool=lambda: getattr(app.state, "pool", None),
                                            migrations=load_migrations())
     app.state.clock = clock
+    app.state.confirmation_sender = confirmation_sender
     if chat_wait_seconds is not None:
         app.state.chat_wait_seconds = chat_wait_seconds
     install_error_handlers(app)
-    for module in (auth, api_keys, conversations, runs, chat, documents, profile, cases, notifications, health, stats):
+    for module in (auth, api_keys, conversations, runs, chat, documents, profile, cases, notifications, health, stats,
+                   admin):
         app.include_router(module.router)
     for router in agent_protocol_routers:
         app.include_router(router, prefix=AGENT_PROTOCOL_PREFIX)

@@ -24,7 +24,7 @@ from agents.case.state import GRAPH_ID
 from api.graph_runner import drive_graph
 from api.personal_context import personal_context
 from db.checkpoint import AsyncpgSaver
-from db.conversations import thread_graph
+from db.conversations import thread_graph_lookup
 from db.runs.executor import RunOne
 from db.runs.fence import RunFence
 from db.runs.lease import RunLease
@@ -76,12 +76,13 @@ class ThreadRouter:
     def __init__(self, pool: asyncpg.Pool, runners: Mapping[str, RunOne]) -> None:
         self.pool = pool
         self.runners = dict(runners)
+        self._lookup = thread_graph_lookup(pool)
         self._graphs: OrderedDict[Any, str] = OrderedDict()
 
     async def graph_of(self, run: Run) -> str | None:
         known = self._graphs.get(run.conversation_id)
         if known is None:
-            known = await thread_graph(self.pool, run.conversation_id)
+            known = await self._lookup(run.conversation_id)
             if known is None:
                 return None
             self._graphs[run.conversation_id] = known

@@ -13,20 +13,23 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
+from api.audit import RequestAudit
 from api.document_intake import DocumentIntake
 from api.errors import UNAUTHORIZED_HEADERS
 from api.security import AccessClaims, InvalidAccessToken, decode_access_token
 from db.analytics import AnalyticsService
 from db.api_keys import ApiKeyService
+from db.audit import AuditLog
 from db.cases import CaseService
 from db.conversations import ConversationService
 from db.documents import DocumentService
 from db.errors import NotFound
 from db.notifications import NotificationService
 from db.profiles import ProfileService
+from db.registrations import RegistrationService
 from db.runs.service import RunService
 from db.settings import Settings
-from db.throttle import LoginThrottle
+from db.throttle import AuthThrottle
 from db.tokens import TokenService
 from db.users import User, UserService
 from db.webhooks import WebhookService
@@ -50,7 +53,11 @@ get_settings = from_state("settings")
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 Users = Annotated[UserService, Depends(from_state("users"))]
 Tokens = Annotated[TokenService, Depends(from_state("tokens"))]
-Throttle = Annotated[LoginThrottle, Depends(from_state("throttle"))]
+Throttle = Annotated[AuthThrottle, Depends(from_state("throttle"))]
+Registrations = Annotated[RegistrationService, Depends(from_state("registrations"))]
+# Record a security event: `await audit.record("api_key.created", user.id, key_id=...)` (api/audit.py).
+Audit = Annotated[RequestAudit, Depends(from_state("audit"))]
+AuditTrail = Annotated[AuditLog, Depends(from_state("audit_log"))]
 Conversations = Annotated[ConversationService, Depends(from_state("conversations"))]
 Runs = Annotated[RunService, Depends(from_state("runs"))]
 Analytics = Annotated[AnalyticsService, Depends(from_state("analytics"))]

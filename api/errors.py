@@ -21,6 +21,7 @@ from agents.document_reader import UnreadableDocument
 from api.security import InvalidAccessToken
 from db.errors import Conflict, NotFound, Unavailable, Undecryptable
 from db.pool import CONNECTION_ERRORS
+from db.registrations import InvalidConfirmation
 from db.throttle import Throttled
 from db.tokens import InvalidToken
 
@@ -89,7 +90,11 @@ async def _bad_token(request: Request, exc: Exception) -> JSONResponse:
 
 async def _throttled(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, Throttled)
-    return error(429, "too many login attempts, retry later", {"Retry-After": str(exc.retry_after)})
+    return error(429, f"too many {exc.action} attempts, retry later", {"Retry-After": str(exc.retry_after)})
+
+
+async def _invalid_confirmation(request: Request, exc: Exception) -> JSONResponse:
+    return error(404, str(exc))
 
 
 async def _bad_value(request: Request, exc: Exception) -> JSONResponse:
@@ -147,6 +152,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InvalidAccessToken, _bad_token)
     app.add_exception_handler(InvalidToken, _bad_token)
     app.add_exception_handler(Throttled, _throttled)
+    app.add_exception_handler(InvalidConfirmation, _invalid_confirmation)
     app.add_exception_handler(UnreadableDocument, _unreadable_document)
     app.add_exception_handler(Undecryptable, _undecryptable)
     app.add_exception_handler(ValueError, _bad_value)

@@ -1,9 +1,12 @@
 """Pure ASGI middleware (no BaseHTTPMiddleware: it buffers and breaks streaming).
 
 `RequestContext` gives each request an id (kept from a sane X-Request-ID,
-else new), returns it in the response, logs one line per request without
-headers, body or query string, and counts it in the metrics by route
-template. `BodySizeLimit` answers 413 when a body is over MAX_REQUEST_BYTES
+else new), returns it in the response, works out the client's address
+(api/client_address.py: TRUSTED_PROXIES decides when X-Forwarded-For is
+believed), logs one line per request without headers, body or query string
+(api/logging.py escapes the path: it is decoded, so it may hold a newline),
+and counts it in the metrics by route template. `BodySizeLimit` answers 413
+when a body is over MAX_REQUEST_BYTES
 (an upload route's own limit for it): at once from Content-Length, or while
 reading a chunked body, before the route sees more than the limit.
 """
@@ -15,10 +18,12 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Sequence
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.client_address import CLIENT_ADDRESS, FORWARDED_FOR, Network, resolve_client
 from api.instrumentation import observe_request
 from api.logging import REQUEST_ID
 
@@ -29,8 +34,9 @@ TOO_LARGE = "request body too large"
 
 
 class RequestContext:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, trusted_proxies: Sequence[Network] = ()) -> None:
         self.app = app
+        self.trusted_proxies = list(trusted_proxies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -39,6 +45,9 @@ class RequestContext:
         given = dict(scope["headers"]).get(REQUEST_ID_HEADER, b"").decode("latin-1")
         request_id = given if SANE_REQUEST_ID.match(given) else uuid.uuid4().hex
         token = REQUEST_ID.set(request_id)
+        peer = scope["client"][0] if scope.get("client") else None
+        forwarded = [value.decode("latin-1") for name, value in scope["headers"] if name == FORWARDED_FOR]
+        address_token = CLIENT_ADDRESS.set(resolve_client(peer, forwarded, self.trusted_proxies))
         started = time.perf_counter()
         status = 500
 
@@ -57,6 +66,7 @@ class RequestContext:
             duration_ms = round(seconds * 1000, 1)
             log.info("%s %s %s %.1fms", scope["method"], scope["path"], status, duration_ms,
                      extra={"status": status, "duration_ms": duration_ms})
+            CLIENT_ADDRESS.reset(address_token)
             REQUEST_ID.reset(token)
 
 

@@ -124,6 +124,18 @@ def email_message(settings: Settings, delivery: Delivery) -> EmailMessage:
     return message
 
 
+async def smtp_send(settings: Settings, message: EmailMessage, recipient: str) -> None:
+    """One message to one recipient over the configured SMTP server (SMTP_*); aiosmtplib's errors propagate."""
+    assert settings.smtp_host is not None
+    password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+    # Flattened here, with this policy (aiosmtplib would fold lines at 78 characters).
+    raw = message.as_bytes(policy=EMAIL_POLICY)
+    await aiosmtplib.send(raw, sender=email.utils.parseaddr(settings.smtp_from)[1], recipients=[recipient],
+                          hostname=settings.smtp_host, port=settings.smtp_port, username=settings.smtp_username,
+                          password=password, use_tls=settings.smtp_security == "tls",
+                          start_tls=settings.smtp_security == "starttls", timeout=settings.notify_timeout_seconds)
+
+
 class EmailSender:
     """Sends a notification as one email to the account's address over SMTP."""
 
@@ -136,16 +148,8 @@ class EmailSender:
             raise DeliverySkipped("email is off on this server (SMTP_HOST is not set)")
         if not delivery.email:
             raise DeliverySkipped("the account has no email address")
-        password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
         try:
-            # Flattened here, with this policy (aiosmtplib would fold lines at 78 characters).
-            raw = email_message(settings, delivery).as_bytes(policy=EMAIL_POLICY)
-            await aiosmtplib.send(raw, sender=email.utils.parseaddr(settings.smtp_from)[1],
-                                  recipients=[delivery.email], hostname=settings.smtp_host,
-                                  port=settings.smtp_port, username=settings.smtp_username, password=password,
-                                  use_tls=settings.smtp_security == "tls",
-                                  start_tls=settings.smtp_security == "starttls",
-                                  timeout=settings.notify_timeout_seconds)
+            await smtp_send(settings, email_message(settings, delivery), delivery.email)
         except aiosmtplib.SMTPResponseException as exc:
             raise DeliveryFailed(f"the mail server answered {exc.code}") from None
         except (aiosmtplib.SMTPException, OSError) as exc:

@@ -12,6 +12,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from agents.guard import mask_sensitive
 from agents.limits import MAX_MESSAGE_CHARS
+from api.emails import fold_email, normalize_email
 from db.runs.model import RunStatus
 
 MIN_PASSWORD_LENGTH = 8
@@ -21,7 +22,10 @@ MAX_PASSWORD_LENGTH = 256
 # JSON Schema can say "no NUL" (PostgreSQL text and jsonb refuse it); lone surrogates
 # are refused by `clean_text` (the generators of schema-based fuzzers never produce them).
 NO_NUL = r"^[^\x00]*$"
-EMAIL_PATTERN = r"^[^@ \t\r\n\x00]+@[^@ \t\r\n\x00]+$"
+# No controls, spaces, zero-width or direction characters (what a pattern can say; api/emails.py
+# also refuses mixed writing systems, which no pattern can).
+EMAIL_CHAR = r"[^@\s\x00-\x1f\x7f-\x9f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]"
+EMAIL_PATTERN = rf"^{EMAIL_CHAR}+@{EMAIL_CHAR}+$"
 # At least one character Python's str.strip() keeps. Regex engines disagree on \s
 # (\x1c-\x1f: Python only; \x85: Python and Rust, not ECMAScript), so those are named.
 NOT_BLANK_NO_NUL = r"^[^\x00]*[^\x00\s\x1c-\x1f\x85][^\x00]*$"
@@ -60,11 +64,16 @@ def masked_within(limit: int) -> AfterValidator:
 CleanText = Annotated[str, Field(pattern=NO_NUL), AfterValidator(clean_text)]
 Password = Annotated[str, Field(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH, pattern=NO_NUL),
                      AfterValidator(clean_text)]
-# Syntax only: one @ with something on each side. Whether the address works is not knowable
-# without sending mail; a stricter validator here would refuse addresses the schema allows.
+# One @ with something on each side, normalised (NFKC, lower case) and refused when it holds
+# invisible or direction characters or mixes writing systems (api/emails.py). Whether the
+# address works is not knowable without sending mail.
 Email = Annotated[str, Field(min_length=3, max_length=320, pattern=EMAIL_PATTERN,
-                             description="an email address (unique whatever its case)"), AfterValidator(clean_text)]
-LoginEmail = Annotated[str, Field(min_length=1, max_length=320, pattern=NO_NUL), AfterValidator(clean_text)]
+                             description="an email address, stored normalised (NFKC, lower case); one account "
+                                         "per address however it is spelled"),
+                  AfterValidator(clean_text), AfterValidator(normalize_email)]
+# Sign-in folds the address the same way but refuses nothing: no account holds a refused one.
+LoginEmail = Annotated[str, Field(min_length=1, max_length=320, pattern=NO_NUL), AfterValidator(clean_text),
+                       AfterValidator(fold_email)]
 Title = Annotated[str, Field(max_length=200, pattern=NO_NUL), masked_within(200)]
 NewTitle = Annotated[str, Field(min_length=1, max_length=200, pattern=NOT_BLANK_NO_NUL), masked_within(200)]
 MessageText = Annotated[str, Field(min_length=1, max_length=MAX_MESSAGE_CHARS, pattern=NOT_BLANK_NO_NUL),
@@ -129,6 +138,35 @@ class TokenResponse(BaseModel):
     token_type: Literal["bearer"] = "bearer"
     expires_in: int
     refresh_token: str | None = Field(description="null when delivered in the HttpOnly cookie (X-Refresh-Cookie: 1)")
+
+
+class RegistrationAccepted(BaseModel):
+    """The same answer whether or not the address already had an account."""
+
+    email: str = Field(description="the address as it is stored (normalised)")
+    confirmation_required: bool = Field(description="true: a link was emailed; the account exists once it is "
+                                                    "opened. false: sign in now")
+    detail: str
+
+
+class ConfirmRequest(StrictModel):
+    token: Annotated[str, Field(min_length=16, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class AuditEventOut(BaseModel):
+    id: int
+    created_at: datetime
+    event: str
+    user_id: uuid.UUID | None
+    actor_id: uuid.UUID | None
+    client_address: str | None
+    request_id: str | None
+    details: dict[str, Any]
+
+
+class AuditPageOut(BaseModel):
+    items: list[AuditEventOut]
+    next_cursor: str | None
 
 
 class UserOut(BaseModel):

@@ -7,7 +7,10 @@ unknown, so both failures take the same time.
 
 Access tokens are JWTs signed with JWT_SECRET_KEY. Decoding passes one
 explicit algorithm list, the audience and the issuer, and requires every
-claim we issue; anything else is `InvalidAccessToken` (the API answers 401).
+claim we issue, the session id (`sid`) included; a token issued in the future
+or living longer than ACCESS_TOKEN_EXPIRE_MINUTES is refused too (a leaked
+key could mint such tokens; we never do). Anything else is
+`InvalidAccessToken` (the API answers 401).
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ PASSWORD_CONTEXT = CryptContext(
 DUMMY_HASH = PASSWORD_CONTEXT.hash(secrets.token_urlsafe(16))
 
 ACCESS_TOKEN_TYPE = "access"
-REQUIRED_CLAIMS = ("sub", "exp", "iat", "nbf", "iss", "aud", "jti", "typ")
+REQUIRED_CLAIMS = ("sub", "exp", "iat", "nbf", "iss", "aud", "jti", "typ", "sid")
 # Far above any token we issue (~400 bytes); refuse before parsing.
 MAX_TOKEN_LENGTH = 4096
 
@@ -56,7 +59,7 @@ class AccessClaims:
     user_id: uuid.UUID
     jti: str
     expires_at: datetime
-    session_id: uuid.UUID | None
+    session_id: uuid.UUID
 
 
 def hash_password(password: str) -> str:
@@ -76,8 +79,9 @@ def verify_password(password: str, stored_hash: str | None) -> tuple[bool, str |
         return False, None
 
 
-def create_access_token(settings: Settings, user_id: uuid.UUID, *, session_id: uuid.UUID | None = None,
+def create_access_token(settings: Settings, user_id: uuid.UUID, *, session_id: uuid.UUID,
                         now: datetime | None = None) -> AccessToken:
+    """A token of the session `session_id` (the refresh-token family of the login it came from)."""
     now = now or datetime.now(UTC)
     lifetime = timedelta(minutes=settings.access_token_expire_minutes)
     expires_at = now + lifetime
@@ -91,9 +95,8 @@ def create_access_token(settings: Settings, user_id: uuid.UUID, *, session_id: u
         "aud": settings.jwt_audience,
         "jti": jti,
         "typ": ACCESS_TOKEN_TYPE,
+        "sid": str(session_id),
     }
-    if session_id is not None:
-        claims["sid"] = str(session_id)
     token = jwt.encode(claims, settings.jwt_secret(), algorithm=settings.jwt_algorithm)
     return AccessToken(token, jti, expires_at, int(lifetime.total_seconds()))
 
@@ -115,18 +118,24 @@ def decode_access_token(settings: Settings, token: str) -> AccessClaims:
         )
     except (JWTError, ValueError, TypeError, KeyError, UnicodeError) as exc:
         raise InvalidAccessToken("invalid token") from exc
-    return _to_claims(claims)
+    return _to_claims(claims, max_lifetime_seconds=settings.access_token_expire_minutes * 60)
 
 
-def _to_claims(claims: dict[str, Any]) -> AccessClaims:
+def _to_claims(claims: dict[str, Any], *, max_lifetime_seconds: int) -> AccessClaims:
     if any(name not in claims for name in REQUIRED_CLAIMS) or claims["typ"] != ACCESS_TOKEN_TYPE:
         raise InvalidAccessToken("not an access token")
-    jti, exp = claims["jti"], claims["exp"]
-    if not isinstance(jti, str) or not 0 < len(jti) <= 100 or not isinstance(exp, int | float):
+    jti, exp, iat = claims["jti"], claims["exp"], claims["iat"]
+    if not isinstance(jti, str) or not 0 < len(jti) <= 100 or not all(isinstance(v, int | float) for v in (exp, iat)):
         raise InvalidAccessToken("invalid claims")
+    # Same clock and no leeway, like nbf: a token from the future, or one meant to outlive
+    # the lifetime we issue, was not made by this service.
+    if iat > datetime.now(UTC).timestamp():
+        raise InvalidAccessToken("issued in the future")
+    if exp - iat > max_lifetime_seconds:
+        raise InvalidAccessToken("lifetime above ACCESS_TOKEN_EXPIRE_MINUTES")
     try:
         user_id = uuid.UUID(claims["sub"])
-        session_id = uuid.UUID(claims["sid"]) if claims.get("sid") is not None else None
+        session_id = uuid.UUID(claims["sid"])
     except (ValueError, TypeError, AttributeError):
-        raise InvalidAccessToken("invalid subject") from None
+        raise InvalidAccessToken("invalid subject or session") from None
     return AccessClaims(user_id, jti, datetime.fromtimestamp(exp, UTC), session_id)

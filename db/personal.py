@@ -11,9 +11,19 @@ from typing import Any
 import asyncpg
 
 from db.conversations import as_uuid
-from db.documents import DocumentSearch
+from db.documents import CONTEXT_DOCUMENT_LIMIT, HAS_CHUNKS, SELECT_CONTEXT_DOCUMENTS, DocumentSearch, context_document
 from db.errors import NotFound
-from db.profiles import read_profile
+from db.profiles import SELECT_PROFILE, to_profile
+
+# What the navigator reads before every answer, in one round trip: the profile (no row when none
+# was saved), the documents that apply to the conversation (none, or one per row) and whether the
+# person has passages to search. $1 user, $2 conversation, $3 every document, $4 limit.
+SELECT_KNOWN = (
+    "WITH profile AS (" + SELECT_PROFILE + "), context_documents AS (" + SELECT_CONTEXT_DOCUMENTS + ")\n"  # noqa: S608
+    "SELECT p.*, d.*, " + HAS_CHUNKS + " AS searchable\n"
+    "  FROM (SELECT) AS one LEFT JOIN profile p ON true LEFT JOIN context_documents d ON true\n"
+    " ORDER BY d.created_at DESC, d.id DESC"
+)
 
 
 class PersonalContextStore:
@@ -23,15 +33,17 @@ class PersonalContextStore:
 
     async def known(self, *, user_id: str, conversation_id: str | None,
                     every_document: bool = False) -> dict[str, Any]:
-        """`{"profile": {field: value}, "documents": [{id, kind, filename, pages, facts, standalone, attached}]}`."""
+        """`{"profile": {field: value}, "documents": [{id, kind, filename, pages, facts, standalone, attached}],
+        "searchable": bool}` (searchable: the person has passages `passages` could find)."""
         try:
             uid = as_uuid(user_id, "user")
             cid = as_uuid(conversation_id) if conversation_id else None
         except NotFound:  # a thread that is not a conversation (the command line) has no documents
-            return {"profile": {}, "documents": []}
-        profile = await read_profile(self.pool, uid)
-        documents = await self.search.context_documents(uid, cid, every_document=every_document)
-        return {"profile": profile.known(), "documents": documents}
+            return {"profile": {}, "documents": [], "searchable": False}
+        rows = await self.pool.fetch(SELECT_KNOWN, uid, cid, every_document, CONTEXT_DOCUMENT_LIMIT)
+        documents = [context_document(row) for row in rows if row["id"] is not None]
+        # Always one row; without a saved profile its columns are null, which is the empty profile.
+        return {"profile": to_profile(rows[0]).known(), "documents": documents, "searchable": rows[0]["searchable"]}
 
     async def passages(self, *, user_id: str, query: str, conversation_id: str | None,
                        limit: int = 3) -> list[dict[str, Any]]:

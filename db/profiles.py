@@ -7,7 +7,7 @@ so it is not asked in every conversation; what the person says in a conversation
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -50,11 +50,13 @@ class Profile:
 
     def known(self) -> dict[str, Any]:
         """The fields that are set (what the agents may treat as known)."""
-        return {key: value for key, value in asdict(self).items() if key in PROFILE_FIELDS and value is not None}
+        # getattr, not dataclasses.asdict: asdict deep-copies every field, and this runs before every answer.
+        return {key: value for key in PROFILE_FIELDS if (value := getattr(self, key)) is not None}
 
 
 def to_profile(row: asyncpg.Record | None) -> Profile:
-    return Profile(**dict(row)) if row is not None else Profile()
+    """The profile in a row that has SELECT_PROFILE's columns (and maybe others); empty for None."""
+    return Profile(**{name: row[name] for name in Profile.__dataclass_fields__}) if row is not None else Profile()
 
 
 async def read_profile(con: asyncpg.Connection | asyncpg.Pool, user_id: uuid.UUID) -> Profile:

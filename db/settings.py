@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import importlib.util
+import ipaddress
 import os
 import re
 import secrets
@@ -138,6 +139,26 @@ class Settings(BaseSettings):
     smtp_from: str = "Insurance Navigator <notifications@localhost>"
     smtp_security: Literal["starttls", "tls", "none"] = "starttls"
 
+    # Account protection and the audit trail (issue 14, part A). TRUSTED_PROXIES: addresses or
+    # networks (comma-separated) of reverse proxies whose X-Forwarded-For is believed; empty: none,
+    # the connecting peer is the client. The *_ATTEMPTS are the budgets of db/throttle.py's leaky
+    # buckets: sign-in attempts per account and address (per 5 minutes), failed sign-ins per
+    # address (per 15 minutes) and in total (per 10 minutes), registrations per address and in
+    # total (per hour). REGISTRATION_CONFIRMATION: `auto` confirms new accounts by email when
+    # SMTP_HOST is set, `email` always (SMTP_HOST required), `off` never. PUBLIC_URL is the address
+    # people open (the links in confirmation emails). AUDIT_RETENTION_DAYS: how long security
+    # events are kept.
+    trusted_proxies: str = ""
+    login_account_attempts: int = Field(default=5, ge=1, le=1000)
+    login_address_attempts: int = Field(default=30, ge=1, le=1_000_000)
+    login_global_attempts: int = Field(default=1000, ge=1, le=100_000_000)
+    register_address_attempts: int = Field(default=10, ge=1, le=1_000_000)
+    register_global_attempts: int = Field(default=500, ge=1, le=100_000_000)
+    registration_confirmation: Literal["auto", "email", "off"] = "auto"
+    registration_confirm_hours: int = Field(default=24, ge=1, le=14 * 24)
+    public_url: str | None = None
+    audit_retention_days: int = Field(default=365, ge=1, le=3650)
+
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
 
@@ -170,7 +191,7 @@ class Settings(BaseSettings):
 
     @field_validator("jwt_secret_key", "document_encryption_key", "embedding_model", "smtp_host", "smtp_username",
                      "smtp_password", "metrics_token", "navigator_data_dir", "prometheus_multiproc_dir",
-                     "metrics_port", mode="before")
+                     "metrics_port", "public_url", mode="before")
     @classmethod
     def _blank_secret_is_unset(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
@@ -216,10 +237,45 @@ class Settings(BaseSettings):
     def cors_origin_list(self) -> list[str]:
         return parse_origins(self.cors_origins)
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_trusted_proxies(cls, value: str) -> str:
+        parse_networks(value)
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return parse_networks(self.trusted_proxies)
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip().rstrip("/")
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("must be the service's address, such as https://navigator.example.com")
+        return value
+
     @property
     def email_enabled(self) -> bool:
         """Notifications go out by email too (SMTP_HOST is set)."""
         return self.smtp_host is not None
+
+    @property
+    def confirms_registration_by_email(self) -> bool:
+        return self.registration_confirmation == "email" or (
+            self.registration_confirmation == "auto" and self.smtp_host is not None)
+
+    def check_registration_confirmation(self) -> None:
+        """ConfigError naming what email confirmation of new accounts lacks, if it is on."""
+        if self.registration_confirmation == "email" and self.smtp_host is None:
+            raise ConfigError("SMTP_HOST", "is required when REGISTRATION_CONFIRMATION=email")
+        if self.confirms_registration_by_email and self.public_url is None:
+            raise ConfigError("PUBLIC_URL", "is required when registration confirms by email (SMTP_HOST is set): "
+                              "the address people open, such as https://navigator.example.com; or set "
+                              "REGISTRATION_CONFIRMATION=off")
 
     @property
     def embedded(self) -> bool:
@@ -300,6 +356,19 @@ def parse_origins(value: str) -> list[str]:
     return origins
 
 
+def parse_networks(value: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """Comma-separated addresses or CIDR networks (`10.0.0.0/8, ::1`)."""
+    networks = []
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise ValueError(f"{part!r} is not an IP address or network (expected 10.0.0.1 or 10.0.0.0/8)") from None
+    return networks
+
+
 def check_secret(secret: str) -> None:
     if secret.strip().lower() in PLACEHOLDER_SECRETS:
         raise ValueError("is a placeholder; generate one with: python -c 'import secrets; "
@@ -325,12 +394,34 @@ def decode_document_key(text: str) -> bytes:
     return key
 
 
+def ensure_private_dir(path: Path) -> None:
+    """Create the data directory readable by its owner only (0700, whatever the umask).
+    An existing directory is left as it is: its owner chose its mode."""
+    if path.is_dir():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(mode=0o700)
+    except FileExistsError:
+        return  # another process made it first, with the same mode
+    path.chmod(0o700)
+
+
+def check_private_file(path: Path, key: str) -> None:
+    """A kept key that others may read is not a secret any more: refuse it, saying how to fix it."""
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        raise ConfigError(key, f"kept in {path} is open to other users (mode {mode:04o}); allow its owner only "
+                               f"with: chmod 600 {path}")
+
+
 def load_or_create_secret(path: Path, *, generate: Callable[[], str] = lambda: secrets.token_urlsafe(48),
                           key: str = "JWT_SECRET_KEY") -> str:
     """Read the kept secret or create it with mode 0600. The file appears
     complete or not at all (written aside, then hard-linked into place), so
-    processes starting together agree on one secret."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    processes starting together agree on one secret. A file with group or
+    world bits is refused."""
+    ensure_private_dir(path.parent)
     if not path.exists():
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -342,6 +433,7 @@ def load_or_create_secret(path: Path, *, generate: Callable[[], str] = lambda: s
             pass
         finally:
             tmp.unlink()
+    check_private_file(path, key)
     secret = path.read_text().strip()
     if len(secret) < MIN_SECRET_LENGTH:
         raise ConfigError(key, f"kept in {path} is too short; delete the file to regenerate")

@@ -69,6 +69,15 @@ class InvalidToken(DatabaseError):
     """A refresh token that is unknown, expired, revoked or reused (the API answers 401)."""
 
 
+class TokenReused(InvalidToken):
+    """A spent refresh token came back; its session family is revoked (an audit event)."""
+
+    def __init__(self, user_id: uuid.UUID, family_id: uuid.UUID) -> None:
+        super().__init__(f"refresh token reused; session family {family_id} revoked")
+        self.user_id = user_id
+        self.family_id = family_id
+
+
 @dataclass(frozen=True)
 class IssuedRefreshToken:
     token: str
@@ -98,7 +107,7 @@ class TokenService:
 
     async def rotate(self, token: str) -> IssuedRefreshToken:
         """Spend `token` and return its successor; InvalidToken (after revoking the family on reuse)."""
-        reused_family: uuid.UUID | None = None
+        reused: TokenReused | None = None
         async with self.pool.acquire() as con, con.transaction():
             row = await con.fetchrow(SELECT_REFRESH_TOKEN_FOR_UPDATE, hash_token(token), self.reuse_grace_seconds)
             if row is None or row["expired"]:
@@ -107,7 +116,7 @@ class TokenService:
                 raise InvalidToken("refresh token was just used by a concurrent refresh")
             if row["rotated_at"] is not None or row["revoked_at"] is not None:
                 await con.execute(REVOKE_FAMILY, row["family_id"])
-                reused_family = row["family_id"]
+                reused = TokenReused(row["user_id"], row["family_id"])
             else:
                 successor = secrets.token_urlsafe(TOKEN_BYTES)
                 await con.execute(MARK_REFRESH_TOKEN_ROTATED, row["id"])
@@ -115,7 +124,8 @@ class TokenService:
                                                 hash_token(successor), self.refresh_days)
                 return IssuedRefreshToken(successor, row["user_id"], row["family_id"], expires_at)
         # Outside the transaction, so the revocation is committed before we refuse.
-        raise InvalidToken(f"refresh token reused; session family {reused_family} revoked")
+        assert reused is not None
+        raise reused
 
     async def logout(self, user_id: uuid.UUID, jti: str, access_expires_at: datetime,
                      family_id: uuid.UUID | None, refresh_token: str | None = None) -> None:

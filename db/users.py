@@ -1,5 +1,7 @@
-"""Accounts: the `users` table. Email is unique case-insensitively; the hash is
-opaque here (api/security.py makes and checks it)."""
+"""Accounts: the `users` table. Email is unique case-insensitively (and arrives
+normalised: api/emails.py); the hash is opaque here (api/security.py makes and
+checks it). `create_if_free` is registration's one statement: it creates the
+account or names the one that holds the address, at the same cost either way."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from typing import Any
 
 import asyncpg
 
+from db.conversations import Connection
 from db.errors import Conflict, NotFound
 
 USER_COLUMNS = "id, email, full_name, role, is_active, created_at"
@@ -17,6 +20,18 @@ USER_COLUMNS = "id, email, full_name, role, is_active, created_at"
 INSERT_USER = """
 INSERT INTO users (email, password_hash, full_name, role) VALUES ($1, $2, $3, $4)
 RETURNING id, email, full_name, role, is_active, created_at
+"""
+# Either the new account (created) or the one that already holds the address (not created), in
+# one round trip; nothing when a concurrent registration took the address after our snapshot.
+INSERT_USER_IF_FREE = """
+WITH created AS (
+    INSERT INTO users (email, password_hash, full_name) VALUES ($1, $2, $3)
+    ON CONFLICT ((lower(email))) DO NOTHING
+    RETURNING id
+)
+SELECT id, true AS created FROM created
+UNION ALL
+SELECT id, false AS created FROM users WHERE lower(email) = lower($1) AND NOT EXISTS (SELECT 1 FROM created)
 """
 SELECT_USER_BY_ID = """
 SELECT id, email, full_name, role, is_active, created_at FROM users WHERE id = $1
@@ -51,6 +66,14 @@ class User:
 
 
 @dataclass(frozen=True)
+class Registration:
+    """What `create_if_free` did: `created`, and the account's id (None if a concurrent one took it)."""
+
+    user_id: uuid.UUID | None
+    created: bool
+
+
+@dataclass(frozen=True)
 class Credentials:
     """A user and the stored password hash, for login only."""
 
@@ -77,6 +100,14 @@ class UserService:
         except asyncpg.UniqueViolationError:
             raise Conflict("an account with this email already exists", email) from None
         return to_user(row)
+
+    async def create_if_free(self, email: str, password_hash: str, full_name: str | None = None, *,
+                             con: Connection | None = None) -> Registration:
+        """Create a `user` account unless the address (any case) has one; that one is left untouched."""
+        row = await (con or self.pool).fetchrow(INSERT_USER_IF_FREE, email, password_hash, full_name)
+        if row is None:
+            return Registration(None, False)
+        return Registration(row["id"], row["created"])
 
     async def get(self, user_id: uuid.UUID) -> User:
         row = await self.pool.fetchrow(SELECT_USER_BY_ID, user_id)

@@ -92,7 +92,9 @@ async def serve(settings: Settings, host: str, port: int, *, workers: bool, migr
     app = create_app(settings, dsn=dsn, workers=start_in_process_workers if workers else None)
     ops = await start_ops_listener(settings, app.state.probe_targets)
     # uvicorn's access log would print query strings; ours (api.access) logs the path only.
-    config = uvicorn.Config(app, host=host, port=port, access_log=False, log_config=None,
+    # proxy_headers off: TRUSTED_PROXIES alone decides when X-Forwarded-For is believed
+    # (uvicorn would otherwise believe it from 127.0.0.1).
+    config = uvicorn.Config(app, host=host, port=port, access_log=False, log_config=None, proxy_headers=False,
                             log_level=settings.log_level.lower(), timeout_graceful_shutdown=30)
     listening = asyncio.Event()
 
@@ -191,6 +193,7 @@ async def create_admin(settings: Settings, email: str, password: str | None, ful
     """Create the administrator; with `promote`, make an existing account one (and give it `password`
     when one was read)."""
     from api.security import hash_password
+    from db.audit import AuditLog
     from db.users import UserService
 
     pool = await create_pool(settings, min_size=1, max_size=2)
@@ -202,6 +205,7 @@ async def create_admin(settings: Settings, email: str, password: str | None, ful
                 raise CommandError(f"no account with email {email} to promote; to create it, give its password "
                                    "with --password-stdin (or run without --promote at a terminal)")
             user = await users.create(email, await asyncio.to_thread(hash_password, password), full_name, "admin")
+            await AuditLog(pool).record("admin.created", user_id=user.id, details={"via": "cli"})
             print(f"created administrator {user.email} ({user.id})")
             return 0
         if not promote:
@@ -210,6 +214,7 @@ async def create_admin(settings: Settings, email: str, password: str | None, ful
             new_hash = await asyncio.to_thread(hash_password, password)
             await users.replace_password_hash(existing.user.id, existing.password_hash, new_hash)
         user = await users.promote_to_admin(email)
+        await AuditLog(pool).record("admin.promoted", user_id=user.id, details={"via": "cli"})
         print(f"promoted {user.email} ({user.id}) to administrator"
               + ("; its password is the one read from stdin" if password is not None else ""))
     except Conflict:  # created by someone else between the look-up and the insert

@@ -70,6 +70,7 @@ async def check_environment(ctx: SetupContext) -> str:
         kept = settings.data_dir / JWT_SECRET_FILE
         secret_source = "JWT_SECRET_KEY" if settings.jwt_secret_key else kept_secret_source(kept, kept.exists())
         settings.jwt_secret()
+        settings.check_registration_confirmation()
     except ConfigError as exc:
         raise CheckFailed(str(exc)) from None
     ctx.settings = settings
@@ -192,7 +193,8 @@ async def user_service_check(settings: Settings, dsn: str) -> str:
         raise RuntimeError("a fresh password hash does not verify")
     async with rolled_back(settings, dsn) as con:
         row = await con.fetchrow(INSERT_USER, f"setup-{uuid.uuid4().hex}@example.com", password_hash, None, "user")
-        claims = decode_access_token(settings, create_access_token(settings, row["id"]).token)
+        token = create_access_token(settings, row["id"], session_id=uuid.uuid4()).token
+        claims = decode_access_token(settings, token)
         if claims.user_id != row["id"]:
             raise RuntimeError("access token does not round-trip")
     return f"argon2id hash+verify {hash_ms:.0f} ms, JWT round trip, users writable (rolled back)"

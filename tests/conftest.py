@@ -49,8 +49,10 @@ async def migrated_dsn(admin_dsn: str) -> AsyncIterator[str]:
 
 
 def make_settings(dsn: str, **overrides: object) -> Settings:
+    # Every in-process client is 127.0.0.1 and a module registers dozens of accounts: the
+    # per-address registration limit is tested where it is the subject (tests/api/test_account_probing.py).
     values: dict[str, object] = {"database_url": dsn, "jwt_secret_key": TEST_SECRET,
-                                 "document_encryption_key": TEST_DOCUMENT_KEY}
+                                 "document_encryption_key": TEST_DOCUMENT_KEY, "register_address_attempts": 100_000}
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 

@@ -24,7 +24,8 @@ from agents.offline import OfflineChatModel
 from agents.ports import PersonalContext
 
 
-def _after_manager(state: CaseState) -> str:
+# Async although it only reads the state: LangGraph runs a plain router in a thread pool on every call.
+async def _after_manager(state: CaseState) -> str:
     return STRATEGY if needs_letter(dict(state)) else SCHEDULER
 
 

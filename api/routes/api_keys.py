@@ -7,7 +7,7 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
-from api.deps import ApiKeys, CurrentUser
+from api.deps import ApiKeys, Audit, CurrentUser
 from api.errors import AUTH_RESPONSES, OWNED_RESPONSES
 from api.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
 
@@ -15,9 +15,10 @@ router = APIRouter(prefix="/auth/api-keys", tags=["auth"], responses=AUTH_RESPON
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ApiKeyCreated)
-async def create_api_key(body: ApiKeyCreate, user: CurrentUser, api_keys: ApiKeys) -> ApiKeyCreated:
+async def create_api_key(body: ApiKeyCreate, user: CurrentUser, api_keys: ApiKeys, audit: Audit) -> ApiKeyCreated:
     """A new key. Copy `key` now: it is stored hashed and never shown again."""
     issued = await api_keys.create(user.id, body.name)
+    await audit.record("api_key.created", user.id, key_id=str(issued.key.id), prefix=issued.key.prefix)
     return ApiKeyCreated(**ApiKeyOut.model_validate(issued.key).model_dump(), key=issued.secret)
 
 
@@ -28,7 +29,8 @@ async def list_api_keys(user: CurrentUser, api_keys: ApiKeys) -> list[ApiKeyOut]
 
 
 @router.delete("/{key_id}", status_code=status.HTTP_204_NO_CONTENT, responses=OWNED_RESPONSES)
-async def revoke_api_key(key_id: uuid.UUID, user: CurrentUser, api_keys: ApiKeys) -> Response:
+async def revoke_api_key(key_id: uuid.UUID, user: CurrentUser, api_keys: ApiKeys, audit: Audit) -> Response:
     """Revoke a key: from now on it is answered 401 everywhere."""
     await api_keys.revoke(key_id, user.id)
+    await audit.record("api_key.revoked", user.id, key_id=str(key_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -225,18 +225,41 @@ export async function signIn(email, password) {
     json: { email, password }, headers: COOKIE_HEADER, auth: false, retryNetwork: true,
     messages: {
       401: "Incorrect email or password.",
-      429: (wait) => `Too many sign-in attempts for this account. Try again in ${duration(wait || 300)}.`,
+      429: (wait) => `Too many sign-in attempts. Try again in ${duration(wait || 60)}.`,
     },
   }).then(adopt);
   return me();
 }
 
+const NOT_CREATED = "No account was created with this email and password. If the address already has an "
+  + "account, press Sign in with its password.";
+
+/**
+ * Register, then sign in. Registration answers alike whether or not the address already has an
+ * account (it says nothing about who has one), so a refused sign-in is how a taken address shows.
+ * With email confirmation on, resolves to `{ pending: email }`: the emailed link finishes it.
+ */
 export async function createAccount(email, password) {
-  await request("POST", "/auth/register", {
+  const accepted = await request("POST", "/auth/register", {
     json: { email, password }, auth: false,
-    messages: { 409: "An account with this email already exists. Press Sign in instead." },
+    messages: { 429: (wait) => `Too many new accounts from your network. Try again in ${duration(wait || 3600)}.` },
   });
-  return signIn(email, password);
+  if (accepted.confirmation_required) return { pending: accepted.email };
+  try {
+    return await signIn(accepted.email, password);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) throw new ApiError(401, NOT_CREATED);
+    throw error;
+  }
+}
+
+/** Open a confirmation link's token: the account exists from now on; resolves to it. */
+export function confirmEmail(token) {
+  return request("POST", "/auth/confirm", {
+    json: { token }, auth: false, retryNetwork: true,
+    messages: { 404: (wait, detail) => `${capitalize(detail || "this link cannot be used")}.`,
+      422: "This confirmation link is damaged: open it again from the email." },
+  });
 }
 
 /** The signed-in person after a reload (from the refresh cookie), or null. */

@@ -2,7 +2,7 @@
 // (#/c/<id> names the open conversation, #/case/<id> the open case, so a reload reopens it).
 
 import {
-  ApiError, createAccount, onServiceStatus, onSignedOut, resumeSession, signIn, signOut,
+  ApiError, confirmEmail, createAccount, onServiceStatus, onSignedOut, resumeSession, signIn, signOut,
 } from "./api.js";
 import { Cases } from "./cases.js";
 import { Chat } from "./chat.js";
@@ -14,6 +14,8 @@ import { Sidebar } from "./sidebar.js";
 const byId = (id) => document.getElementById(id);
 const CONVERSATION_ROUTE = /^#\/c\/([0-9a-f-]{36})$/;
 const CASE_ROUTE = /^#\/case\/([0-9a-f-]{36})$/;
+// The link of a confirmation email: the token stays in the fragment, which is never sent to a server.
+const CONFIRM_ROUTE = /^#\/confirm\/([A-Za-z0-9_-]+)$/;
 const NARROW = window.matchMedia("(max-width: 760px)");
 
 const sidebar = new Sidebar();
@@ -34,7 +36,7 @@ function setSidebarOpen(open) {
   byId("sidebar-toggle").setAttribute("aria-expanded", String(open));
 }
 
-function showSignIn(message = "") {
+function showSignIn(message = "", note = "") {
   user = null;
   chat.showNew();
   sidebar.clear();
@@ -45,6 +47,7 @@ function showSignIn(message = "") {
   byId("account").hidden = true;
   byId("signin-view").hidden = false;
   byId("signin-error").textContent = message;
+  byId("signin-note").textContent = note;
   byId("password").value = "";
   byId("email").focus();
 }
@@ -103,11 +106,17 @@ async function signInWith(action) {
     return;
   }
   error.textContent = "";
+  byId("signin-note").textContent = "";
   const buttons = byId("signin-form").querySelectorAll("button");
   buttons.forEach((button) => { button.disabled = true; });
   try {
     const person = await action(email, password);
     byId("password").value = "";
+    if (person.pending) {
+      byId("signin-note").textContent = `We sent a link to ${person.pending}. Open it to finish creating your `
+        + "account, then sign in here.";
+      return;
+    }
     await showApp(person);
   } catch (failure) {
     error.textContent = failure.message || "Something went wrong. Try again.";
@@ -166,6 +175,19 @@ async function start() {
   wire();
   // The refresh cookie is Secure: a browser keeps it only on https (and localhost).
   byId("insecure-note").hidden = window.isSecureContext;
+  const confirming = location.hash.match(CONFIRM_ROUTE);
+  if (confirming) {
+    history.replaceState(null, "", "#/");  // the token is spent either way; keep it out of the history
+    try {
+      const created = await confirmEmail(confirming[1]);
+      showSignIn("", "Your email is confirmed and your account is ready. Sign in with your password.");
+      byId("email").value = created.email;
+      byId("password").focus();
+    } catch (error) {
+      showSignIn(error.message);
+    }
+    return;
+  }
   let person = null;
   try {
     person = await resumeSession();

@@ -35,10 +35,13 @@ from db.runs.sql import (
 )
 
 Connection = asyncpg.Connection | asyncpg.Pool
+# json.dumps(data, default=str), without building a new encoder for every event (the fast path
+# of json.dumps is only for calls without options).
+event_json = json.JSONEncoder(default=str).encode
 
 
 def event_columns(events: Sequence[Event]) -> tuple[list[str], list[str]]:
-    return [name for name, _ in events], [json.dumps(data, default=str) for _, data in events]
+    return [name for name, _ in events], [event_json(data) for _, data in events]
 
 
 async def claim_runs(con: Connection, worker_id: str, lease_seconds: float, max_attempts: int,
@@ -136,7 +139,7 @@ async def release_run(con: Connection, run: Run) -> bool:
 async def expire_lease(con: Connection, run: Run, data: Mapping[str, Any]) -> bool:
     """End this attempt's lease now (its step took too long): the next claim retries the run,
     as for a worker that died. Logs a `retry` event with `data`; False when no longer ours."""
-    return await con.fetchval(EXPIRE_LEASE, run.id, run.attempt, json.dumps(data, default=str)) is not None
+    return await con.fetchval(EXPIRE_LEASE, run.id, run.attempt, event_json(data)) is not None
 
 
 class QueueWrites:

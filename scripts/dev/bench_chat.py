@@ -79,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     env = dict(os.environ)
     env.setdefault("LLM_PROVIDER", "offline")
+    # Every client registers from 127.0.0.1: more than the per-address registration limit allows.
+    env.setdefault("REGISTER_ADDRESS_ATTEMPTS", "100000")
     if args.worker_concurrency:
         env["WORKER_CONCURRENCY"] = str(args.worker_concurrency)
     with navigator_serve(env, prefix="bench-chat-") as base:

@@ -14,9 +14,11 @@ Every figure comes from this one run, on a throwaway embedded PostgreSQL:
 2. Four `navigator worker` processes (256 each): 1,000 runs at once.
 3. Zero model latency: 1,000 runs on one process and on four (runs/s, p50, p99
    of create -> finished as PostgreSQL stamps them).
-4. Round trips: 256 runs at 1 s latency on an in-process executor whose pool
-   counts what it sends (a pipelined batch is one round trip; statements counts
-   each of its items).
+4. In process: 256 runs at 1 s latency, then 1,000 at zero latency, on an
+   executor in this process whose pool counts what it sends (a pipelined batch
+   is one round trip; statements counts each of its items), with the process's
+   CPU time per run (less noisy than runs/s on a shared machine; `--profile`
+   runs cProfile over the zero-latency case).
 5. LangGraph's development server (`langgraph dev --no-browser --no-reload
    --n-jobs-per-worker 256`, the `bench` optional dependencies, installed on
    first use into a virtual environment of its own, `.venv-bench`) on a graph
@@ -32,8 +34,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import cProfile
 import json
 import os
+import pstats
 import re
 import signal
 import socket
@@ -51,7 +55,8 @@ if __name__ == "__main__" and __package__ in (None, ""):
 import asyncpg
 
 from db.embedded import start_embedded
-from scripts.dev.pressure import SECRET, migrated_database, queue_runs, settings_for, wait_settled
+from db.scratch import create_migrated_database
+from scripts.dev.pressure import SECRET, queue_runs, settings_for, wait_settled
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -165,7 +170,7 @@ def ratio_line(label: str, count: int, elapsed: float, t1_seconds: float, succee
 
 
 async def ours(admin: str, counts: list[int], processes: int, latency_ms: int) -> list[dict]:
-    dsn = await migrated_database(admin)
+    dsn = await create_migrated_database(admin, "bench")
     env = service_env(dsn, latency_ms)
     if processes == 1:
         procs = [Process(["serve", "--port", "0"], env, "listening on")]
@@ -198,8 +203,10 @@ async def _elapsed(dsn: str, count: int) -> float:
     return (await timed(dsn, count))[0]
 
 
-async def round_trips(admin: str, count: int, latency_ms: int) -> dict:
-    """Statements and round trips per run, counted by the pool of an in-process executor."""
+async def in_process(admin: str, count: int, latency_ms: int, profile: Path | None = None) -> dict:
+    """Statements and round trips per run, counted by the pool of an in-process executor, and the
+    process's CPU time per run (executor, graph, pool; plus this client's polling, a few percent).
+    With `profile`, cProfile covers the measured runs and its stats are written there."""
     from api.graph_runner import start_workers
     from db.batch import BatchStats
     from db.pool import create_pool
@@ -218,23 +225,35 @@ async def round_trips(admin: str, count: int, latency_ms: int) -> dict:
             Counting.sent["statements"] += len(args)
             return await super()._executemany(query, args, *rest, **kwargs)
 
-    dsn = await migrated_database(admin)
+    dsn = await create_migrated_database(admin, "bench")
     settings = settings_for(dsn, offline_model_latency_ms=latency_ms)
     pool = await create_pool(settings, dsn, connection_class=Counting)
     stats = BatchStats()
+    profiler = cProfile.Profile() if profile is not None else None
     try:
         workers = await start_workers(pool, settings, stats=stats)
         try:
             await timed(dsn, 4)
             Counting.sent.update(round_trips=0, statements=0)
-            await timed(dsn, count)
+            cpu = time.process_time()
+            if profiler is not None:
+                profiler.enable()
+            elapsed, _, succeeded = await timed(dsn, count)
+            if profiler is not None:
+                profiler.disable()
+            cpu = time.process_time() - cpu
             sent = dict(Counting.sent)
         finally:
             await workers.stop(drain_seconds=10)
     finally:
         await pool.close()
-    return {"case": f"in-process, {count} runs at {latency_ms} ms", "round_trips_per_run": round(
-        sent["round_trips"] / count, 1), "statements_per_run": round(sent["statements"] / count, 1), "load": load()}
+    if profiler is not None and profile is not None:
+        profiler.dump_stats(str(profile))
+        pstats.Stats(str(profile), stream=sys.stderr).sort_stats("tottime").print_stats(40)
+    return {"case": f"in-process, {count} runs at {latency_ms} ms", "succeeded": succeeded,
+            "runs_per_second": round(count / elapsed, 1), "cpu_ms_per_run": round(cpu * 1000 / count, 2),
+            "round_trips_per_run": round(sent["round_trips"] / count, 1),
+            "statements_per_run": round(sent["statements"] / count, 1), "load": load()}
 
 
 def langgraph_cli() -> Path:
@@ -356,7 +375,8 @@ async def bench(args: argparse.Namespace) -> None:
         emit(await ours(admin, [max(args.counts)], 1, 0))
         emit(await ours(admin, [max(args.counts)], 4, 0))
     if not args.skip_round_trips:
-        emit([await round_trips(admin, min(args.counts), args.latency_ms)])
+        emit([await in_process(admin, min(args.counts), args.latency_ms)])
+        emit([await in_process(admin, max(args.counts), 0, args.profile)])
     if not args.skip_langgraph:
         emit(await langgraph(args.counts))
 
@@ -368,7 +388,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-ours", action="store_true", help="no one-process case at model latency")
     parser.add_argument("--skip-four", action="store_true", help="no 4-process case")
     parser.add_argument("--skip-zero-latency", action="store_true")
-    parser.add_argument("--skip-round-trips", action="store_true")
+    parser.add_argument("--skip-round-trips", action="store_true", help="no in-process cases (round trips, CPU)")
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="cProfile the in-process zero-latency case, write its stats here, print the top")
     parser.add_argument("--skip-langgraph", action="store_true")
     parser.add_argument("--dsn", default=None, help="server to create the throwaway databases on")
     parser.add_argument("--json", action="store_true")

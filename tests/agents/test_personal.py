@@ -26,19 +26,24 @@ def document(data: bytes, *, attached: bool = True, standalone: bool = False) ->
 class InMemoryPersonal:
     """One person's profile and documents, answering the port's two calls the way db/personal.py does."""
 
-    def __init__(self, profile: dict[str, Any], documents: list[dict[str, Any]]) -> None:
+    def __init__(self, profile: dict[str, Any], documents: list[dict[str, Any]],
+                 searchable: bool | None = None) -> None:
         self.profile = profile
         self.documents = documents
+        self.searchable = searchable  # None: `known` does not say (the port allows that)
         self.calls: list[dict[str, Any]] = []
+        self.searches = 0
 
     async def known(self, *, user_id: str, conversation_id: str | None,
                     every_document: bool = False) -> dict[str, Any]:
         self.calls.append({"user_id": user_id, "conversation_id": conversation_id, "every": every_document})
         chosen = [d for d in self.documents if every_document or d["attached"] or d["standalone"]]
-        return {"profile": self.profile, "documents": chosen}
+        said = {} if self.searchable is None else {"searchable": self.searchable}
+        return {"profile": self.profile, "documents": chosen, **said}
 
     async def passages(self, *, user_id: str, query: str, conversation_id: str | None,
                        limit: int = 3) -> list[dict[str, Any]]:
+        self.searches += 1
         return [{"document_id": d["id"], "kind": d["kind"], "filename": d["filename"], "page": 1,
                  "body": "passage", "rank": 0.9} for d in self.documents if d["attached"]][:limit]
 
@@ -61,6 +66,17 @@ async def test_profile_plan_type_is_known_and_never_asked() -> None:
     assert outcome.status == "answered" and outcome.question is None
     assert "On your Marketplace plan in Texas (from your profile)." in str(outcome.reply)
     assert personal.calls[0]["user_id"] and personal.calls[0]["conversation_id"]
+
+
+async def test_passages_are_searched_unless_the_context_says_there_is_nothing_to_search() -> None:
+    question = "How do I appeal the denial of my MRI from March 3? It is a plan through my job."
+    outcomes = {}
+    for searchable in (None, True, False):
+        personal = InMemoryPersonal({}, [], searchable=searchable)
+        [outcomes[searchable]] = await converse(personal, question)
+        assert personal.searches == (0 if searchable is False else 1)
+    # Skipping a search that could find nothing changes nothing in the answer.
+    assert outcomes[False].reply == outcomes[None].reply == outcomes[True].reply
 
 
 async def test_what_the_person_says_overrides_the_profile_across_turns() -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
@@ -28,6 +30,20 @@ class Account:
     @property
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.access_token}"}
+
+
+@contextlib.asynccontextmanager
+async def started_app(settings: Settings, dsn: str, **options: Any) -> AsyncIterator[FastAPI]:
+    """An app of its own (other settings than the module's), without workers, for one block."""
+    application = create_app(settings, dsn=dsn, workers=None, **options)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+def client_at(application: FastAPI, address: str = "127.0.0.1") -> httpx.AsyncClient:
+    """A client whose connection comes from `address` (what the throttles and the audit trail see)."""
+    transport = httpx.ASGITransport(app=application, client=(address, 50_000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
 
 
 @pytest.fixture(scope="module")
@@ -72,11 +88,12 @@ async def register_and_login(client: httpx.AsyncClient, email: str | None = None
                              password: str = PASSWORD) -> Account:
     email = email or f"user-{uuid.uuid4().hex[:10]}@example.com"
     created = await client.post("/auth/register", json={"email": email, "password": password})
-    assert created.status_code == 201, created.text
+    assert created.status_code == 202, created.text
     tokens = await client.post("/auth/login", json={"email": email, "password": password})
     assert tokens.status_code == 200, tokens.text
     body = tokens.json()
-    return Account(email, password, created.json()["id"], body["access_token"], body["refresh_token"])
+    me = await client.get("/auth/me", headers={"Authorization": f"Bearer {body['access_token']}"})
+    return Account(email, password, me.json()["id"], body["access_token"], body["refresh_token"])
 
 
 @pytest.fixture(scope="module")

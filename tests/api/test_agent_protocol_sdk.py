@@ -41,7 +41,7 @@ def server(serve_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 def api_key(server: ServeProcess) -> str:
     with httpx.Client(base_url=server.base, timeout=30) as http:
         email = f"sdk-{uuid.uuid4().hex[:8]}@example.com"
-        assert http.post("/auth/register", json={"email": email, "password": PASSWORD}).status_code == 201
+        assert http.post("/auth/register", json={"email": email, "password": PASSWORD}).status_code == 202
         token = http.post("/auth/login", json={"email": email, "password": PASSWORD}).json()["access_token"]
         created = http.post("/auth/api-keys", json={"name": "sdk test"}, headers={"Authorization": f"Bearer {token}"})
         assert created.status_code == 201, created.text

@@ -26,7 +26,7 @@ def b64(data: bytes) -> str:
 def claims(user_id: str, **changes: object) -> dict[str, object]:
     now = int(time.time())
     values: dict[str, object] = {"sub": user_id, "iat": now, "nbf": now, "exp": now + 600, "iss": ISSUER,
-                                 "aud": AUDIENCE, "jti": uuid.uuid4().hex, "typ": "access"}
+                                 "aud": AUDIENCE, "jti": uuid.uuid4().hex, "typ": "access", "sid": str(uuid.uuid4())}
     for key, value in changes.items():
         if value is None:
             values.pop(key, None)
@@ -71,6 +71,13 @@ BAD_TOKENS: dict[str, Callable[[str, str, str], str]] = {
     "missing iat": lambda uid, good, rt: signed(uid, iat=None),
     "missing nbf": lambda uid, good, rt: signed(uid, nbf=None),
     "missing typ": lambda uid, good, rt: signed(uid, typ=None),
+    "missing sid (no session)": lambda uid, good, rt: signed(uid, sid=None),
+    "sid not a uuid": lambda uid, good, rt: signed(uid, sid="everything"),
+    "iat in the future": lambda uid, good, rt: signed(uid, iat=int(time.time()) + 120),
+    "lifetime above ACCESS_TOKEN_EXPIRE_MINUTES": lambda uid, good, rt: signed(
+        uid, exp=int(time.time()) + 31 * 60),
+    "a year-long token issued an hour ago": lambda uid, good, rt: signed(
+        uid, iat=int(time.time()) - 3600, nbf=int(time.time()) - 3600, exp=int(time.time()) + 365 * 86400),
     "wrong aud": lambda uid, good, rt: signed(uid, aud="someone-else"),
     "wrong iss": lambda uid, good, rt: signed(uid, iss="evil-issuer"),
     "typ refresh": lambda uid, good, rt: signed(uid, typ="refresh"),
@@ -109,9 +116,17 @@ async def test_good_token_passes_and_a_revoked_jti_does_not(client: httpx.AsyncC
     assert (await client.get("/auth/me", headers=account.headers)).status_code == 200
     assert (await client.post("/auth/logout", headers=account.headers)).status_code == 204
     assert (await client.get("/auth/me", headers=account.headers)).status_code == 401
-    # Same claims re-signed with a new jti would pass: it is the jti that is revoked, not the user.
+    # Same claims re-signed with a new jti and session would pass: it is the jti and its session
+    # that are revoked, not the user.
     fresh = signed(account.id)
     assert (await client.get("/auth/me", headers={"Authorization": f"Bearer {fresh}"})).status_code == 200
+
+
+async def test_a_token_at_the_maximum_lifetime_passes(client: httpx.AsyncClient, alice: Account) -> None:
+    """The lifetime check is not off by one: exactly ACCESS_TOKEN_EXPIRE_MINUTES (30) is what we issue."""
+    now = int(time.time())
+    token = signed(alice.id, iat=now, nbf=now, exp=now + 30 * 60)
+    assert (await client.get("/auth/me", headers={"Authorization": f"Bearer {token}"})).status_code == 200
 
 
 async def test_wrong_scheme_is_401(client: httpx.AsyncClient, alice: Account) -> None:

@@ -55,7 +55,7 @@ def test_register_login_chat_interrupt_resume_replay_export(server: tuple[str, s
         page = http.get("/")  # the web client, from the installed package
         assert page.status_code == 200 and "<title>Insurance Navigator</title>" in page.text
         email, password = "e2e@example.com", "e2e password 123"
-        assert http.post("/auth/register", json={"email": email, "password": password}).status_code == 201
+        assert http.post("/auth/register", json={"email": email, "password": password}).status_code == 202
         tokens = http.post("/auth/token", data={"username": email, "password": password}).json()
         auth = {"Authorization": f"Bearer {tokens['access_token']}"}
 

@@ -26,7 +26,7 @@ async def browser_like(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 async def signed_in(http: httpx.AsyncClient) -> httpx.Response:
     email = f"c-{uuid.uuid4().hex[:10]}@example.com"
-    assert (await http.post("/auth/register", json={"email": email, "password": PASSWORD})).status_code == 201
+    assert (await http.post("/auth/register", json={"email": email, "password": PASSWORD})).status_code == 202
     response = await http.post("/auth/login", json={"email": email, "password": PASSWORD}, headers=COOKIE_MODE)
     assert response.status_code == 200, response.text
     return response

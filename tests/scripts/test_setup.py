@@ -74,6 +74,8 @@ def test_embedded_mode_generates_and_keeps_a_secret(tmp_path: Path) -> None:
     outputs = [p.communicate(timeout=180) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outputs
     secret_file = tmp_path / "data" / "jwt_secret"
+    # Created 0700; as root the embedded server runs as its own user, which must traverse it (0711).
+    assert stat.S_IMODE(os.stat(tmp_path / "data").st_mode) == (0o711 if os.geteuid() == 0 else 0o700)
     assert stat.S_IMODE(os.stat(secret_file).st_mode) == 0o600
     secret = secret_file.read_text().strip()
     assert len(secret) >= 32

@@ -19,6 +19,7 @@ import uvicorn
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
 from api.app import create_app
+from api.confirmation import ConfirmationSender
 from db.scratch import drop_database
 from tests.conftest import make_settings
 from tests.utils.db import create_migrated_database
@@ -42,12 +43,13 @@ class QuietServer(uvicorn.Server):
 
 
 @contextlib.asynccontextmanager
-async def web_server(admin_dsn: str, **settings: object) -> AsyncIterator[WebServer]:
+async def web_server(admin_dsn: str, confirmation_sender: ConfirmationSender | None = None,
+                     **settings: object) -> AsyncIterator[WebServer]:
     """The app on its own migrated database, listening on a free port until the block ends."""
     dsn = await create_migrated_database(admin_dsn)
-    app = create_app(make_settings(dsn, **settings), dsn=dsn)
+    app = create_app(make_settings(dsn, **settings), dsn=dsn, confirmation_sender=confirmation_sender)
     server = QuietServer(uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, access_log=False,
-                                        timeout_graceful_shutdown=5))
+                                        proxy_headers=False, timeout_graceful_shutdown=5))
     task = asyncio.create_task(server.serve())
     try:
         async with asyncio.timeout(START_TIMEOUT_SECONDS):

@@ -58,6 +58,6 @@ async def api_account(base: str, email: str | None = None) -> tuple[str, dict[st
     """An account made through the HTTP API (faster than the page when a test needs a second person)."""
     email = email or new_email()
     async with httpx.AsyncClient(base_url=base, timeout=30) as http:
-        assert (await http.post("/auth/register", json={"email": email, "password": PASSWORD})).status_code == 201
+        assert (await http.post("/auth/register", json={"email": email, "password": PASSWORD})).status_code == 202
         tokens = (await http.post("/auth/login", json={"email": email, "password": PASSWORD})).json()
     return email, {"Authorization": f"Bearer {tokens['access_token']}"}

@@ -30,7 +30,7 @@ def case_settings(migrated_dsn: str, smtp: SmtpReceiver) -> Settings:
     return make_settings(migrated_dsn, timer_poll_seconds=0.05, notify_poll_seconds=0.05, notify_backoff_seconds=0.05,
                          notify_max_attempts=NOTIFY_MAX_ATTEMPTS, notify_timeout_seconds=5,
                          webhook_allow_private_networks=True, smtp_host="127.0.0.1", smtp_port=smtp.port,
-                         smtp_security="none")
+                         smtp_security="none", registration_confirmation="off")  # accounts made at once
 
 
 @pytest.fixture(scope="module")

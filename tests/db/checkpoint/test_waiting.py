@@ -25,8 +25,12 @@ async def test_writes_that_cannot_go_alone_keep_waiting_for_their_checkpoint() -
 
     waiting = WaitingWrites(send, linger_seconds=0.02)
     waiting.add(KEY, writes("a"))
-    await asyncio.sleep(0.2)  # several sweeps, each failing
-    assert len(failures) >= 3
+    async def failed_three_times_and_back() -> None:
+        # A sweep may have taken the writes and not yet run its send: wait until they are back.
+        while len(failures) < 3 or not waiting:
+            await asyncio.sleep(0.005)
+
+    await asyncio.wait_for(failed_three_times_and_back(), timeout=5)
     carried = waiting.take(KEY)  # what the thread's next checkpoint writes
     assert [item.task_id for item in carried] == ["a"]
 
