@@ -35,6 +35,7 @@ from api.personal_context import document_search
 from api.probes import ProbeTargets
 from api.protocol.assistants import CASE_THREAD_METADATA
 from api.routes import (
+    account,
     admin,
     api_keys,
     auth,
@@ -60,6 +61,7 @@ from db.clock import Clock
 from db.conversations import ConversationService
 from db.documents import DocumentService
 from db.errors import Unavailable
+from db.lifecycle.scheduler import CleanupSchedule
 from db.migrate import load_migrations
 from db.notifications import NotificationService
 from db.pool import CONNECTION_ERRORS, create_pool, resolve_dsn
@@ -203,6 +205,10 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
         app.state.workers = stop_workers
         app.state.probe_targets.workers_running = getattr(stop_workers, "running", None)
         sampler = asyncio.create_task(sample_pool_forever(pool), name="pool-gauges")
+        # Expired data is deleted by the processes that run workers (one of them at a time).
+        app.state.cleanup = CleanupSchedule(pool, settings)
+        if workers is not None:
+            app.state.cleanup.start()
         housekeeping = asyncio.create_task(housekeeping_loop(app, HOUSEKEEPING_INTERVAL_SECONDS))
         try:
             yield
@@ -212,6 +218,7 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
             with contextlib.suppress(asyncio.CancelledError):
                 await sampler
             try:
+                await app.state.cleanup.stop()
                 if loops is not None:
                     await loops.stop()
                 if stop_workers is not None:
@@ -244,8 +251,8 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
     if chat_wait_seconds is not None:
         app.state.chat_wait_seconds = chat_wait_seconds
     install_error_handlers(app)
-    for module in (auth, api_keys, conversations, runs, chat, documents, profile, cases, notifications, health, stats,
-                   admin):
+    for module in (auth, api_keys, conversations, runs, chat, documents, profile, account, cases, notifications,
+                   health, stats, admin):
         app.include_router(module.router)
     for router in agent_protocol_routers:
         app.include_router(router, prefix=AGENT_PROTOCOL_PREFIX)

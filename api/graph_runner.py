@@ -83,17 +83,15 @@ def final_events(outcome: RunOutcome) -> list[Event]:
 
 def conversation_messages(run: Run, outcome: RunOutcome,
                           usage: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-    """What the run adds to its conversation: the person's words and the reply or question.
-    The assistant's message records what its model calls cost (`usage`, see agents.usage)."""
-    said = {"role": "user", "content": user_text(run), "metadata": {"run_id": str(run.id)}}
+    """What the run adds to its conversation when it ends: the reply or the question, recording
+    what its model calls cost (`usage`, see agents.usage). (The person's words were stored with
+    the run when it was created: db.runs.service.)"""
     cost = {"usage": dict(usage)} if usage else {}
     if outcome.status == "needs_input":
-        asked = {"role": "assistant", "content": outcome.question or "", "agent_name": "navigator",
-                 "metadata": {"run_id": str(run.id), "interrupt": True, **cost}}
-        return [said, asked]
-    answer = {"role": "assistant", "content": outcome.reply or "", "agent_name": outcome.agent_name,
-              "metadata": {"run_id": str(run.id), **cost}}
-    return [said, answer]
+        return [{"role": "assistant", "content": outcome.question or "", "agent_name": "navigator",
+                 "metadata": {"run_id": str(run.id), "interrupt": True, **cost}}]
+    return [{"role": "assistant", "content": outcome.reply or "", "agent_name": outcome.agent_name,
+             "metadata": {"run_id": str(run.id), **cost}}]
 
 
 def describe_failure(exc: BaseException) -> str:

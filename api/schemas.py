@@ -124,6 +124,13 @@ class LoginRequest(StrictModel):
                         AfterValidator(clean_text)]
 
 
+class DeleteAccountRequest(StrictModel):
+    """The account's password again: deleting everything takes more than a token someone may have copied."""
+
+    password: Annotated[str, Field(min_length=1, max_length=MAX_PASSWORD_LENGTH, pattern=NO_NUL),
+                        AfterValidator(clean_text)]
+
+
 class RefreshRequest(StrictModel):
     refresh_token: Annotated[str, Field(min_length=1, max_length=512, pattern=NO_NUL), AfterValidator(clean_text)]
 
@@ -323,6 +330,23 @@ class ModelUsageOut(BaseModel):
     latency_ms: int
 
 
+class ExpiredOut(BaseModel):
+    """Past their expiry and not deleted yet: the next cleanup pass deletes them (those waiting for a
+    run in flight once it settles)."""
+
+    conversations: int
+    waiting_for_runs: int
+    messages: int
+    runs: int
+    documents: int
+
+
+class CleanupOut(BaseModel):
+    conversation_ttl_hours: int
+    cleanup_interval_seconds: int
+    expired: ExpiredOut
+
+
 class StatsOut(BaseModel):
     users: dict[str, int]
     conversations: int
@@ -335,6 +359,7 @@ class StatsOut(BaseModel):
                                                   description="notification deliveries by channel and status")
     model_usage: list[ModelUsageOut] = Field(default_factory=list,
                                              description="per UTC day (newest first), provider and model")
+    retention: CleanupOut
 
 
 class ErrorOut(BaseModel):

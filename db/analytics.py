@@ -11,6 +11,21 @@ from db.conversations import Connection
 
 INSERT_EVENT = "INSERT INTO analytics_events (user_id, event, properties) VALUES ($1, $2, $3)"
 COUNT_EVENTS_BY_NAME = "SELECT event, count(*) AS n FROM analytics_events GROUP BY event ORDER BY event"
+# The account export, import and erasure (db/lifecycle). Events have no natural key: an import
+# skips one that is already stored with the same time, name and properties.
+EXPORT_EVENTS = """
+SELECT event, properties, created_at FROM analytics_events WHERE user_id = $1 ORDER BY created_at, id
+"""
+IMPORT_EVENTS = """
+INSERT INTO analytics_events (user_id, event, properties, created_at)
+SELECT $1, r.event, r.properties, r.created_at
+  FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(value, ord),
+       jsonb_to_record(e.value) AS r(event text, properties jsonb, created_at timestamptz)
+ WHERE NOT EXISTS (SELECT 1 FROM analytics_events a WHERE a.user_id = $1 AND a.event = r.event
+                      AND a.created_at = r.created_at AND a.properties = r.properties)
+ ORDER BY e.ord
+"""
+DELETE_USER_EVENTS = "DELETE FROM analytics_events WHERE user_id = $1"
 
 
 class AnalyticsService:

@@ -54,6 +54,23 @@ SELECT user_id FROM found
 """
 
 
+# The account export and import (db/lifecycle). A key moves only with its hash (an export made
+# --with-secrets): without it, it could authenticate nothing.
+EXPORT_API_KEYS = """
+SELECT id, name, prefix, created_at, last_used_at, revoked_at, key_hash
+  FROM api_keys WHERE user_id = $1 ORDER BY created_at, id
+"""
+IMPORT_API_KEYS = """
+INSERT INTO api_keys (user_id, id, name, prefix, key_hash, created_at, last_used_at, revoked_at)
+SELECT $1, r.id, r.name, r.prefix, decode(r.key_hash, 'base64'), r.created_at, r.last_used_at, r.revoked_at
+  FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(value, ord),
+       jsonb_to_record(e.value) AS r(id uuid, name text, prefix text, key_hash text, created_at timestamptz,
+                                     last_used_at timestamptz, revoked_at timestamptz)
+ WHERE r.key_hash IS NOT NULL
+ ORDER BY e.ord
+ON CONFLICT DO NOTHING
+"""
+
 class TooManyKeys(ValueError):
     """The user already holds MAX_KEYS_PER_USER active keys (answered 422)."""
 

@@ -97,6 +97,57 @@ DELETE FROM conversations WHERE id = $1 AND user_id = $2 AND graph_id = 'case' R
 """
 COUNT_CASES = "SELECT count(*) FROM cases"
 
+# --- the account export and import (db/lifecycle) ------------------------------------------
+EXPORT_CASES = """
+SELECT id, kind, title, source_conversation_id, idempotency_key, created_at
+  FROM cases WHERE user_id = $1 ORDER BY created_at, id
+"""
+# $3 the user's conversations: a case's thread must be one; a source conversation that is not is forgotten.
+IMPORT_CASES = """
+INSERT INTO cases (user_id, id, kind, title, source_conversation_id, idempotency_key, created_at)
+SELECT $1, r.id, r.kind, r.title,
+       CASE WHEN r.source_conversation_id = ANY($3::uuid[]) THEN r.source_conversation_id END,
+       r.idempotency_key, r.created_at
+  FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(value, ord),
+       jsonb_to_record(e.value) AS r(id uuid, kind text, title text, source_conversation_id uuid,
+                                     idempotency_key text, created_at timestamptz)
+ WHERE r.id = ANY($3::uuid[])
+ ORDER BY e.ord
+ON CONFLICT DO NOTHING
+"""
+EXPORT_CASE_EVENTS = """
+SELECT id, case_id, type, data, occurred_at, run_id, idempotency_key, created_at
+  FROM case_events WHERE user_id = $1 ORDER BY id
+"""
+# As conversation messages: the id kept where it is free, else a new one; an event already stored
+# (same case, type, time and data) is not stored again.
+_IMPORT_CASE_EVENTS_FROM = """
+  FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(value, ord),
+       jsonb_to_record(e.value) AS r(id bigint, case_id uuid, type text, data jsonb, occurred_at timestamptz,
+                                     run_id uuid, idempotency_key text, created_at timestamptz)
+ WHERE EXISTS (SELECT 1 FROM cases c WHERE c.id = r.case_id AND c.user_id = $1)
+   AND NOT EXISTS (SELECT 1 FROM case_events x
+                    WHERE x.case_id = r.case_id AND x.type = r.type AND x.occurred_at = r.occurred_at
+                      AND x.data = r.data)
+ ORDER BY e.ord"""
+IMPORT_CASE_EVENTS_KEEPING_IDS = """
+INSERT INTO case_events (user_id, id, case_id, type, data, occurred_at, run_id, idempotency_key, created_at)
+OVERRIDING SYSTEM VALUE
+SELECT $1, r.id, r.case_id, r.type, r.data, r.occurred_at, r.run_id, r.idempotency_key, r.created_at""" \
+    + _IMPORT_CASE_EVENTS_FROM + """
+ON CONFLICT DO NOTHING
+"""
+IMPORT_CASE_EVENTS_NEW_IDS = """
+INSERT INTO case_events (user_id, case_id, type, data, occurred_at, run_id, idempotency_key, created_at)
+SELECT $1, r.case_id, r.type, r.data, r.occurred_at, r.run_id, r.idempotency_key, r.created_at""" \
+    + _IMPORT_CASE_EVENTS_FROM + """
+ON CONFLICT DO NOTHING
+"""
+ADVANCE_CASE_EVENT_IDS = """
+SELECT setval(s, greatest((SELECT max(id) FROM case_events), pg_sequence_last_value(s), 1))
+  FROM CAST(pg_get_serial_sequence('case_events', 'id') AS regclass) AS s
+"""
+
 
 @dataclass(frozen=True)
 class Case:

@@ -171,6 +171,90 @@ SELECT_OWNED_THREAD = _SELECT_CONVERSATION_COLUMNS + """
 COUNT_CONVERSATIONS = "SELECT count(*) FROM conversations WHERE expires_at > now() AND graph_id = 'navigator'"
 COUNT_MESSAGES = "SELECT count(*) FROM conversation_messages"
 
+# --- expiry: the cleanup job (db/lifecycle/cleanup.py) deletes what expired ---------------
+
+# Fragments of the cleanup's one statement per batch. `expired (id)`: a batch of expired
+# conversations, oldest expiry first, once the statement's `cleanup_lock` is held ($2 the batch
+# size). One with a run pending or running waits until the run settles; a row another transaction
+# holds (a run finishing, a delete) is skipped, never waited for.
+EXPIRED_BATCH = """
+expired AS (
+    SELECT c.id FROM conversations c
+     WHERE (SELECT held FROM cleanup_lock) AND c.expires_at <= now()
+       AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.conversation_id = c.id AND r.status IN ('pending', 'running'))
+     ORDER BY c.expires_at
+     LIMIT $2
+       FOR UPDATE OF c SKIP LOCKED
+)"""
+# Last: the conversations go, taking their messages, runs (with their events and protocol
+# options) and document links along (ON DELETE CASCADE).
+DELETE_EXPIRED_BATCH = """,
+expired_conversations AS (DELETE FROM conversations WHERE id = ANY (ARRAY(SELECT id FROM expired)) RETURNING id)"""
+
+# --- the account export and import (db/lifecycle/transfer.py) ------------------------------
+
+# A case's thread is a conversation too (graph_id 'case'); it never expires ("infinity").
+EXPORT_CONVERSATIONS = """
+SELECT id, graph_id, title, pinned, metadata, created_at, updated_at, expires_at
+  FROM conversations WHERE user_id = $1 ORDER BY created_at, id
+"""
+IMPORT_CONVERSATIONS = """
+INSERT INTO conversations (user_id, id, graph_id, title, pinned, metadata, created_at, updated_at, expires_at)
+SELECT $1, r.id, coalesce(r.graph_id, 'navigator'), r.title, r.pinned, r.metadata, r.created_at, r.updated_at,
+       r.expires_at
+  FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(value, ord),
+       jsonb_to_record(e.value) AS r(id uuid, graph_id text, title text, pinned boolean, metadata jsonb,
+                                     created_at timestamptz, updated_at timestamptz, expires_at timestamptz)
+ ORDER BY e.ord
+ON CONFLICT (id) DO NOTHING
+"""
+# Which of these ids are the user's conversations (after an import: an id someone else holds is not).
+SELECT_OWNED_AMONG = "SELECT id FROM conversations WHERE user_id = $1 AND id = ANY($2::uuid[])"
+SELECT_USER_CONVERSATION_IDS = "SELECT id FROM conversations WHERE user_id = $1"
+EXPORT_MESSAGES = """
+SELECT id, conversation_id, role, content, agent_name, metadata, created_at
+  FROM conversation_messages WHERE user_id = $1 ORDER BY id
+"""
+# A message already stored (same conversation, time, role and words) is not stored again ($3 the
+# user's conversations). The first statement keeps each message's id where that id is free; the
+# second stores the rest under new ids (a database whose ids have run elsewhere).
+_IMPORT_MESSAGES_FROM = """
+  FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(value, ord),
+       jsonb_to_record(e.value) AS r(id bigint, conversation_id uuid, role text, content text, agent_name text,
+                                     metadata jsonb, created_at timestamptz)
+ WHERE r.conversation_id = ANY($3::uuid[])
+   AND NOT EXISTS (SELECT 1 FROM conversation_messages m
+                    WHERE m.conversation_id = r.conversation_id AND m.created_at = r.created_at
+                      AND m.role = r.role AND m.content = r.content)
+ ORDER BY e.ord"""
+IMPORT_MESSAGES_KEEPING_IDS = """
+INSERT INTO conversation_messages (user_id, id, conversation_id, role, content, agent_name, metadata, created_at)
+OVERRIDING SYSTEM VALUE
+SELECT $1, r.id, r.conversation_id, r.role, r.content, r.agent_name, r.metadata, r.created_at""" \
+    + _IMPORT_MESSAGES_FROM + """
+ON CONFLICT (id) DO NOTHING
+"""
+IMPORT_MESSAGES_NEW_IDS = """
+INSERT INTO conversation_messages (user_id, conversation_id, role, content, agent_name, metadata, created_at)
+SELECT $1, r.conversation_id, r.role, r.content, r.agent_name, r.metadata, r.created_at""" \
+    + _IMPORT_MESSAGES_FROM + "\n"
+# After ids were given explicitly: the next message is numbered past every stored one.
+ADVANCE_MESSAGE_IDS = """
+SELECT setval(s, greatest((SELECT max(id) FROM conversation_messages), pg_sequence_last_value(s), 1))
+  FROM CAST(pg_get_serial_sequence('conversation_messages', 'id') AS regclass) AS s
+"""
+# What the cleanup has still to delete (admin /stats, `navigator cleanup --dry-run`).
+COUNT_EXPIRED = """
+SELECT count(*) AS conversations,
+       count(*) FILTER (WHERE EXISTS (SELECT 1 FROM runs r WHERE r.conversation_id = c.id
+                                        AND r.status IN ('pending', 'running'))) AS waiting_for_runs,
+       coalesce(sum((SELECT count(*) FROM conversation_messages m WHERE m.conversation_id = c.id)), 0)::bigint
+           AS messages,
+       coalesce(sum((SELECT count(*) FROM runs r WHERE r.conversation_id = c.id)), 0)::bigint AS runs
+  FROM conversations c
+ WHERE c.expires_at <= now()
+"""
+
 MESSAGE_ROLES = ("user", "assistant", "system")
 MAX_PAGE_SIZE = 100
 DEFAULT_TTL_HOURS = 24
@@ -261,6 +345,14 @@ def message_columns(messages: Sequence[Mapping[str, Any]]) -> tuple[list[str], l
     return roles, contents, agents, metadata
 
 
+async def insert_conversation(con: Connection, user_id: uuid.UUID, title: str | None, metadata: dict[str, Any],
+                              ttl_hours: int) -> Conversation:
+    """A new conversation of the user, in the caller's transaction (POST /chat creates it with its run)."""
+    row = await con.fetchrow(INSERT_CONVERSATION, user_id, title, metadata, ttl_hours)
+    assert row is not None
+    return to_conversation(row)
+
+
 async def get_owned(con: Connection, conversation_id: object, user_id: object) -> asyncpg.Record:
     """The conversation row; NotFound when missing, another user's, or past `expires_at`."""
     row = await con.fetchrow(SELECT_OWNED_CONVERSATION, as_uuid(conversation_id), as_uuid(user_id, "user"))
@@ -328,10 +420,8 @@ class ConversationService:
 
     async def create(self, user_id: object, title: str | None = None,
                      metadata: dict[str, Any] | None = None) -> Conversation:
-        row = await self.pool.fetchrow(INSERT_CONVERSATION, as_uuid(user_id, "user"), title,
-                                       metadata or {}, self.ttl_hours)
-        assert row is not None
-        return to_conversation(row)
+        async with self.pool.acquire() as con:
+            return await insert_conversation(con, as_uuid(user_id, "user"), title, metadata or {}, self.ttl_hours)
 
     async def get(self, conversation_id: object, user_id: object) -> Conversation:
         async with self.pool.acquire() as con:

@@ -96,12 +96,27 @@ DELETE FROM documents d
                     WHERE l.document_id = d.id AND l.conversation_id <> $1)
 RETURNING d.id
 """
-# Documents whose every conversation is gone (for the expiry cleanup): nothing left refers to them.
-DELETE_ORPHANED_DOCUMENTS = """
-DELETE FROM documents d
- WHERE d.user_id = $1 AND NOT d.standalone
-   AND NOT EXISTS (SELECT 1 FROM document_conversations l WHERE l.document_id = d.id)
-RETURNING d.id
+# A fragment of the cleanup's statement (db/lifecycle/cleanup.py): the documents a batch of expired
+# conversations (`expired (id)`) takes with it: attached to one of them, to no conversation outside
+# the batch, and not uploaded for the whole account.
+DELETE_DOCUMENTS_OF_EXPIRED = """,
+expired_documents AS (
+    DELETE FROM documents d
+     WHERE NOT d.standalone
+       AND d.id IN (SELECT l.document_id FROM document_conversations l
+                     WHERE l.conversation_id = ANY (ARRAY(SELECT id FROM expired)))
+       AND NOT EXISTS (SELECT 1 FROM document_conversations l
+                        WHERE l.document_id = d.id AND l.conversation_id <> ALL (ARRAY(SELECT id FROM expired)))
+    RETURNING d.id
+)"""
+# How many documents the cleanup will delete with the expired conversations (a dry run, /stats).
+COUNT_DOCUMENTS_ONLY_OF_EXPIRED = """
+SELECT count(*) FROM documents d
+ WHERE NOT d.standalone
+   AND d.id IN (SELECT l.document_id FROM document_conversations l
+                  JOIN conversations c ON c.id = l.conversation_id WHERE c.expires_at <= now())
+   AND NOT EXISTS (SELECT 1 FROM document_conversations l JOIN conversations c ON c.id = l.conversation_id
+                    WHERE l.document_id = d.id AND c.expires_at > now())
 """
 # What the agents may read for one conversation: documents attached to it and those uploaded
 # for the whole account; every one of the person's documents when `$3` (they asked about them).
@@ -167,6 +182,54 @@ SELECT c.document_id, c.page, c.body, d.kind, d.filename,
 """
 SELECT_EMBEDDINGS_TABLE = "SELECT to_regclass('document_chunk_embeddings') IS NOT NULL"
 COUNT_DOCUMENTS_BY_KEY = "SELECT key_id, count(*) AS n FROM documents GROUP BY key_id"
+
+# --- the account export and import (db/lifecycle/transfer.py) ------------------------------
+# A document moves as the file itself (decrypted on export, encrypted again on import with this
+# server's key), its text and facts, its links to conversations and its search passages.
+EXPORT_DOCUMENTS = """
+SELECT id, kind, filename, media_type, size_bytes, pages, text, facts, standalone, created_at, updated_at,
+       content, key_id
+  FROM documents WHERE user_id = $1 ORDER BY created_at, id
+"""
+EXPORT_DOCUMENT_LINKS = """
+SELECT document_id, conversation_id, created_at
+  FROM document_conversations WHERE user_id = $1 ORDER BY document_id, conversation_id
+"""
+EXPORT_DOCUMENT_CHUNKS = """
+SELECT document_id, ordinal, page, body FROM document_chunks WHERE user_id = $1 ORDER BY document_id, ordinal
+"""
+# $2 rows carrying the encrypted file and its digest (base64) and key id, as `store` makes them.
+IMPORT_DOCUMENTS = """
+INSERT INTO documents (user_id, id, kind, filename, media_type, size_bytes, digest, content, key_id, pages, text,
+                       facts, standalone, created_at, updated_at)
+SELECT $1, r.id, r.kind, r.filename, r.media_type, r.size_bytes, decode(r.digest, 'base64'),
+       decode(r.content, 'base64'), r.key_id, r.pages, r.text, r.facts, r.standalone, r.created_at, r.updated_at
+  FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(value, ord),
+       jsonb_to_record(e.value) AS r(id uuid, kind text, filename text, media_type text, size_bytes integer,
+                                     digest text, content text, key_id text, pages integer, text text, facts jsonb,
+                                     standalone boolean, created_at timestamptz, updated_at timestamptz)
+ ORDER BY e.ord
+ON CONFLICT DO NOTHING
+"""
+IMPORT_DOCUMENT_LINKS = """
+INSERT INTO document_conversations (user_id, document_id, conversation_id, created_at)
+SELECT $1, r.document_id, r.conversation_id, r.created_at
+  FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(value, ord),
+       jsonb_to_record(e.value) AS r(document_id uuid, conversation_id uuid, created_at timestamptz)
+ WHERE EXISTS (SELECT 1 FROM documents d WHERE d.id = r.document_id AND d.user_id = $1)
+   AND EXISTS (SELECT 1 FROM conversations c WHERE c.id = r.conversation_id AND c.user_id = $1)
+ ORDER BY e.ord
+ON CONFLICT (document_id, conversation_id) DO NOTHING
+"""
+IMPORT_DOCUMENT_CHUNKS = """
+INSERT INTO document_chunks (user_id, document_id, ordinal, page, body)
+SELECT $1, r.document_id, r.ordinal, r.page, r.body
+  FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(value, ord),
+       jsonb_to_record(e.value) AS r(document_id uuid, ordinal integer, page integer, body text)
+ WHERE EXISTS (SELECT 1 FROM documents d WHERE d.id = r.document_id AND d.user_id = $1)
+ ORDER BY e.ord
+ON CONFLICT (document_id, ordinal) DO NOTHING
+"""
 
 MAX_PAGE_SIZE = 100
 # Documents the agents read for one conversation at most (newest first).
@@ -245,13 +308,6 @@ def vector_literal(vector: Sequence[float]) -> str:
 async def delete_conversation_documents(con: Connection, conversation_id: object, user_id: object) -> list[uuid.UUID]:
     """Delete the documents attached only to this conversation, in the caller's transaction."""
     rows = await con.fetch(DELETE_CONVERSATION_ONLY_DOCUMENTS, as_uuid(conversation_id), as_uuid(user_id, "user"))
-    return [row["id"] for row in rows]
-
-
-async def delete_orphaned_documents(con: Connection, user_id: object) -> list[uuid.UUID]:
-    """Delete the user's documents that no conversation refers to any more and that were not uploaded
-    for the whole account (for a cleanup that removes expired conversations with a plain DELETE)."""
-    rows = await con.fetch(DELETE_ORPHANED_DOCUMENTS, as_uuid(user_id, "user"))
     return [row["id"] for row in rows]
 
 

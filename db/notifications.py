@@ -38,6 +38,21 @@ UPDATE notifications SET read_at = CASE WHEN $3 THEN coalesce(read_at, now()) EN
  WHERE id = $1 AND user_id = $2
 RETURNING """ + NOTIFICATION_COLUMNS + "\n"
 MARK_ALL_READ = "UPDATE notifications SET read_at = now() WHERE user_id = $1 AND read_at IS NULL"
+# The account export and import (db/lifecycle). Imported before the case threads' projection, so
+# the projection's trigger finds them stored and queues no delivery: nothing is sent twice.
+EXPORT_NOTIFICATIONS = _SELECT_NOTIFICATION_COLUMNS + """
+  FROM notifications WHERE user_id = $1 ORDER BY created_at, id
+"""
+IMPORT_NOTIFICATIONS = """
+INSERT INTO notifications (user_id, id, case_id, idempotency_key, kind, title, body, data, created_at, read_at)
+SELECT $1, r.id, r.case_id, r.idempotency_key, r.kind, r.title, r.body, r.data, r.created_at, r.read_at
+  FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(value, ord),
+       jsonb_to_record(e.value) AS r(id uuid, case_id uuid, idempotency_key text, kind text, title text, body text,
+                                     data jsonb, created_at timestamptz, read_at timestamptz)
+ WHERE r.case_id IS NULL OR EXISTS (SELECT 1 FROM cases c WHERE c.id = r.case_id AND c.user_id = $1)
+ ORDER BY e.ord
+ON CONFLICT DO NOTHING
+"""
 
 
 @dataclass(frozen=True)

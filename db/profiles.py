@@ -35,6 +35,21 @@ ON CONFLICT (user_id) DO UPDATE SET
     preferred_language = EXCLUDED.preferred_language, updated_at = now()
 RETURNING plan_type, insurer, plan_name, state, plan_through, renewal_month, preferred_language, updated_at
 """
+# The account export and import (db/lifecycle): the whole row, and a restore that keeps a saved profile.
+EXPORT_PROFILE = """
+SELECT plan_type, insurer, plan_name, state, plan_through, renewal_month, preferred_language, created_at, updated_at
+  FROM user_profiles WHERE user_id = $1
+"""
+IMPORT_PROFILE = """
+INSERT INTO user_profiles (user_id, plan_type, insurer, plan_name, state, plan_through, renewal_month,
+                           preferred_language, created_at, updated_at)
+SELECT $1, r.plan_type, r.insurer, r.plan_name, r.state, r.plan_through, r.renewal_month, r.preferred_language,
+       r.created_at, r.updated_at
+  FROM jsonb_to_record($2::jsonb) AS r(plan_type text, insurer text, plan_name text, state text, plan_through text,
+                                       renewal_month smallint, preferred_language text, created_at timestamptz,
+                                       updated_at timestamptz)
+ON CONFLICT (user_id) DO NOTHING
+"""
 
 
 @dataclass(frozen=True)

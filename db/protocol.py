@@ -32,6 +32,22 @@ SELECT_RUN_OPTIONS = """
 SELECT run_id, assistant_id, metadata, stream_mode, multitask_strategy
   FROM run_protocol_options WHERE run_id = ANY($1::uuid[])
 """
+# The account export and import (db/lifecycle): options of the user's runs only.
+EXPORT_RUN_OPTIONS = """
+SELECT o.run_id, o.assistant_id, o.metadata, o.stream_mode, o.multitask_strategy
+  FROM run_protocol_options o JOIN runs r ON r.id = o.run_id
+ WHERE r.user_id = $1 ORDER BY r.created_at, r.seq
+"""
+IMPORT_RUN_OPTIONS = """
+INSERT INTO run_protocol_options (run_id, assistant_id, metadata, stream_mode, multitask_strategy)
+SELECT r.run_id, r.assistant_id, r.metadata, r.stream_mode, r.multitask_strategy
+  FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(value, ord),
+       jsonb_to_record(e.value) AS r(run_id uuid, assistant_id uuid, metadata jsonb, stream_mode text[],
+                                     multitask_strategy text)
+ WHERE EXISTS (SELECT 1 FROM runs x WHERE x.id = r.run_id AND x.user_id = $1)
+ ORDER BY e.ord
+ON CONFLICT (run_id) DO NOTHING
+"""
 
 _THREAD_STATUS = """
 CASE WHEN EXISTS (SELECT 1 FROM runs r WHERE r.conversation_id = c.id AND r.status IN ('pending', 'running'))

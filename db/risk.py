@@ -17,10 +17,31 @@ INSERT INTO risk_detections (conversation_id, user_id, message_id, category, sev
 VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (conversation_id, message_id, category) DO NOTHING
 """
+# Detections quote the person's words: they go with their conversations (account deletion; and
+# a fragment of the expiry cleanup's statement, for its batch `expired (id)`).
+DELETE_RISKS_OF_THREADS = "DELETE FROM risk_detections WHERE conversation_id = ANY($1::text[])"
+DELETE_RISKS_OF_EXPIRED = """,
+expired_risks AS (DELETE FROM risk_detections WHERE conversation_id = ANY (ARRAY(SELECT id::text FROM expired)))"""
 SELECT_RISK_DETECTIONS = """
 SELECT id, conversation_id, user_id, message_id, category, severity, excerpt, detected_at
 FROM risk_detections WHERE conversation_id = $1 ORDER BY id
 """
+# The account export, import and erasure (db/lifecycle); $1 the user, $2 the conversations' ids as text.
+EXPORT_RISKS = """
+SELECT conversation_id, message_id, category, severity, excerpt, detected_at
+  FROM risk_detections WHERE conversation_id = ANY($2::text[]) AND (user_id = $1 OR user_id IS NULL)
+ ORDER BY detected_at, conversation_id, message_id, category
+"""
+IMPORT_RISKS = """
+INSERT INTO risk_detections (user_id, conversation_id, message_id, category, severity, excerpt, detected_at)
+SELECT $1, r.conversation_id, r.message_id, r.category, r.severity, r.excerpt, r.detected_at
+  FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(value, ord),
+       jsonb_to_record(e.value) AS r(conversation_id text, message_id text, category text, severity text, excerpt text,
+                                     detected_at timestamptz)
+ ORDER BY e.ord
+ON CONFLICT (conversation_id, message_id, category) DO NOTHING
+"""
+DELETE_USER_RISKS = "DELETE FROM risk_detections WHERE user_id = $1"
 
 
 @dataclass(frozen=True)

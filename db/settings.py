@@ -115,6 +115,11 @@ class Settings(BaseSettings):
     embedding_base_url: str | None = None
     embedding_api_key: SecretStr | None = None
 
+    # Expiry that deletes (issue 14): every CLEANUP_INTERVAL_SECONDS one worker process deletes the
+    # conversations past CONVERSATION_TTL_HOURS with everything of theirs, and purges expired tokens
+    # and login windows (db/lifecycle). 0 turns the schedule off (run `navigator cleanup` instead).
+    cleanup_interval_seconds: int = Field(default=300, ge=0, le=7 * 24 * 3600)
+
     # Browser clients (Agent Chat UI, a web app on another origin): the origins allowed to call
     # the API, comma-separated (`https://chat.example.com,http://localhost:3000`); empty: none.
     # `*` alone allows any origin, without credentials.

@@ -48,6 +48,24 @@ RETURNING id, email, full_name, role, is_active, created_at
 """
 COUNT_USERS_BY_ROLE = "SELECT role, count(*) AS n FROM users GROUP BY role"
 
+# --- the account's export, import and erasure (db/lifecycle) ------------------------------
+EXPORT_USER = """
+SELECT id, email, full_name, role, is_active, created_at, updated_at, password_hash FROM users WHERE id = $1
+"""
+SELECT_USER_IDS = "SELECT id FROM users ORDER BY created_at, id"
+SELECT_USER_ID_BY_EMAIL = "SELECT id FROM users WHERE lower(email) = lower($1)"
+# An account moving in; an id or an email already taken leaves the stored account as it is.
+IMPORT_USER = """
+INSERT INTO users (id, email, password_hash, full_name, role, is_active, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT DO NOTHING
+RETURNING id
+"""
+# Two imports of one account take turns (until their transactions end).
+LOCK_USER_IMPORT = "SELECT pg_advisory_xact_lock(hashtextextended('import ' || $1::uuid::text, 0))"
+# Last in the erasure's transaction: everything with a foreign key to the user goes with it.
+DELETE_USER = "DELETE FROM users WHERE id = $1 RETURNING id"
+
 ROLES = ("user", "admin")
 
 

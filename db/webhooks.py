@@ -36,6 +36,17 @@ LIST_OWNED_WEBHOOKS = "SELECT id, url, created_at FROM webhooks WHERE user_id = 
 DELETE_OWNED_WEBHOOK = "DELETE FROM webhooks WHERE id = $1 AND user_id = $2 RETURNING id"
 # Serialises concurrent registrations of one person, so the limit holds.
 LOCK_USER_WEBHOOKS = "SELECT pg_advisory_xact_lock(hashtextextended('webhooks:' || $1::text, 0))"
+# The account export and import (db/lifecycle). The secret is sealed under this server's key; an
+# export carries it (opened) only --with-secrets, and a webhook moves in only with it.
+EXPORT_WEBHOOKS = "SELECT id, url, created_at, secret, key_id FROM webhooks WHERE user_id = $1 ORDER BY created_at, id"
+IMPORT_WEBHOOKS = """
+INSERT INTO webhooks (user_id, id, url, secret, key_id, created_at)
+SELECT $1, r.id, r.url, decode(r.secret, 'base64'), r.key_id, r.created_at
+  FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(value, ord),
+       jsonb_to_record(e.value) AS r(id uuid, url text, secret text, key_id text, created_at timestamptz)
+ ORDER BY e.ord
+ON CONFLICT DO NOTHING
+"""
 
 
 @dataclass(frozen=True)

@@ -103,9 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     # Modules that add subcommands: each has `register(subparsers)` and sets `func` on its
     # parsers (a function taking the parsed args and returning an exit code). Imported here,
     # not at the top, because they import this module for CommandError.
-    from scripts import cmd_ask, cmd_db, cmd_serve, cmd_worker
+    from scripts import cmd_ask, cmd_cleanup, cmd_data, cmd_db, cmd_serve, cmd_worker
 
-    for module in (cmd_worker, cmd_ask, cmd_serve, cmd_db):
+    for module in (cmd_worker, cmd_ask, cmd_serve, cmd_db, cmd_cleanup, cmd_data):
         module.register(sub)
     return parser
 

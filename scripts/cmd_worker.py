@@ -12,6 +12,7 @@ import signal
 import sys
 
 from db import metrics
+from db.lifecycle.scheduler import CleanupSchedule
 from db.migrate import load_migrations
 from db.pool import create_pool, resolve_dsn
 from db.runs.queue import runs_table_exists
@@ -61,11 +62,15 @@ async def run_worker(concurrency: int | None) -> int:
         ops = await start_ops_listener(settings, targets)
         sampler = asyncio.create_task(sample_pool_forever(pool), name="pool-gauges")
         tune_garbage_collector()
-        # Due timers become runs, and notifications go out, from every worker process.
+        # Due timers become runs, and notifications go out, from every worker process; expired
+        # data is deleted by one of them at a time.
         loops = start_case_loops(pool, settings, Clock())
+        cleanup = CleanupSchedule(pool, settings)
+        cleanup.start()
         print(f"worker {workers.worker_id} ready with {executors} executors", file=sys.stderr, flush=True)
         await stop.wait()
         print(f"worker {workers.worker_id} draining", file=sys.stderr, flush=True)
+        await cleanup.stop()
         sampler.cancel()
         await loops.stop()
         await workers.stop(drain_seconds=DRAIN_SECONDS)

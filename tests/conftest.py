@@ -7,8 +7,12 @@ without seeing each other.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -25,11 +29,17 @@ FAST_TEST_CONF = {"fsync": "off", "synchronous_commit": "off", "full_page_writes
 
 
 @pytest.fixture(scope="session")
-def admin_dsn(tmp_path_factory: pytest.TempPathFactory) -> str:
+def admin_dsn() -> str:
     given = os.environ.get("TEST_DATABASE_URL")
     if given:
         return given
-    return start_embedded(tmp_path_factory.mktemp("embedded"), extra_conf=FAST_TEST_CONF)
+    # Not under pytest's temp folder: every pytest session that starts on the machine makes
+    # /tmp/pytest-of-<user> private again, which locks the server's own user (pgserver) out of its
+    # data directory and stops the server mid-suite. Removed at exit, after the server stops
+    # (exit handlers run last-registered first, and the server registers its own after this one).
+    data_dir = Path(tempfile.mkdtemp(prefix="navigator-tests-"))
+    atexit.register(shutil.rmtree, data_dir, ignore_errors=True)
+    return start_embedded(data_dir, extra_conf=FAST_TEST_CONF)
 
 
 @pytest.fixture

@@ -34,6 +34,7 @@ export class Chat {
     this.sidebar = sidebar;
     this.conversation = null;
     this.lastMessageId = 0;
+    this.shownRuns = new Set();  // runs whose stored messages are shown
     this.question = null;      // {runId} while the last message is the workflow's question
     this.following = null;     // {conversationId, runId, controller} of the run in flight
     this.pendingText = "";
@@ -92,6 +93,7 @@ export class Chat {
     this.welcome.hidden = false;
     this.lastMessageId = 0;
     this.question = null;
+    this.shownRuns = new Set();
   }
 
   /** Show messages not shown yet; `scroll` "end" (opening) or "first" (the start of what is new). */
@@ -103,6 +105,7 @@ export class Chat {
       first ??= element;
       this.transcript.append(element);
       this.lastMessageId = message.id;
+      if (message.metadata?.run_id) this.shownRuns.add(message.metadata.run_id);
       this.question = message.role === "assistant" && message.metadata?.interrupt === true
         ? { runId: message.metadata.run_id } : null;
     }
@@ -194,7 +197,10 @@ export class Chat {
       return;
     }
     const said = run.input?.message ?? run.input?.resume;
-    this.showPending(typeof said === "string" ? said : JSON.stringify(said));
+    const text = typeof said === "string" ? said : JSON.stringify(said);
+    // The message is stored with its run, so the history just read usually shows it already.
+    if (this.shownRuns.has(tracked.runId)) this.pendingText = text;
+    else this.showPending(text);
     this.follow(id, tracked.runId, { after: tracked.after || 0, steps: tracked.steps || [],
                                      resume: run.kind === "resume" });
   }
@@ -330,8 +336,8 @@ export class Chat {
     if (outcome.kind === "error" || outcome.kind === "cancelled" || outcome.kind === "gone") {
       if (!this.input.value && this.pendingText) this.input.value = this.pendingText;
       const why = outcome.kind === "error"
-        ? "Something went wrong while answering, and your message was not kept. It is back in the box: press Send to try again."
-        : "That run stopped before it answered. Your message is back in the box.";
+        ? "Something went wrong while answering. Your message is kept above and is back in the box: press Send to try again."
+        : "That run stopped before it answered. Your message is kept above and is back in the box.";
       this.transcript.append(noticeElement(why));
       this.scrollToEnd();
     }

@@ -185,6 +185,15 @@ WITH gone_checkpoints AS (DELETE FROM checkpoints WHERE thread_id = ANY($1::text
 DELETE FROM workflow_states WHERE conversation_id = ANY($1::text[])
 """
 
+# A fragment of the expiry cleanup's statement (db/lifecycle/cleanup.py): the threads of its
+# batch of expired conversations `expired (id)` go, as DELETE_THREADS does.
+DELETE_THREADS_OF_EXPIRED = """,
+expired_checkpoints AS (DELETE FROM checkpoints WHERE thread_id = ANY (ARRAY(SELECT id::text FROM expired))),
+expired_blobs AS (DELETE FROM checkpoint_blobs WHERE thread_id = ANY (ARRAY(SELECT id::text FROM expired))),
+expired_writes AS (DELETE FROM checkpoint_writes WHERE thread_id = ANY (ARRAY(SELECT id::text FROM expired))),
+expired_agents AS (DELETE FROM agent_states WHERE conversation_id = ANY (ARRAY(SELECT id::text FROM expired))),
+expired_workflows AS (DELETE FROM workflow_states WHERE conversation_id = ANY (ARRAY(SELECT id::text FROM expired)))"""
+
 # Blobs stay: a live thread's next step may still reference them (they go with
 # delete_thread / prune). Writes go with their checkpoints, not as orphans, since a
 # running step may have saved writes whose checkpoint has not committed yet.
@@ -258,3 +267,82 @@ WHERE b.thread_id = $1 AND b.checkpoint_ns = $2 AND NOT EXISTS (
       AND r.channel = b.channel AND r.version = b.version
 )
 """
+
+# --- the account export and import (db/lifecycle/transfer.py) ------------------------------
+# A person's threads (their conversations' ids, $1) move whole: checkpoints, blobs and writes with
+# their bytes (base64 in the export: LangGraph's serialized state), and the readable projection.
+# Rows already stored are left as they are.
+EXPORT_CHECKPOINTS = """
+SELECT thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata, blob_channels,
+       blob_versions, inline_channels
+  FROM checkpoints WHERE thread_id = ANY($1::text[]) ORDER BY thread_id, checkpoint_ns, checkpoint_id
+"""
+EXPORT_BLOBS = """
+SELECT thread_id, checkpoint_ns, channel, version, type, blob
+  FROM checkpoint_blobs WHERE thread_id = ANY($1::text[]) ORDER BY thread_id, checkpoint_ns, channel, version
+"""
+EXPORT_WRITES = """
+SELECT thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, blob, task_path
+  FROM checkpoint_writes WHERE thread_id = ANY($1::text[])
+ ORDER BY thread_id, checkpoint_ns, checkpoint_id, task_id, idx
+"""
+EXPORT_WORKFLOW_STATES = """
+SELECT conversation_id, workflow_type, current_step, state_data, updated_at
+  FROM workflow_states WHERE conversation_id = ANY($1::text[]) ORDER BY conversation_id
+"""
+EXPORT_AGENT_STATES = """
+SELECT conversation_id, agent_name, state_data, workflow_step, updated_at
+  FROM agent_states WHERE conversation_id = ANY($1::text[]) ORDER BY conversation_id, agent_name
+"""
+IMPORT_CHECKPOINTS = """
+INSERT INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata,
+                         blob_channels, blob_versions, inline_channels)
+SELECT r.thread_id, r.checkpoint_ns, r.checkpoint_id, r.parent_checkpoint_id, r.type, decode(r.checkpoint, 'base64'),
+       r.metadata, r.blob_channels, r.blob_versions, r.inline_channels
+  FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(value, ord),
+       jsonb_to_record(e.value) AS r(thread_id text, checkpoint_ns text, checkpoint_id text, parent_checkpoint_id text,
+                                     type text, checkpoint text, metadata jsonb, blob_channels text[],
+                                     blob_versions text[], inline_channels text[])
+ ORDER BY e.ord
+ON CONFLICT DO NOTHING
+"""
+IMPORT_BLOBS = """
+INSERT INTO checkpoint_blobs (thread_id, checkpoint_ns, channel, version, type, blob)
+SELECT r.thread_id, r.checkpoint_ns, r.channel, r.version, r.type, decode(r.blob, 'base64')
+  FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(value, ord),
+       jsonb_to_record(e.value) AS r(thread_id text, checkpoint_ns text, channel text, version text, type text,
+                                     blob text)
+ ORDER BY e.ord
+ON CONFLICT DO NOTHING
+"""
+IMPORT_WRITES = """
+INSERT INTO checkpoint_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, blob, task_path)
+SELECT r.thread_id, r.checkpoint_ns, r.checkpoint_id, r.task_id, r.idx, r.channel, r.type, decode(r.blob, 'base64'),
+       r.task_path
+  FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(value, ord),
+       jsonb_to_record(e.value) AS r(thread_id text, checkpoint_ns text, checkpoint_id text, task_id text, idx integer,
+                                     channel text, type text, blob text, task_path text)
+ ORDER BY e.ord
+ON CONFLICT DO NOTHING
+"""
+# $2 the owner (workflow_states.user_id).
+IMPORT_WORKFLOW_STATES = """
+INSERT INTO workflow_states (conversation_id, user_id, workflow_type, current_step, state_data, updated_at)
+SELECT r.conversation_id, $2, r.workflow_type, r.current_step, r.state_data, r.updated_at
+  FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(value, ord),
+       jsonb_to_record(e.value) AS r(conversation_id text, workflow_type text, current_step text, state_data jsonb,
+                                     updated_at timestamptz)
+ ORDER BY e.ord
+ON CONFLICT (conversation_id) DO NOTHING
+"""
+IMPORT_AGENT_STATES = """
+INSERT INTO agent_states (conversation_id, agent_name, state_data, workflow_step, updated_at)
+SELECT r.conversation_id, r.agent_name, r.state_data, r.workflow_step, r.updated_at
+  FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(value, ord),
+       jsonb_to_record(e.value) AS r(conversation_id text, agent_name text, state_data jsonb, workflow_step text,
+                                     updated_at timestamptz)
+ ORDER BY e.ord
+ON CONFLICT (conversation_id, agent_name) DO NOTHING
+"""
+# An account's erasure: projections of its threads that have no conversation (its own CLI threads).
+DELETE_USER_WORKFLOWS = "DELETE FROM workflow_states WHERE user_id = $1"

@@ -19,7 +19,7 @@ from typing import Any
 
 import asyncpg
 
-from db.conversations import Connection, as_uuid, get_owned
+from db.conversations import Connection, append_messages, as_uuid, get_owned, insert_conversation
 from db.errors import Conflict, NotFound
 from db.runs.model import SETTLED_STATUSES, Run, RunEvent, to_event, to_run
 from db.runs.notify import RunEventNotifier
@@ -28,6 +28,7 @@ from db.runs.sql import (
     COUNT_RUNS_BY_STATUS,
     DELETE_OWNED_SETTLED_RUN,
     INSERT_RUN,
+    LOCK_IDEMPOTENCY_KEY,
     SELECT_EVENTS_AFTER,
     SELECT_LATER_RUN_EXISTS,
     SELECT_LATEST_CONVERSATION_RUN,
@@ -66,11 +67,27 @@ def resume_input(value: Any) -> dict[str, Any]:
     return {"resume": value}
 
 
+def said_text(payload: Mapping[str, Any]) -> str:
+    """What the person said in a run's input: the message, or the answer to the question."""
+    if "resume" in payload:
+        answer = payload["resume"]
+        return answer if isinstance(answer, str) else json.dumps(answer)
+    return str(payload["message"])
+
+
+async def _store_said(con: Connection, run: Run) -> None:
+    # The person's words are kept from the moment the run exists, in its transaction, whatever
+    # the run becomes (the reply is stored when it ends): a cancelled or failed run loses nothing
+    # that was said, and a retried request (same idempotency key) stores nothing twice.
+    await append_messages(con, run.conversation_id, run.user_id,
+                          [{"role": "user", "content": said_text(run.input), "metadata": {"run_id": str(run.id)}}])
+
+
 async def insert_message_run(con: Connection, user_id: uuid.UUID, conversation_id: uuid.UUID,
                              payload: dict[str, Any], idempotency_key: str | None = None) -> Run:
     """Inside the caller's transaction (which an error aborts): queue a run for a validated
-    `message_input` payload (NotFound unless the conversation is the user's and live; a reused
-    key returns its run)."""
+    `message_input` payload and store the message in the conversation (NotFound unless the
+    conversation is the user's and live; a reused key returns its run and stores nothing)."""
     try:
         await get_owned(con, conversation_id, user_id)
         row = await con.fetchrow(INSERT_RUN, conversation_id, user_id, "message", None, payload, idempotency_key)
@@ -79,10 +96,13 @@ async def insert_message_run(con: Connection, user_id: uuid.UUID, conversation_i
             assert row is not None
             if row["conversation_id"] != conversation_id or row["input"] != payload:
                 raise Conflict("idempotency key already used for a different request", idempotency_key)
+            return to_run(row)
+        run = to_run(row)
+        await _store_said(con, run)
     except asyncpg.ForeignKeyViolationError:
         # The conversation was deleted between get_owned and the insert.
         raise NotFound("conversation", conversation_id) from None
-    return to_run(row)
+    return run
 
 
 async def insert_resume_run(con: Connection, run_id: uuid.UUID, user_id: uuid.UUID,
@@ -99,11 +119,13 @@ async def insert_resume_run(con: Connection, run_id: uuid.UUID, user_id: uuid.UU
             raise Conflict(f"run {run_id} was already resumed or superseded by a newer message", run_id)
         await get_owned(con, run["conversation_id"], user_id)
         row = await con.fetchrow(INSERT_RUN, run["conversation_id"], user_id, "resume", run_id, payload, None)
+        continuation = to_run(row)
+        await _store_said(con, continuation)
     except asyncpg.UniqueViolationError:
         raise Conflict(f"run {run_id} was already resumed", run_id) from None
     except asyncpg.ForeignKeyViolationError:
         raise NotFound("run", run_id) from None  # its conversation was deleted meanwhile
-    return to_run(row)
+    return continuation
 
 
 class RunService:
@@ -125,6 +147,31 @@ class RunService:
         if idempotency_key is not None and not 1 <= len(idempotency_key) <= 255:
             raise ValueError("idempotency key must be 1 to 255 characters")
         async with self.pool.acquire() as con, con.transaction():
+            return await insert_message_run(con, uid, cid, payload, idempotency_key)
+
+    async def start_chat(self, user_id: object, conversation_id: object | None, message: str, *,
+                         title: str | None, ttl_hours: int, idempotency_key: str | None = None) -> Run:
+        """POST /chat in one transaction: the conversation (a new one, titled `title`, when
+        `conversation_id` is None), the run and the message. A key this user used before returns
+        that run and creates nothing, also when the first request made the conversation;
+        Conflict when the key was used for another message or conversation."""
+        uid = as_uuid(user_id, "user")
+        payload = message_input(message)
+        if idempotency_key is not None and not 1 <= len(idempotency_key) <= 255:
+            raise ValueError("idempotency key must be 1 to 255 characters")
+        async with self.pool.acquire() as con, con.transaction():
+            if idempotency_key is not None:
+                await con.execute(LOCK_IDEMPOTENCY_KEY, uid, idempotency_key)
+                row = await con.fetchrow(SELECT_RUN_BY_IDEMPOTENCY_KEY, uid, idempotency_key)
+                if row is not None:
+                    same_conversation = conversation_id is None or row["conversation_id"] == as_uuid(conversation_id)
+                    if row["input"] != payload or not same_conversation:
+                        raise Conflict("idempotency key already used for a different request", idempotency_key)
+                    return to_run(row)
+            if conversation_id is None:
+                cid = (await insert_conversation(con, uid, title, {}, ttl_hours)).id
+            else:
+                cid = as_uuid(conversation_id)
             return await insert_message_run(con, uid, cid, payload, idempotency_key)
 
     async def get(self, run_id: object, user_id: object) -> Run:

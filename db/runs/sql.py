@@ -39,6 +39,10 @@ INSERT_RUN = _INSERT_RUN_AND_EVENT + _SELECT_RUN_COLUMNS + "\n  FROM inserted\n"
 SELECT_RUN_BY_IDEMPOTENCY_KEY = _SELECT_RUN_COLUMNS + """
   FROM runs WHERE user_id = $1 AND idempotency_key = $2
 """
+# POST /chat with an Idempotency-Key: requests with one key of one user take turns (until their
+# transaction ends), so a retry racing the original finds its run instead of creating a second
+# conversation. Transaction-scoped, so it is safe behind a transaction-mode pooler.
+LOCK_IDEMPOTENCY_KEY = "SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text || ' ' || $2::text, 0))"
 SELECT_OWNED_RUN = _SELECT_RUN_COLUMNS + """
   FROM runs
  WHERE id = $1 AND user_id = $2""" + _CONVERSATION_LIVE + "\n"
@@ -303,3 +307,37 @@ _DELETE_SETTLED = """
 SELECT t.status, t.resumed, EXISTS (SELECT 1 FROM deleted) AS deleted FROM target t
 """
 DELETE_OWNED_SETTLED_RUN = _DELETE_TARGET + _CONVERSATION_LIVE + _DELETE_SETTLED
+
+# --- the account export, import and erasure (db/lifecycle) ---------------------------------
+
+# What a run was, without the queue's mechanics (lease, worker, event counter, queue position).
+EXPORT_RUNS = """
+SELECT id, conversation_id, kind, resumes_run_id, status, input, output, error, idempotency_key, attempt,
+       lost_attempts, steps, created_at, updated_at, started_at, finished_at
+  FROM runs WHERE user_id = $1 ORDER BY created_at, seq
+"""
+# Runs move in settled: one that was pending or running where it was exported cannot continue here
+# (its worker and lease stayed there), so it arrives cancelled. $3 the conversations that are the
+# user's; a run of any other is skipped.
+IMPORT_RUNS = """
+INSERT INTO runs (user_id, id, conversation_id, kind, resumes_run_id, status, input, output, error, idempotency_key,
+                  attempt, lost_attempts, steps, created_at, updated_at, started_at, finished_at)
+SELECT $1, r.id, r.conversation_id, r.kind, r.resumes_run_id,
+       CASE WHEN r.status IN ('pending', 'running') THEN 'cancelled' ELSE r.status END,
+       r.input, r.output, r.error, r.idempotency_key, r.attempt, r.lost_attempts, r.steps, r.created_at,
+       r.updated_at, r.started_at,
+       CASE WHEN r.status IN ('pending', 'running') THEN coalesce(r.finished_at, r.updated_at) ELSE r.finished_at END
+  FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(value, ord),
+       jsonb_to_record(e.value) AS r(id uuid, conversation_id uuid, kind text, resumes_run_id uuid, status text,
+                                     input jsonb, output jsonb, error text, idempotency_key text, attempt integer,
+                                     lost_attempts integer, steps integer, created_at timestamptz,
+                                     updated_at timestamptz, started_at timestamptz, finished_at timestamptz)
+ WHERE r.conversation_id = ANY($3::uuid[])
+ ORDER BY e.ord
+ON CONFLICT DO NOTHING
+"""
+# First in an account's erasure: its runs in flight, locked in the order a finishing run takes its
+# locks (its run, then its conversation), so the erasure waits for it instead of deadlocking.
+LOCK_USER_RUNS_IN_FLIGHT = """
+SELECT id FROM runs WHERE user_id = $1 AND status IN ('pending', 'running', 'interrupted') ORDER BY id FOR UPDATE
+"""

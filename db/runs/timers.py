@@ -73,6 +73,25 @@ SELECT_THREAD_TIMERS = _SELECT_TIMER_COLUMNS + """
 # (timers, then the thread's conversation row), so the two never deadlock.
 LOCK_THREAD_TIMERS = "SELECT id FROM timers WHERE thread_id = $1 ORDER BY due_at, id FOR UPDATE"
 COUNT_TIMERS_BY_STATUS = "SELECT status, count(*) AS n FROM timers GROUP BY status"
+# The account export and import (db/lifecycle): the timers of the user's threads ($3 on import).
+# A pending one fires when due, here as where it was exported; fired ones stay fired.
+EXPORT_TIMERS = """
+SELECT id, thread_id, key, purpose, due_at, payload, status, fired_at, run_id, created_at, updated_at
+  FROM timers WHERE user_id = $1 ORDER BY thread_id, key
+"""
+IMPORT_TIMERS = """
+INSERT INTO timers (user_id, id, thread_id, key, purpose, due_at, payload, status, fired_at, run_id, created_at,
+                    updated_at)
+SELECT $1, r.id, r.thread_id, r.key, r.purpose, r.due_at, r.payload, r.status, r.fired_at, r.run_id, r.created_at,
+       r.updated_at
+  FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(value, ord),
+       jsonb_to_record(e.value) AS r(id uuid, thread_id uuid, key text, purpose text, due_at timestamptz,
+                                     payload jsonb, status text, fired_at timestamptz, run_id uuid,
+                                     created_at timestamptz, updated_at timestamptz)
+ WHERE r.thread_id = ANY($3::uuid[])
+ ORDER BY e.ord
+ON CONFLICT DO NOTHING
+"""
 
 FIRE_BATCH = 100
 

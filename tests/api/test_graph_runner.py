@@ -111,7 +111,8 @@ async def test_cancel_running_stops_at_a_step_boundary(service: RunService, pool
         events = await events_of(service, run.id, user)
         assert events[-1][0] == "cancelled"
         assert sum(e[0] == "node_finished" for e in events) < len(NODES)
-        assert await pool.fetch(MESSAGES, conversation) == []
+        # The person's message was kept when the run was created; a cancelled run adds no reply.
+        assert [tuple(r) for r in await pool.fetch(MESSAGES, conversation)] == [("user", ANSWERED)]
     finally:
         await worker.stop(drain_seconds=5)
 
@@ -197,7 +198,8 @@ async def test_a_conversation_expiring_mid_run_neither_kills_the_executor_nor_st
                 break
             await asyncio.sleep(0.05)
         assert (ended["status"], ended["attempt"]) == ("success", 1), ended
-        assert await pool.fetch(MESSAGES, expiring) == []  # nothing appended to a conversation that is gone
+        # Only what was stored while it was live (the message, with its run); no reply to a conversation that is gone.
+        assert [tuple(r) for r in await pool.fetch(MESSAGES, expiring)] == [("user", ANSWERED)]
         later = await service.create(user, await new_conversation(user), ANSWERED)
         assert (await service.wait(later.id, user, timeout=20)).status == "success"
     finally:

@@ -177,7 +177,7 @@ class SlowChat(threading.Thread):
     def run(self) -> None:
         with httpx.Client(base_url=self.base, timeout=60) as http:
             account = {"email": "slow@example.com", "password": "a long passphrase"}
-            assert http.post("/auth/register", json=account).status_code == 201
+            assert http.post("/auth/register", json=account).status_code == 202
             token = http.post("/auth/login", json=account).json()["access_token"]
             self.ready.set()
             response = http.post("/chat", headers={"Authorization": f"Bearer {token}"},

@@ -1,8 +1,9 @@
 """Reload in the middle of a run: the page reconnects to the run's event stream after the
 last event it handled (Last-Event-ID), shows the steps still to come live, and the run
-finishing once: the question is asked once, the answer shown once, no run is started
-twice. A module of its own: its server's model takes realistic time per call, so a
-reload lands while a step is still running."""
+finishing once: each message shown once (it was stored with its run, so the history
+brings it back), the question asked once, the answer shown once, no run started twice.
+A module of its own: its server's model takes realistic time per call, so a reload
+lands while a step is still running."""
 
 from __future__ import annotations
 
@@ -49,7 +50,10 @@ async def test_reload_mid_run_reconnects_and_shows_each_run_finish_once(visit: V
     await send(page, APPEAL)
     await expect(progress(page, "Understanding your question")).to_be_visible()
     streams = await reload_and_watch_the_stream(page)
-    await expect(transcript(page).locator("article.pending")).to_contain_text(APPEAL)
+    # The message was stored with its run: after the reload it is in the history, once, not pending.
+    await expect(transcript(page).locator("article.user")).to_have_count(1)
+    await expect(transcript(page).locator("article.user")).to_contain_text(APPEAL)
+    await expect(transcript(page).locator("article.pending")).to_have_count(0)
     await expect(transcript(page).locator("article.question")).to_have_count(1)
     await settled(page)
     assert streams and all(after > 0 for after in await last_event_ids(streams)), "reconnected from the start"
@@ -57,7 +61,8 @@ async def test_reload_mid_run_reconnects_and_shows_each_run_finish_once(visit: V
     await send(page, APPEAL_ANSWER)
     await expect(progress(page, "Planning your next steps")).to_be_visible()
     streams = await reload_and_watch_the_stream(page)
-    await expect(transcript(page).locator("article.pending")).to_contain_text(APPEAL_ANSWER)
+    await expect(transcript(page).locator("article.user").last).to_contain_text(APPEAL_ANSWER)
+    await expect(transcript(page).locator("article.pending")).to_have_count(0)
     await expect(progress(page, "Writing the answer")).to_be_visible()  # a step seen live after the reload
     await settled(page)
     assert streams and all(after > 0 for after in await last_event_ids(streams)), "reconnected from the start"
