@@ -21,6 +21,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, ValidationError
 
 from agents.offline import OfflineChatModel
+from agents.usage import ModelCall, report, reported_tokens
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
 DEFAULT_MAX_RETRIES = 2
@@ -64,7 +65,8 @@ def build_model(
         return OfflineChatModel(latency_ms=latency_ms)
     if provider == "openai":
         import httpx
-        from langchain_openai import ChatOpenAI
+
+        ChatOpenAI = _openai_module().ChatOpenAI  # noqa: N806 - a class
 
         extra: dict[str, Any] = {}
         if max_concurrency is not None:
@@ -80,6 +82,24 @@ def build_model(
             **extra,
         )
     raise ValueError(f"LLM_PROVIDER must be 'offline' or 'openai', not {provider!r}")
+
+
+OPENAI_EXTRA_MISSING = ("LLM_PROVIDER=openai (or EMBEDDING_MODEL) needs the `openai` extra, which is not installed: "
+                        "pip install 'insurance-navigator[openai]' "
+                        "(in a checkout: .venv/bin/pip install -e '.[openai]' -c constraints.txt)")
+
+
+def _openai_module() -> Any:
+    """langchain-openai, installed with the `openai` extra; a clear message when it is not."""
+    try:
+        import langchain_openai
+    except ImportError:
+        raise ModelConfigError(OPENAI_EXTRA_MISSING) from None
+    return langchain_openai
+
+
+class ModelConfigError(RuntimeError):
+    """The configured model cannot be built here (an extra is missing); the message says what to install."""
 
 
 def _retry_after(exc: BaseException) -> float | None:
@@ -120,9 +140,7 @@ def build_embedder(*, model_name: str, base_url: str | None = None, api_key: str
     encodings would be downloaded at run time) and floats are asked for, which
     every compatible server returns.
     """
-    from langchain_openai import OpenAIEmbeddings
-
-    client = OpenAIEmbeddings(model=model_name, base_url=base_url,
+    client = _openai_module().OpenAIEmbeddings(model=model_name, base_url=base_url,
                               api_key=api_key or "not-needed",  # type: ignore[arg-type]
                               timeout=timeout, max_retries=max_retries, check_embedding_ctx_length=False,
                               tiktoken_enabled=False, model_kwargs={"encoding_format": "float"})
@@ -146,17 +164,58 @@ def _messages(system: str, payload: str) -> list[BaseMessage]:
     return [SystemMessage(content=system), HumanMessage(content=payload)]
 
 
+def _provider(model: BaseChatModel) -> tuple[str, str]:
+    if isinstance(model, OfflineChatModel):
+        return "offline", "offline"
+    return "openai", str(getattr(model, "model_name", None) or getattr(model, "model", None) or "unknown")
+
+
+def _error_kind(exc: BaseException) -> str:
+    """A short, bounded label for a failed call (metrics group by it)."""
+    name = type(exc).__name__
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int):
+        return f"http_{status}"
+    if "Timeout" in name:
+        return "timeout"
+    if "Connection" in name:
+        return "connection"
+    if isinstance(exc, ValidationError | ModelUnavailable):
+        return "invalid_output"
+    return "other"
+
+
+def _report(model: BaseChatModel, started: float, message: Any = None, error: BaseException | None = None) -> None:
+    provider, name = _provider(model)
+    tokens_in, tokens_out = reported_tokens(message)
+    report(ModelCall(provider, name, time.perf_counter() - started, tokens_in, tokens_out,
+                     None if error is None else _error_kind(error)))
+
+
 async def invoke_structured(model: BaseChatModel, schema: type[M], system: str, payload: str) -> M:
+    started = time.perf_counter()
+    raw: Any = None
     try:
         if isinstance(model, OfflineChatModel):  # local code: call it, not the chat-model machinery
             result: Any = schema.model_validate_json(await model.answer(system, payload))
         else:
-            result = await model.with_structured_output(schema).ainvoke(_messages(system, payload))
+            # include_raw keeps the provider's message, whose usage_metadata holds the tokens.
+            answer: Any = await model.with_structured_output(schema, include_raw=True).ainvoke(
+                _messages(system, payload))
+            raw, result = answer["raw"], answer["parsed"]
+            if answer.get("parsing_error") is not None or result is None:
+                raise ModelUnavailable(f"language model returned output that does not fit {schema.__name__}")
     except ValidationError as exc:
+        _report(model, started, raw, exc)
         raise ModelUnavailable(f"language model returned output that does not fit {schema.__name__}: "
                                f"{exc.error_count()} problem(s)") from None
+    except ModelUnavailable as exc:
+        _report(model, started, raw, exc)
+        raise
     except Exception as exc:
+        _report(model, started, raw, exc)
         raise _unavailable(model, exc) from exc
+    _report(model, started, raw)
     if isinstance(result, dict):
         result = schema.model_validate(result)
     if not isinstance(result, schema):
@@ -165,10 +224,15 @@ async def invoke_structured(model: BaseChatModel, schema: type[M], system: str, 
 
 
 async def invoke_text(model: BaseChatModel, system: str, payload: str) -> str:
+    started = time.perf_counter()
     try:
         if isinstance(model, OfflineChatModel):  # local code: call it, not the chat-model machinery
-            return await model.answer(system, payload)
+            text = await model.answer(system, payload)
+            _report(model, started)
+            return text
         message = await model.ainvoke(_messages(system, payload))
     except Exception as exc:
+        _report(model, started, None, exc)
         raise _unavailable(model, exc) from exc
+    _report(model, started, message)
     return str(message.content)

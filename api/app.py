@@ -11,6 +11,7 @@ says so) and recovers when the database comes back.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -22,13 +23,16 @@ from langchain_core.language_models import BaseChatModel
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
+from agents.usage import observe_process
 from api.audit import RequestAudit
 from api.confirmation import ConfirmationSender, SmtpConfirmationSender
 from api.document_intake import DocumentIntake
 from api.errors import COMMON_RESPONSES, install_error_handlers
+from api.instrumentation import forget_pool, observe_model_call, sample_pool_forever
 from api.lg.service import AgentProtocol
 from api.middleware import BodySizeLimit, RequestContext, SecurityHeaders
 from api.personal_context import document_search
+from api.probes import ProbeTargets
 from api.protocol.assistants import CASE_THREAD_METADATA
 from api.routes import (
     account,
@@ -48,6 +52,7 @@ from api.routes import (
 from api.routes.lg import AGENT_PROTOCOL_PREFIX
 from api.routes.lg import routers as agent_protocol_routers
 from api.routes.web import DOCS_CSP, STATIC_PREFIX, install_web
+from db import __version__, metrics
 from db.analytics import AnalyticsService
 from db.api_keys import ApiKeyService
 from db.audit import AuditLog, purge_audit_events
@@ -57,6 +62,7 @@ from db.conversations import ConversationService
 from db.documents import DocumentService
 from db.errors import Unavailable
 from db.lifecycle.scheduler import CleanupSchedule
+from db.migrate import load_migrations
 from db.notifications import NotificationService
 from db.pool import CONNECTION_ERRORS, create_pool, resolve_dsn
 from db.profiles import ProfileService
@@ -83,17 +89,26 @@ HOUSEKEEPING_INTERVAL_SECONDS = 3600.0
 ACCOUNT_PURGES = (purge_stale_buckets, purge_expired_registrations, purge_audit_events)
 
 
+class InProcessWorkers:
+    """The stop of the in-process workers (call it), and whether they still run (for /readyz)."""
+
+    def __init__(self, executor: Any) -> None:
+        self.executor = executor
+
+    def running(self) -> bool:
+        return bool(self.executor.running)
+
+    async def __call__(self) -> None:
+        await self.executor.stop(drain_seconds=WORKER_DRAIN_SECONDS)
+
+
 async def start_in_process_workers(pool: asyncpg.Pool, settings: Settings,
                                    dsn: str) -> Callable[[], Awaitable[None]]:
     from api.graph_runner import start_workers  # imported late: tests of the API alone need no graph
 
     workers = await start_workers(pool, settings, dsn=dsn)
     log.info("in-process workers started (up to %d runs at once)", workers.concurrency)
-
-    async def stop() -> None:
-        await workers.stop(drain_seconds=WORKER_DRAIN_SECONDS)
-
-    return stop
+    return InProcessWorkers(workers)
 
 
 def document_model(settings: Settings) -> BaseChatModel | None:
@@ -165,6 +180,8 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
     clock = clock or Clock()
     settings.jwt_secret()  # fail at start, naming the key, rather than at the first login
     settings.document_key()  # likewise for the key of uploaded files
+    metrics.configure(settings.prometheus_multiproc_dir)
+    observe_process(observe_model_call)  # the document reader's model calls count too
     settings.check_registration_confirmation()
     if confirmation_sender is None and settings.confirms_registration_by_email:
         confirmation_sender = SmtpConfirmationSender(settings)
@@ -223,6 +240,9 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
         except BaseException:
             await close_pools(pool, service_pool)
             raise
+        app.state.workers = stop_workers
+        app.state.probe_targets.workers_running = getattr(stop_workers, "running", None)
+        sampler = asyncio.create_task(sample_pool_forever(pool), name="pool-gauges")
         # Expired data is deleted by the processes that run workers (one of them at a time).
         app.state.cleanup = CleanupSchedule(pool, settings)
         if workers is not None:
@@ -232,6 +252,9 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
             yield
         finally:
             housekeeping.cancel()
+            sampler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sampler
             try:
                 await app.state.cleanup.stop()
                 if loops is not None:
@@ -240,10 +263,11 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
                     await stop_workers()
             finally:
                 await close_pools(pool, service_pool)
+                forget_pool()
 
     app = FastAPI(
         title="Insurance Navigator",
-        version="0.1.0",
+        version=__version__,
         description="Health-insurance questions answered by a durable multi-agent workflow. "
                     "Authorize with your email and password (OAuth2 password flow) to try the routes.",
         lifespan=lifespan,
@@ -258,6 +282,8 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
                                route_limits={"POST /documents": settings.document_max_bytes + UPLOAD_ENVELOPE_BYTES})],
     )
     app.state.settings = settings
+    app.state.probe_targets = ProbeTargets(pool=lambda: getattr(app.state, "pool", None),
+                                           migrations=load_migrations())
     app.state.clock = clock
     app.state.confirmation_sender = confirmation_sender
     if chat_wait_seconds is not None:

@@ -34,6 +34,8 @@ from langgraph.runtime import RunControl
 from agents.graph import resume_input, user_input
 from agents.models import ModelUnavailable
 from agents.outcome import RunOutcome, outcome_from_state
+from agents.usage import UsageMeter, listening, observe_process
+from api.instrumentation import StepTimer, observe_model_call
 from api.orchestrator import build_orchestrator, model_from_settings
 from db.batch import BatchStats
 from db.runs.executor import NOT_RUN_FAILURES, RetryLater, RunExecutor
@@ -79,14 +81,17 @@ def final_events(outcome: RunOutcome) -> list[Event]:
     return [("message", {"content": outcome.reply or "", "agent_name": outcome.agent_name}), ("done", {})]
 
 
-def conversation_messages(run: Run, outcome: RunOutcome) -> list[dict[str, Any]]:
-    """What the run adds to its conversation when it ends: the reply or the question. (The
-    person's words were stored with the run when it was created: db.runs.service.)"""
+def conversation_messages(run: Run, outcome: RunOutcome,
+                          usage: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """What the run adds to its conversation when it ends: the reply or the question, recording
+    what its model calls cost (`usage`, see agents.usage). (The person's words were stored with
+    the run when it was created: db.runs.service.)"""
+    cost = {"usage": dict(usage)} if usage else {}
     if outcome.status == "needs_input":
         return [{"role": "assistant", "content": outcome.question or "", "agent_name": "navigator",
-                 "metadata": {"run_id": str(run.id), "interrupt": True}}]
+                 "metadata": {"run_id": str(run.id), "interrupt": True, **cost}}]
     return [{"role": "assistant", "content": outcome.reply or "", "agent_name": outcome.agent_name,
-             "metadata": {"run_id": str(run.id)}}]
+             "metadata": {"run_id": str(run.id), **cost}}]
 
 
 def describe_failure(exc: BaseException) -> str:
@@ -111,13 +116,17 @@ async def drive_graph(graph: Any, lease: RunLease, graph_input: Any) -> Mapping[
     config = run_config(run)
     # The fence learns which nodes already finished from the checkpoint the graph loads.
     values: Mapping[str, Any] | None = None
+    steps = StepTimer()  # each task's start to its result: navigator_step_duration_seconds{node}
     try:
         async for mode, chunk in graph.astream(graph_input, config, stream_mode=["tasks", "values"],
                                                durability="sync", control=control):
             if mode == "values":
                 values = chunk
             elif "triggers" in chunk:  # a task starting (results carry no triggers)
+                steps.start(chunk)
                 await lease.append_events([("node_started", {"node": chunk["name"], "task_id": chunk["id"]})])
+            else:
+                steps.finish(chunk)
     except GraphDrained:
         return None
     except NOT_RUN_FAILURES:
@@ -144,12 +153,14 @@ class GraphRunner:
 
     async def __call__(self, lease: RunLease) -> None:
         run = lease.run
-        values = await drive_graph(self.graph, lease, graph_input(run, lease.steps))
+        meter = UsageMeter()  # what this run's model calls cost, recorded on its answer
+        with listening(meter):
+            values = await drive_graph(self.graph, lease, graph_input(run, lease.steps))
         if values is None:
             return
         outcome = outcome_from_state(values, values.get("__interrupt__") or ())
         stored = await lease.finish(outcome.run_status, output=outcome.as_output(), events=final_events(outcome),
-                                    messages=conversation_messages(run, outcome))
+                                    messages=conversation_messages(run, outcome, meter.summary()))
         log.info("run %s attempt %d: %s", run.id, run.attempt, stored)
 
 
@@ -164,6 +175,7 @@ async def start_workers(pool: asyncpg.Pool, settings: Settings, *, dsn: str | No
                         stats: BatchStats | None = None) -> RunExecutor:
     """Build the fence, the graph on it and the runner, and start an executor that drives them.
     (`dsn` is accepted for earlier callers and unused: the executor listens on a pooled connection.)"""
+    observe_process(observe_model_call)
     fence = RunFence(settings.run_lease_seconds)
     graph = await (graph_factory(fence) if graph_factory is not None else default_graph(pool, settings, fence))
     from api.case_runner import route_threads  # imported late: it imports this module

@@ -3,9 +3,10 @@
 `RequestContext` gives each request an id (kept from a sane X-Request-ID,
 else new), returns it in the response, works out the client's address
 (api/client_address.py: TRUSTED_PROXIES decides when X-Forwarded-For is
-believed) and logs one line per request without headers, body or query
-string (api/logging.py escapes the path: it is decoded, so it may hold a
-newline). `BodySizeLimit` answers 413 when a body is over MAX_REQUEST_BYTES
+believed), logs one line per request without headers, body or query string
+(api/logging.py escapes the path: it is decoded, so it may hold a newline),
+and counts it in the metrics by route template. `BodySizeLimit` answers 413
+when a body is over MAX_REQUEST_BYTES
 (an upload route's own limit for it): at once from Content-Length, or while
 reading a chunked body, before the route sees more than the limit.
 """
@@ -23,6 +24,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.client_address import CLIENT_ADDRESS, FORWARDED_FOR, Network, resolve_client
+from api.instrumentation import observe_request
 from api.logging import REQUEST_ID
 from db.scope import ACTING_USER
 
@@ -62,8 +64,11 @@ class RequestContext:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            log.info("%s %s %s", scope["method"], scope["path"], status,
-                     extra={"status": status, "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
+            seconds = time.perf_counter() - started
+            observe_request(scope, status, seconds)
+            duration_ms = round(seconds * 1000, 1)
+            log.info("%s %s %s %.1fms", scope["method"], scope["path"], status, duration_ms,
+                     extra={"status": status, "duration_ms": duration_ms})
             CLIENT_ADDRESS.reset(address_token)
             REQUEST_ID.reset(token)
             ACTING_USER.reset(acting)

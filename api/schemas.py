@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -316,6 +316,20 @@ class HealthOut(BaseModel):
     database: Literal["connected", "unavailable"]
 
 
+class ModelUsageOut(BaseModel):
+    """One UTC day of one model: what its answers cost (tokens only where the provider reports them)."""
+
+    day: date
+    provider: str
+    model: str
+    messages: int
+    calls: int
+    errors: int
+    input_tokens: int
+    output_tokens: int
+    latency_ms: int
+
+
 class ExpiredOut(BaseModel):
     """Past their expiry and not deleted yet: the next cleanup pass deletes them (those waiting for a
     run in flight once it settles)."""
@@ -343,6 +357,8 @@ class StatsOut(BaseModel):
     timers: dict[str, int] = Field(default_factory=dict, description="durable timers by status")
     deliveries: dict[str, dict[str, int]] = Field(default_factory=dict,
                                                   description="notification deliveries by channel and status")
+    model_usage: list[ModelUsageOut] = Field(default_factory=list,
+                                             description="per UTC day (newest first), provider and model")
     retention: CleanupOut
 
 

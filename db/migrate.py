@@ -191,6 +191,27 @@ class Migrator:
                                  f"{migration.version:03d}_{migration.name} failed: {exc}") from None
 
 
+SELECT_APPLIED_CHECKSUMS = "SELECT version, checksum FROM schema_migrations"
+
+
+async def schema_lag(con: asyncpg.Connection | asyncpg.Pool, migrations: list[Migration]) -> str | None:
+    """None when the database has exactly these migrations applied, else why not (for /readyz).
+    Reads without the migration lock, so a probe never waits behind a migration in progress."""
+    if not await con.fetchval(SELECT_TABLE_EXISTS):
+        return "no migration applied (run navigator migrate up)"
+    applied = {row["version"]: row["checksum"] for row in await con.fetch(SELECT_APPLIED_CHECKSUMS)}
+    known = {m.version: m.checksum for m in migrations}
+    newer = sorted(set(applied) - set(known))
+    if newer:
+        return f"the database has migration {newer[-1]:03d}, newer than this code"
+    pending = sorted(set(known) - set(applied))
+    if pending:
+        return f"{len(pending)} pending migration(s), first {pending[0]:03d} (run navigator migrate up)"
+    if any(applied[v] != checksum for v, checksum in known.items()):
+        return "an applied migration differs from its file (checksum)"
+    return None
+
+
 async def migrate_up(con: asyncpg.Connection, to: int | None = None,
                      directory: Path | None = None) -> list[Migration]:
     """Convenience for callers that only need 'bring the schema up to date'."""

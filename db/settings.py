@@ -7,6 +7,7 @@ It lives in the bottom layer (`db`) so that every layer above can read it;
 from __future__ import annotations
 
 import base64
+import importlib.util
 import ipaddress
 import os
 import re
@@ -26,15 +27,45 @@ JWT_SECRET_FILE = "jwt_secret"
 DOCUMENT_KEY_FILE = "document_key"
 DOCUMENT_KEY_BYTES = 32
 DOCUMENT_KEY_COMMAND = "python3 -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())'"
+APP_DIR_NAME = "insurance-navigator"
+MIN_METRICS_TOKEN_LENGTH = 16
+OPENAI_EXTRA_MESSAGE = ("needs the `openai` extra, which is not installed: pip install 'insurance-navigator[openai]' "
+                        "(in a checkout: .venv/bin/pip install -e '.[openai]' -c constraints.txt)")
+
+
+def checkout_root() -> Path | None:
+    """The project checkout this code runs from (a clone, or an editable install of one), else None."""
+    root = Path(__file__).resolve().parent.parent
+    return root if (root / "pyproject.toml").is_file() and (root / "migrations").is_dir() else None
+
+
+def default_data_dir() -> Path:
+    """Where the embedded database and the generated keys live when NAVIGATOR_DATA_DIR is unset:
+    `.data` in the checkout, or the user's data folder for an installed package. Never the
+    current folder, so a command run from elsewhere opens the same database."""
+    root = checkout_root()
+    if root is not None:
+        return root / ".data"
+    if os.name == "nt" and os.environ.get("LOCALAPPDATA"):
+        return Path(os.environ["LOCALAPPDATA"]) / APP_DIR_NAME
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / APP_DIR_NAME
+
+
+def env_files() -> tuple[Path | str, ...]:
+    """`.env` of the checkout, then of the current folder (which wins where both set a key)."""
+    root = checkout_root()
+    return (root / ".env", ".env") if root is not None else (".env",)
 
 
 class Settings(BaseSettings):
     """Environment (and `.env`) configuration; field names are the variable names."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+    model_config = SettingsConfigDict(env_file=env_files(), extra="ignore", case_sensitive=False)
 
     database_url: SecretStr | None = None
-    navigator_data_dir: Path = Path(".data")
+    # Unset: `.data` in the checkout, or ~/.local/share/insurance-navigator (see default_data_dir).
+    navigator_data_dir: Path | None = None
     db_pool_min_size: int = Field(default=2, ge=0, le=1000)
     db_pool_max_size: int = Field(default=20, ge=1, le=1000)
     # 0 turns asyncpg's prepared-statement cache off: required behind a
@@ -143,6 +174,16 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
 
+    # Operations (issue 15): metrics and probes. /metrics on the public port is off unless
+    # METRICS_TOKEN is set (then it needs `Authorization: Bearer <token>`); METRICS_PORT opens a
+    # private listener on METRICS_HOST with /metrics, /livez and /readyz, for `navigator serve` and
+    # `navigator worker` alike. Processes on one machine share their metrics through
+    # PROMETHEUS_MULTIPROC_DIR (an empty folder they can all write; wiped when all are stopped).
+    metrics_token: SecretStr | None = None
+    metrics_port: int | None = Field(default=None, ge=0, lt=65536)
+    metrics_host: str = "127.0.0.1"
+    prometheus_multiproc_dir: Path | None = None
+
     _kept_secret: str | None = PrivateAttr(default=None)
     _kept_document_key: bytes | None = PrivateAttr(default=None)
 
@@ -161,7 +202,8 @@ class Settings(BaseSettings):
         return value
 
     @field_validator("jwt_secret_key", "document_encryption_key", "embedding_model", "smtp_host", "smtp_username",
-                     "smtp_password", "public_url", mode="before")
+                     "smtp_password", "metrics_token", "navigator_data_dir", "prometheus_multiproc_dir",
+                     "metrics_port", "public_url", mode="before")
     @classmethod
     def _blank_secret_is_unset(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
@@ -180,6 +222,21 @@ class Settings(BaseSettings):
     def _check_document_key(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None:
             decode_document_key(value.get_secret_value())
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _check_metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_METRICS_TOKEN_LENGTH:
+            raise ValueError(f"must be at least {MIN_METRICS_TOKEN_LENGTH} characters")
+        return value
+
+    @field_validator("llm_provider", "embedding_model")
+    @classmethod
+    def _check_openai_extra(cls, value: str | None) -> str | None:
+        """The OpenAI-compatible client is an extra: say so at start, not at the first model call."""
+        if value is not None and value != "offline" and importlib.util.find_spec("langchain_openai") is None:
+            raise ValueError(OPENAI_EXTRA_MESSAGE)
         return value
 
     @field_validator("cors_origins")
@@ -239,7 +296,9 @@ class Settings(BaseSettings):
 
     @cached_property
     def data_dir(self) -> Path:
-        return self.navigator_data_dir.expanduser().resolve()
+        """NAVIGATOR_DATA_DIR (a relative one is taken from the current folder), else the default."""
+        chosen = self.navigator_data_dir if self.navigator_data_dir is not None else default_data_dir()
+        return chosen.expanduser().resolve()
 
     def jwt_secret(self) -> str:
         """The signing key; in embedded mode one is generated once and kept in the data dir."""

@@ -11,6 +11,8 @@ import sys
 from collections.abc import Coroutine
 from typing import Any
 
+from db import __version__
+from db.embedded import OPENED_LOGGER
 from db.errors import DatabaseError
 from db.migrate import Migrator, load_migrations
 from db.pool import connect
@@ -77,17 +79,21 @@ def cmd_setup(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="navigator", description="Insurance Navigator service")
+    parser = argparse.ArgumentParser(prog="navigator", description="Insurance Navigator service",
+                                     epilog="Configuration comes from the environment and .env (see .env.example).")
+    parser.add_argument("--version", action="version", version=f"navigator {__version__}",
+                        help="print the version and exit")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     migrate = sub.add_parser("migrate", help="apply, roll back or list the SQL migrations")
     migrate_sub = migrate.add_subparsers(dest="action", metavar="ACTION")
     up = migrate_sub.add_parser("up", help="apply pending migrations")
-    up.add_argument("--to", type=int, default=None, metavar="N", help="stop at version N")
+    up.add_argument("--to", type=int, default=None, metavar="N",
+                    help="stop once version N is applied (default: apply all)")
     down = migrate_sub.add_parser("down", help="roll back the last N migrations")
-    down.add_argument("steps", type=int, metavar="N")
-    migrate_sub.add_parser("status", help="one line per migration: applied or pending")
+    down.add_argument("steps", type=int, metavar="N", help="how many applied migrations to roll back, newest first")
+    migrate_sub.add_parser("status", help="one line per migration: applied or pending (the default action)")
     migrate.set_defaults(func=cmd_migrate)
 
     setup = sub.add_parser("setup", help="validate environment, database, migrations and services")
@@ -97,11 +103,24 @@ def build_parser() -> argparse.ArgumentParser:
     # Modules that add subcommands: each has `register(subparsers)` and sets `func` on its
     # parsers (a function taking the parsed args and returning an exit code). Imported here,
     # not at the top, because they import this module for CommandError.
-    from scripts import cmd_ask, cmd_cleanup, cmd_data, cmd_serve, cmd_worker
+    from scripts import cmd_ask, cmd_cleanup, cmd_data, cmd_db, cmd_serve, cmd_worker
 
-    for module in (cmd_worker, cmd_ask, cmd_serve, cmd_cleanup, cmd_data):
+    for module in (cmd_worker, cmd_ask, cmd_serve, cmd_db, cmd_cleanup, cmd_data):
         module.register(sub)
     return parser
+
+
+def announce_opened_databases() -> None:
+    """Every command that opens the embedded database says which one on stderr (db.embedded logs
+    it once per process), so a second, empty database opened by mistake cannot go unnoticed."""
+    opened = logging.getLogger(OPENED_LOGGER)
+    if not any(getattr(handler, "_navigator_cli", False) for handler in opened.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("navigator: %(message)s"))
+        handler._navigator_cli = True  # type: ignore[attr-defined]
+        opened.addHandler(handler)
+    opened.setLevel(logging.INFO)
+    opened.propagate = False  # `serve` logs it once, here, not again through its own log handler
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    announce_opened_databases()
     try:
         code: int = args.func(args)
     except (ConfigError, DatabaseError, CommandError) as exc:

@@ -14,21 +14,21 @@ import json
 import sys
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
-from agents.graph import resume_input, user_input
-from agents.guard import validate_message
-from agents.kb import DocumentError, load_directory, shipped_documents
-from agents.models import ModelUnavailable
-from agents.outcome import RunOutcome, read_outcome
-from api.orchestrator import build_orchestrator, ensure_shipped_knowledge
 from db.knowledge import count_documents, search_documents, upsert_documents
 from db.migrate import migrate_up
 from db.pool import connect, create_pool, resolve_dsn
 from db.settings import Settings, load_settings
 from scripts.cli import CommandError
+
+if TYPE_CHECKING:
+    from agents.outcome import RunOutcome
+
+# The agents and the graph (langgraph, langchain-core) are imported by the commands that run them,
+# so `navigator --version`, `migrate` or `db status` do not pay a second for them.
 
 EXIT_QUESTION = 3  # the graph asked the person a question; answer with --resume
 MAX_THREAD_ID_CHARS = 200
@@ -49,14 +49,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     kb = subparsers.add_parser("kb", help="load or search the knowledge documents")
     kb_sub = kb.add_subparsers(dest="kb_action", metavar="ACTION", required=True)
     load = kb_sub.add_parser("load", help="load the shipped documents, or your own .md files/directories")
-    load.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    load.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                      help="a .md file or a directory of them (none: reload the shipped documents)")
     search = kb_sub.add_parser("search", help="show the best-ranked documents for a query")
-    search.add_argument("query")
-    search.add_argument("--limit", type=int, default=5)
+    search.add_argument("query", help="words to search for, as a person would ask")
+    search.add_argument("--limit", type=int, default=5, metavar="N",
+                        help="how many documents to show, 1 to 50 (default 5)")
     kb.set_defaults(func=cmd_kb)
 
 
 def _check_args(args: argparse.Namespace) -> None:
+    from agents.guard import validate_message
+
     if args.thread is not None and not 0 < len(args.thread.strip()) <= MAX_THREAD_ID_CHARS:
         raise CommandError(f"--thread must be 1 to {MAX_THREAD_ID_CHARS} characters")
     if args.resume is not None or args.continue_run:
@@ -97,6 +101,11 @@ async def open_database(settings: Settings, max_size: int = 4) -> asyncpg.Pool:
 async def ask(question: str | None, *, thread_id: str | None = None, resume: str | None = None,
               continue_run: bool = False, settings: Settings | None = None) -> tuple[str, RunOutcome]:
     """Run the graph once on a thread (new by default); (thread id, its outcome)."""
+    from agents.graph import resume_input, user_input
+    from agents.models import ModelUnavailable
+    from agents.outcome import read_outcome
+    from api.orchestrator import build_orchestrator
+
     settings = settings or load_settings()
     pool = await open_database(settings)
     try:
@@ -149,6 +158,9 @@ def cmd_kb(args: argparse.Namespace) -> int:
 
 
 async def _kb(args: argparse.Namespace) -> int:
+    from agents.kb import DocumentError, load_directory, shipped_documents
+    from api.orchestrator import ensure_shipped_knowledge
+
     if args.kb_action == "search" and not 1 <= args.limit <= 50:
         raise CommandError("--limit must be between 1 and 50")
     docs: list[dict[str, Any]] = []

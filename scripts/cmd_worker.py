@@ -11,10 +11,9 @@ import asyncio
 import signal
 import sys
 
-from api.case_loops import start_case_loops
-from api.graph_runner import start_workers
-from db.clock import Clock
+from db import metrics
 from db.lifecycle.scheduler import CleanupSchedule
+from db.migrate import load_migrations
 from db.pool import create_pool, resolve_dsn
 from db.runs.queue import runs_table_exists
 from db.settings import load_settings
@@ -38,7 +37,15 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 async def run_worker(concurrency: int | None) -> int:
+    from api.case_loops import start_case_loops
+    from api.graph_runner import start_workers  # the graph: imported by the commands that run it
+    from api.instrumentation import forget_pool, sample_pool_forever
+    from api.probes import ProbeTargets
+    from db.clock import Clock
+    from scripts.cmd_serve import start_ops_listener
+
     settings = load_settings()
+    metrics.configure(settings.prometheus_multiproc_dir)
     dsn = resolve_dsn(settings)
     executors = concurrency or settings.worker_concurrency
     # Runs in flight hold no connection: DB_POOL_MAX_SIZE bounds the connections, not the runs.
@@ -51,6 +58,9 @@ async def run_worker(concurrency: int | None) -> int:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
         workers = await start_workers(pool, settings, concurrency=executors)
+        targets = ProbeTargets(pool=lambda: pool, migrations=load_migrations(), workers_running=lambda: workers.running)
+        ops = await start_ops_listener(settings, targets)
+        sampler = asyncio.create_task(sample_pool_forever(pool), name="pool-gauges")
         tune_garbage_collector()
         # Due timers become runs, and notifications go out, from every worker process; expired
         # data is deleted by one of them at a time.
@@ -61,8 +71,12 @@ async def run_worker(concurrency: int | None) -> int:
         await stop.wait()
         print(f"worker {workers.worker_id} draining", file=sys.stderr, flush=True)
         await cleanup.stop()
+        sampler.cancel()
         await loops.stop()
         await workers.stop(drain_seconds=DRAIN_SECONDS)
+        if ops is not None:
+            await ops.stop()
     finally:
         await pool.close()
+        forget_pool()
     return 0

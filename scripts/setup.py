@@ -38,7 +38,7 @@ from db.service_role import (
     powerless,
     service_dsn,
 )
-from db.settings import ConfigError, Settings, load_settings
+from db.settings import DOCUMENT_KEY_FILE, JWT_SECRET_FILE, ConfigError, Settings, load_settings
 
 MIN_SERVER_VERSION = 14
 SETUP_QUESTION = "My MRI claim was denied on March 3 and I have an employer plan. How do I appeal?"
@@ -68,10 +68,16 @@ class CheckFailed(Exception):
     """Raised by a check with the one-line reason it failed."""
 
 
+def kept_secret_source(path: Path, existed: bool) -> str:
+    """How a secret kept in the data dir came to be: reused from an earlier start, or made now."""
+    return f"reused from {path}" if existed else f"generated now, kept in {path} (0600)"
+
+
 async def check_environment(ctx: SetupContext) -> str:
     try:
         settings = load_settings()
-        secret_source = "JWT_SECRET_KEY" if settings.jwt_secret_key else "generated, kept in the data dir (0600)"
+        kept = settings.data_dir / JWT_SECRET_FILE
+        secret_source = "JWT_SECRET_KEY" if settings.jwt_secret_key else kept_secret_source(kept, kept.exists())
         settings.jwt_secret()
         settings.check_registration_confirmation()
     except ConfigError as exc:
@@ -162,6 +168,8 @@ async def check_document_key(ctx: SetupContext) -> str:
     """The key of uploaded files: present (or generated in embedded mode), working, and the one every
     stored document was encrypted with (a changed key would make their files unreadable)."""
     assert ctx.settings is not None and ctx.dsn is not None
+    kept = ctx.settings.data_dir / DOCUMENT_KEY_FILE
+    existed = kept.exists()
     try:
         key = ctx.settings.document_key()
     except ConfigError as exc:
@@ -182,7 +190,7 @@ async def check_document_key(ctx: SetupContext) -> str:
                           f"DOCUMENT_ENCRYPTION_KEY (key id {', '.join(sorted(others))}; this one is {ours}): "
                           "restore the key they were stored with")
     source = "DOCUMENT_ENCRYPTION_KEY" if ctx.settings.document_encryption_key else \
-        "generated, kept in the data dir (0600)"
+        kept_secret_source(kept, existed)
     return f"{source}; key id {ours}; {counts.get(ours, 0)} document(s) stored with it"
 
 

@@ -13,6 +13,7 @@ from sse_starlette import EventSourceResponse
 
 from api.deps import CurrentUser, Runs
 from api.errors import AUTH_RESPONSES, OWNED_RESPONSES
+from api.instrumentation import counted_stream
 from api.schemas import RunEventOut, RunOut, RunResume
 from db.runs.model import Run, RunEvent
 
@@ -73,4 +74,4 @@ async def run_events(run_id: uuid.UUID, user: CurrentUser, runs: Runs,
         async for event in runs.stream_events(run_id, user.id, after_id=start):
             yield sse_message(event)
 
-    return EventSourceResponse(stream(), ping=SSE_PING_SECONDS)
+    return EventSourceResponse(counted_stream(stream()), ping=SSE_PING_SECONDS)

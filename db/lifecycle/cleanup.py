@@ -33,6 +33,7 @@ from db.checkpoint.sql import DELETE_THREADS_OF_EXPIRED
 from db.conversations import COUNT_EXPIRED, DELETE_EXPIRED_BATCH, EXPIRED_BATCH, Connection
 from db.documents import COUNT_DOCUMENTS_ONLY_OF_EXPIRED, DELETE_DOCUMENTS_OF_EXPIRED
 from db.lifecycle.retention import RETENTION_PURGES, Purge
+from db.metrics import record_cleanup_deleted
 from db.migrate import advisory_lock_id
 from db.risk import DELETE_RISKS_OF_EXPIRED
 from db.settings import Settings
@@ -161,6 +162,8 @@ class Cleanup:
         if deleted:
             report.conversations += deleted
             report.documents += row["documents"]
+            record_cleanup_deleted("conversations", deleted)
+            record_cleanup_deleted("documents", row["documents"])
             report.batch_seconds.append(elapsed)
             self._adapt(elapsed)
         return deleted
@@ -186,6 +189,8 @@ class Cleanup:
                 except _DryRun as counted:
                     rows = counted.rows
             report.purged[name] = rows
+            if not dry_run:
+                record_cleanup_deleted(name, rows)
 
 
 async def run_cleanup(pool: asyncpg.Pool, settings: Settings, *, dry_run: bool = False) -> CleanupReport:

@@ -36,6 +36,7 @@ import asyncpg
 
 from db.batch import BatchStats
 from db.errors import Unavailable
+from db.metrics import metrics
 from db.pool import BUSY_ERRORS, CONNECTION_ERRORS
 from db.runs.fence import RunFence
 from db.runs.lease import RunLease
@@ -98,6 +99,22 @@ class Backoff:
         self.delay = self.start
 
 
+def retry_reason(exc: BaseException) -> str:
+    """The `reason` label of a retry: the database away or busy, or the model."""
+    if isinstance(exc, RetryLater):
+        return "model"
+    return "database_unavailable" if isinstance(exc, DATABASE_GONE) else "database_busy"
+
+
+def run_outcome(lease: RunLease) -> str:
+    """How an attempt left this process (the `outcome` label of its duration)."""
+    if lease.outcome is not None:
+        return lease.outcome
+    if lease.halt in ("shutdown", "lease_lost"):
+        return "released" if lease.halt == "shutdown" else "lease_lost"
+    return "abandoned"  # stopped by a step timeout or an executor error: its lease expires
+
+
 def describe(exc: BaseException) -> str:
     if isinstance(exc, RetryLater):
         return exc.reason
@@ -136,6 +153,11 @@ class RunExecutor:
         return list(self._runs)
 
     @property
+    def running(self) -> bool:
+        """Started and not stopped, and its loops (claim, heartbeat, listen) all alive (for /readyz)."""
+        return bool(self._loops) and not self._stopping and not any(task.done() for task in self._loops)
+
+    @property
     def tasks(self) -> list[asyncio.Task[None]]:
         """The loops and the runs in flight (tests cancel them all to simulate a crash)."""
         return [*self._loops, *(task for _, task in self._runs.values())]
@@ -144,6 +166,7 @@ class RunExecutor:
         self._loops = [asyncio.create_task(self._claim_loop(), name="runs-claim"),
                        asyncio.create_task(self._heartbeat_loop(), name="runs-heartbeat"),
                        asyncio.create_task(listen_for_runs(self.pool, self.wake), name="runs-listen")]
+        metrics().executor_concurrency.inc(self.concurrency)
         log.info("worker %s started (up to %d runs at once)", self.worker_id, self.concurrency)
 
     def wake(self) -> None:
@@ -166,6 +189,8 @@ class RunExecutor:
         for task in [*self._loops, *self._timeouts]:
             task.cancel()
         await asyncio.gather(*running, *self._loops, *self._timeouts, return_exceptions=True)
+        if self._loops:
+            metrics().executor_concurrency.dec(self.concurrency)
         self._loops = []
 
     # --- claiming ----------------------------------------------------------------------
@@ -206,18 +231,31 @@ class RunExecutor:
         lease = RunLease(self.writes, run, steps=run.steps)
         if self._stopping:
             lease.stop("shutdown")
-        task = asyncio.create_task(self._execute(lease), name=f"run-{run.id}")
+        task = asyncio.create_task(self._timed(lease), name=f"run-{run.id}")
         self._runs[run.id] = (lease, task)
+        counted = metrics()
+        counted.runs_claimed.inc()
+        if run.steps > 0 or run.lost_attempts > 0:
+            counted.runs_recovered.inc()
+        counted.runs_in_flight.inc()
         task.add_done_callback(lambda _task: self._run_done(run.id, task))
 
     def _run_done(self, run_id: uuid.UUID, task: asyncio.Task[None]) -> None:
         held = self._runs.get(run_id)
         if held is not None and held[1] is task:
             del self._runs[run_id]
+            metrics().runs_in_flight.dec()
         self._slot_free.set()
         self._wake.set()  # a conversation's next run may go now
 
     # --- one run -----------------------------------------------------------------------
+
+    async def _timed(self, lease: RunLease) -> None:
+        started = time.monotonic()
+        try:
+            await self._execute(lease)
+        finally:
+            metrics().run_duration.labels(run_outcome(lease)).observe(time.monotonic() - started)
 
     async def _execute(self, lease: RunLease) -> None:
         run = lease.run
@@ -232,16 +270,22 @@ class RunExecutor:
                 except LeaseLost:
                     log.warning("run %s attempt %d: lease lost; its late write was rejected, dropping the run",
                                 run.id, run.attempt)
+                    lease.outcome = "lease_lost"
+                    metrics().lease_lost.inc()
                     return
                 except DATABASE_GONE as exc:
                     log.warning("run %s attempt %d: database connection lost (%s); waiting for it",
                                 run.id, run.attempt, type(exc).__name__)
                     if not await self._reconnect(lease):
+                        lease.outcome = "lease_lost"
+                        metrics().lease_lost.inc()
                         return
+                    metrics().run_retries.labels(retry_reason(exc)).inc()
                     pauses += 1
                     await self._log_retry(lease, exc, pauses, 0.0)
                 except TRANSIENT as exc:
                     retries += 1
+                    metrics().run_retries.labels(retry_reason(exc)).inc()
                     if retries > MAX_RETRIES:
                         await self._give_up(lease, exc, retries - 1)
                         return
@@ -355,6 +399,7 @@ class RunExecutor:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         data = {"error": f"step timed out after {self.step_timeout:g}s", "reason": "step_timeout"}
+        metrics().run_retries.labels("step_timeout").inc()
         backoff = Backoff()
         while True:
             try:

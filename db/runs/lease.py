@@ -26,6 +26,8 @@ class RunLease:
     versions_seen: dict[str, Any] = field(default_factory=dict)
     halt: HaltReason | None = None
     finished: bool = False
+    # How this attempt ended, once it did (the stored status, or "lease_lost"): for metrics.
+    outcome: str | None = None
     # When the run last showed progress (a step committed, a node started, a retry began).
     progress_at: float = field(default_factory=time.monotonic)
     _halt_listeners: list[Callable[[HaltReason], object]] = field(default_factory=list)
@@ -56,4 +58,5 @@ class RunLease:
         stored = await self.writes.finish(self.run, status, output=output, error=error, events=events,
                                           messages=messages)
         self.finished = True
+        self.outcome = stored
         return stored

@@ -133,6 +133,9 @@ async def listen_for_runs(pool: asyncpg.Pool, wake: Callable[[], None]) -> None:
         finally:
             if con is not None:
                 # Closed rather than unlistened: cheaper than a round trip, and safe when cancelled.
-                con.terminate()
+                # A connection the outage closed is already back in the pool, and terminate() on it
+                # raises: that must not end the loop (the executor's /readyz counts it as dead).
+                with suppress(Exception):
+                    con.terminate()
                 with suppress(Exception):
                     await pool.release(con)

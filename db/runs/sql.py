@@ -7,6 +7,7 @@ once (`RUN_COLUMNS`) and every statement that returns runs is composed from it.
 from __future__ import annotations
 
 from db.conversations import APPEND_MESSAGES_TO_TARGET
+from db.usage import COUNT_USAGE_OF_MESSAGES
 
 # The columns of `db.runs.model.Run`, in its field order.
 RUN_COLUMNS = (
@@ -51,6 +52,12 @@ SELECT status FROM runs
  WHERE id = $1 AND user_id = $2""" + _CONVERSATION_LIVE + "\n"
 SELECT_RUNS_TABLE_EXISTS = "SELECT to_regclass('runs') IS NOT NULL"
 COUNT_RUNS_BY_STATUS = "SELECT status, count(*) AS n FROM runs GROUP BY status"
+# What /metrics reads at scrape time: the queue's depth and how long its oldest run has waited.
+SELECT_QUEUE_DEPTH = """
+SELECT (SELECT count(*) FROM runs WHERE status = 'pending') AS pending,
+       (SELECT extract(epoch FROM now() - created_at)::float8 FROM runs
+         WHERE status = 'pending' ORDER BY seq LIMIT 1) AS oldest_pending_seconds
+"""
 
 # --- runs: cancel -------------------------------------------------------------
 
@@ -239,7 +246,8 @@ WITH finished AS (
 _FINISH_RESULT = """
 SELECT (SELECT status FROM finished) AS status
 """
-FINISH_RUN = _FINISH_AND_EVENTS + APPEND_MESSAGES_TO_TARGET + _FINISH_RESULT
+# The assistant message's `metadata.usage` is added to the day's model usage (db/usage.py).
+FINISH_RUN = _FINISH_AND_EVENTS + APPEND_MESSAGES_TO_TARGET + COUNT_USAGE_OF_MESSAGES + _FINISH_RESULT
 
 # SIGTERM drain: the step in flight has committed; hand the run back to the queue.
 RELEASE_RUN = """

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """POST /chat latency under concurrent clients, over a real `navigator serve` process.
 
-    python scripts/dev/bench_chat.py --clients 32 --requests 10
+    .venv/bin/python -m scripts.dev.bench_chat --clients 32 --requests 10
 
 Starts `navigator serve --port 0` on a throw-away embedded PostgreSQL (or on
-DATABASE_URL when set: it then writes users and conversations there), with the
+DATABASE_URL when set: it then writes users and conversations there, and, as any
+`navigator serve` on DATABASE_URL, needs JWT_SECRET_KEY and DOCUMENT_ENCRYPTION_KEY), with the
 offline model. Each client registers once, logs in, then sends its chats one
 after another, each in a new conversation; the figures are per request, as the
 client sees them (HTTP, queueing, the durable run on the in-process workers).

@@ -89,6 +89,10 @@ def test_embedded_mode_generates_and_keeps_a_secret(tmp_path: Path) -> None:
     key = key_file.read_text().strip()
     assert len(base64.urlsafe_b64decode(key)) == 32
     assert "document key" in again.stdout and key not in again.stdout + again.stderr
+    # Kept secrets are reused, and setup says so rather than claiming it generated them.
+    assert f"JWT secret reused from {secret_file}" in again.stdout
+    assert f"reused from {key_file}" in again.stdout and "generated now" not in again.stdout
+    assert any("generated now" in out for out, _ in outputs)
 
 
 def test_bad_or_missing_document_key_fails_with_reason(fresh_dsn: str) -> None:

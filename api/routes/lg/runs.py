@@ -17,6 +17,7 @@ from pydantic import Field
 from sse_starlette import EventSourceResponse
 
 from api.deps import CurrentUser
+from api.instrumentation import counted_stream
 from api.lg.service import AgentProtocol, RunRequest
 from api.protocol.events import LAST_EVENT_ID_PATTERN, parse_last_event_id
 from api.routes.lg.assistants import assistant_or_404
@@ -67,7 +68,7 @@ def stream_response(protocol: AgentProtocol, user: User, run: Run, modes: list[s
                 _CANCELLING.add(task)
                 task.add_done_callback(_CANCELLING.discard)
 
-    return EventSourceResponse(events(), ping=SSE_PING_SECONDS, headers=run_headers(run, "stream"))
+    return EventSourceResponse(counted_stream(events()), ping=SSE_PING_SECONDS, headers=run_headers(run, "stream"))
 
 
 async def wait_response(protocol: AgentProtocol, user: User, run: Run) -> JSONResponse:
