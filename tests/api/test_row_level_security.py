@@ -105,6 +105,7 @@ NOT_PROBED = {
     "ADVANCE_MESSAGE_IDS": "moves a sequence past the largest id (an import's), returns no row of anyone's",
     "ADVANCE_CASE_EVENT_IDS": "moves a sequence past the largest id (an import's), returns no row of anyone's",
     "LOCK_IDEMPOTENCY_KEY": "takes an advisory lock, reads no table",
+    "SELECT_QUEUE_DEPTH": "a metric over every user's queue, read on the owner's pool at each scrape",
 }
 # Totals over every user, read on the owner's pool for admins (/stats) or by the workers.
 WHOLE_TABLE = re.compile(r"^(COUNT_|SELECT_NEXT_DUE$|SELECT_RUNS_TABLE_EXISTS$|SELECT_EMBEDDINGS_TABLE$|FENCE_)")
