@@ -68,6 +68,8 @@ from db.pool import CONNECTION_ERRORS, create_pool, resolve_dsn
 from db.profiles import ProfileService
 from db.registrations import RegistrationService, purge_expired_registrations
 from db.runs.service import RunService
+from db.scope import scoped
+from db.service_role import SERVICE_ROLE, service_dsn
 from db.settings import ConfigError, Settings, load_settings
 from db.throttle import AuthThrottle, Budgets, purge_stale_buckets
 from db.tokens import TokenService
@@ -118,12 +120,33 @@ def document_model(settings: Settings) -> BaseChatModel | None:
     return model_from_settings(settings)
 
 
-async def open_pool(settings: Settings, dsn: str, max_size: int) -> asyncpg.Pool:
+async def open_pool(settings: Settings, dsn: str, max_size: int, setting: str = "DATABASE_URL") -> asyncpg.Pool:
     try:
-        return await create_pool(settings, dsn, max_size=max_size)
+        return await create_pool(settings, dsn, max_size=max_size, setting=setting)
     except Unavailable as exc:
         log.warning("%s; starting anyway, routes answer 503 until it is back", exc)
-        return await create_pool(settings, dsn, min_size=0, max_size=max_size)
+        return await create_pool(settings, dsn, min_size=0, max_size=max_size, setting=setting)
+
+
+async def open_service_pool(settings: Settings, owner_dsn: str) -> asyncpg.Pool | None:
+    """The request handlers' pool, as the restricted service role (db/service_role.py); None, with
+    a warning, when there is none to use: then row-level security protects nothing."""
+    try:
+        dsn = await service_dsn(settings, owner_dsn)
+    except CONNECTION_ERRORS + (asyncpg.PostgresError,) as exc:
+        log.warning("cannot prepare the service role's login: %s", type(exc).__name__)
+        dsn = None
+    if dsn is None:
+        log.warning("row-level security is not enforced: requests use the owner's connection "
+                    "(set APP_DATABASE_URL to a login of role %s; README, Row-level security)", SERVICE_ROLE)
+        return None
+    return await open_pool(settings, dsn, settings.db_pool_max_size, setting="APP_DATABASE_URL")
+
+
+async def close_pools(*pools: asyncpg.Pool | None) -> None:
+    for pool in pools:
+        if pool is not None:
+            await pool.close()
 
 
 async def purge_expired_credentials(app: FastAPI) -> None:
@@ -170,7 +193,14 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
         resolved: str = dsn if dsn is not None else await asyncio.to_thread(resolve_dsn, settings)
         # Runs in flight hold no connection: the workers share the API's pool, whatever their number.
         pool = await open_pool(settings, resolved, settings.db_pool_max_size)
+        try:
+            service_pool = await open_service_pool(settings, resolved)
+        except BaseException:
+            await pool.close()
+            raise
         app.state.pool = pool
+        app.state.service_pool = service_pool
+        # The owner's pool: who is signing in (by email, token or key hash) is not known yet.
         app.state.users = UserService(pool)
         app.state.tokens = TokenService(pool, refresh_days=settings.refresh_token_expire_days)
         app.state.throttle = AuthThrottle(pool, Budgets(
@@ -178,21 +208,29 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
             login_global=settings.login_global_attempts, register_address=settings.register_address_attempts,
             register_global=settings.register_global_attempts))
         app.state.registrations = RegistrationService(pool, confirm_hours=settings.registration_confirm_hours)
+        # Security events of every user, written before or regardless of who acts (admins read them all).
         app.state.audit_log = AuditLog(pool)
         app.state.audit = RequestAudit(app.state.audit_log)
-        app.state.conversations = ConversationService(pool, ttl_hours=settings.conversation_ttl_hours)
-        app.state.runs = RunService(pool)
         app.state.analytics = AnalyticsService(pool)
-        app.state.profiles = ProfileService(pool)
-        app.state.documents = DocumentService(pool, settings.document_key(), search=document_search(pool, settings))
+        app.state.api_key_auth = ApiKeyService(pool)
+        # The rest acts for the authenticated caller: the service role, app.user_id set per transaction.
+        user_pool = scoped(service_pool or pool)
+        app.state.user_pool = user_pool
+        app.state.conversations = ConversationService(user_pool, ttl_hours=settings.conversation_ttl_hours)
+        app.state.runs = RunService(user_pool)
+        app.state.profiles = ProfileService(user_pool)
+        app.state.documents = DocumentService(user_pool, settings.document_key(),
+                                              search=document_search(user_pool, settings))
         app.state.intake = DocumentIntake(app.state.documents, document_model(settings))
-        app.state.api_keys = ApiKeyService(pool)
-        app.state.agent_protocol = AgentProtocol(pool, app.state.conversations, app.state.runs)
-        app.state.cases = CaseService(pool, clock, thread_metadata=CASE_THREAD_METADATA)
-        app.state.notifications = NotificationService(pool)
-        app.state.webhooks = WebhookService(pool, settings.document_key())
+        app.state.api_keys = ApiKeyService(user_pool)
+        app.state.agent_protocol = AgentProtocol(user_pool, app.state.conversations, app.state.runs,
+                                                 checkpoint_pool=pool)
+        app.state.cases = CaseService(user_pool, clock, thread_metadata=CASE_THREAD_METADATA)
+        app.state.notifications = NotificationService(user_pool)
+        app.state.webhooks = WebhookService(user_pool, settings.document_key())
         await purge_expired_credentials(app)
         loops = None
+        stop_workers = None
         try:
             stop_workers = await workers(pool, settings, resolved) if workers is not None else None
             if workers is not None:  # the timer and outbox loops run beside the workers
@@ -200,7 +238,7 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
 
                 loops = app.state.case_loops = start_case_loops(pool, settings, clock)
         except BaseException:
-            await pool.close()
+            await close_pools(pool, service_pool)
             raise
         app.state.workers = stop_workers
         app.state.probe_targets.workers_running = getattr(stop_workers, "running", None)
@@ -224,7 +262,7 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
                 if stop_workers is not None:
                     await stop_workers()
             finally:
-                await pool.close()
+                await close_pools(pool, service_pool)
                 forget_pool()
 
     app = FastAPI(

@@ -28,6 +28,7 @@ from db.notifications import NotificationService
 from db.profiles import ProfileService
 from db.registrations import RegistrationService
 from db.runs.service import RunService
+from db.scope import set_acting_user
 from db.settings import Settings
 from db.throttle import AuthThrottle
 from db.tokens import TokenService
@@ -62,6 +63,8 @@ Conversations = Annotated[ConversationService, Depends(from_state("conversations
 Runs = Annotated[RunService, Depends(from_state("runs"))]
 Analytics = Annotated[AnalyticsService, Depends(from_state("analytics"))]
 ApiKeys = Annotated[ApiKeyService, Depends(from_state("api_keys"))]
+# Finds whose key it is before anyone is known: on the owner's pool (ApiKeys acts for the caller).
+ApiKeyAuth = Annotated[ApiKeyService, Depends(from_state("api_key_auth"))]
 Profiles = Annotated[ProfileService, Depends(from_state("profiles"))]
 Documents = Annotated[DocumentService, Depends(from_state("documents"))]
 Intake = Annotated[DocumentIntake, Depends(from_state("intake"))]
@@ -88,10 +91,11 @@ async def get_access_claims(settings: SettingsDep, tokens: Tokens,
 Claims = Annotated[AccessClaims, Depends(get_access_claims)]
 
 
-async def get_current_user(settings: SettingsDep, tokens: Tokens, users: Users, api_keys: ApiKeys,
+async def get_current_user(settings: SettingsDep, tokens: Tokens, users: Users, api_keys: ApiKeyAuth,
                            token: Annotated[str | None, Depends(oauth2_scheme)],
                            api_key: Annotated[str | None, Depends(api_key_scheme)]) -> User:
-    """The caller, by bearer token or else by API key; a bad credential in either is 401."""
+    """The caller, by bearer token or else by API key; a bad credential in either is 401. The caller
+    becomes the request's acting user: the rows row-level security lets its queries see."""
     if token:
         user_id = (await claims_of(settings, tokens, token)).user_id
     elif api_key:
@@ -107,6 +111,7 @@ async def get_current_user(settings: SettingsDep, tokens: Tokens, users: Users, 
         raise InvalidAccessToken("unknown user") from None
     if not user.is_active:
         raise InvalidAccessToken("inactive user")
+    set_acting_user(user.id)
     return user
 
 

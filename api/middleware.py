@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.client_address import CLIENT_ADDRESS, FORWARDED_FOR, Network, resolve_client
 from api.instrumentation import observe_request
 from api.logging import REQUEST_ID
+from db.scope import ACTING_USER
 
 log = logging.getLogger("api.access")
 REQUEST_ID_HEADER = b"x-request-id"
@@ -48,6 +49,8 @@ class RequestContext:
         peer = scope["client"][0] if scope.get("client") else None
         forwarded = [value.decode("latin-1") for name, value in scope["headers"] if name == FORWARDED_FOR]
         address_token = CLIENT_ADDRESS.set(resolve_client(peer, forwarded, self.trusted_proxies))
+        # Nobody acts until the request authenticates (api/deps.py), and nobody after it ends.
+        acting = ACTING_USER.set(None)
         started = time.perf_counter()
         status = 500
 
@@ -68,6 +71,7 @@ class RequestContext:
                      extra={"status": status, "duration_ms": duration_ms})
             CLIENT_ADDRESS.reset(address_token)
             REQUEST_ID.reset(token)
+            ACTING_USER.reset(acting)
 
 
 class BodySizeLimit:

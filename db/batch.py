@@ -18,6 +18,8 @@ from typing import Any
 
 import asyncpg
 
+from db.scope import UserScopedPool
+
 # Passed as the statement's synchronous_commit setting: a batch of regular task
 # writes only may commit without waiting for the WAL flush (see db/checkpoint/saver.py).
 SYNC_COMMIT = "on"
@@ -47,6 +49,9 @@ class StatementBatcher:
 
     def __init__(self, pool: asyncpg.Pool, statement: str, commit_setting_index: int | None = None, *,
                  returns_row: bool = False, stats: BatchStats | None = None) -> None:
+        if isinstance(pool, UserScopedPool):
+            # A batch is one transaction with one app.user_id: items of several users would run as one.
+            raise TypeError("a StatementBatcher gathers many users' statements: give it the owner's pool")
         self.pool = pool
         self.statement = statement
         # Position of the synchronous_commit argument, decided per batch (None: the statement has none).

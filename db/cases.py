@@ -338,9 +338,16 @@ class CaseService:
             # thread): a step in flight commits first, then the thread goes.
             await con.execute(LOCK_OWNED_CONVERSATION_RUNS, cid, uid)
             await lock_thread_timers(con, cid)
+            # The thread's checkpoints before its conversation: row-level security shows them only
+            # while the conversation that owns them exists.
+            await con.execute(DELETE_THREAD, str(cid))
             if await con.fetchval(DELETE_OWNED_CASE_THREAD, cid, uid) is None:
                 raise NotFound("case", case_id)
-            await con.execute(DELETE_THREAD, str(cid))
 
     async def count(self) -> int:
-        return int(await self.pool.fetchval(COUNT_CASES))
+        return await count_cases(self.pool)
+
+
+async def count_cases(pool: asyncpg.Pool) -> int:
+    """Every user's cases (admin totals: the owner's pool)."""
+    return int(await pool.fetchval(COUNT_CASES))

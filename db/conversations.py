@@ -473,16 +473,17 @@ class ConversationService:
             # Documents attached only to this conversation go with it (their links alone would cascade);
             # NotFound below rolls this back too.
             await delete_conversation_documents(con, cid, uid)
-            deleted = await con.fetchval(DELETE_OWNED_CONVERSATION, cid, uid)
-            if deleted is None:
-                raise NotFound("conversation", conversation_id)
             # Its thread (checkpoints, workflow and agent states) goes in the same
-            # transaction: no checkpoints left behind that the API could no longer reach.
+            # transaction: no checkpoints left behind that the API could no longer reach. First:
+            # row-level security shows them only while the conversation that owns them exists.
             # (Imported here: the checkpointer's SQL composes in the run queue's, which
             # composes in this module's; a top-level import would close that circle.)
             from db.checkpoint.sql import DELETE_THREAD
 
             await con.execute(DELETE_THREAD, str(cid))
+            deleted = await con.fetchval(DELETE_OWNED_CONVERSATION, cid, uid)
+            if deleted is None:
+                raise NotFound("conversation", conversation_id)
 
     async def append(self, conversation_id: object, user_id: object, messages: list[dict[str, Any]]) -> None:
         async with self.pool.acquire() as con:

@@ -88,11 +88,13 @@ async def create_pool(
     min_size: int | None = None,
     max_size: int | None = None,
     connection_class: type[asyncpg.Connection] = asyncpg.Connection,
+    setting: str = "DATABASE_URL",
 ) -> asyncpg.Pool:
     """Open the pool or raise `Unavailable` with a one-line reason naming DATABASE_URL.
 
     Every statement on it gives up after DB_STATEMENT_TIMEOUT_SECONDS (asyncpg cancels it on
-    the server and raises TimeoutError). `connection_class` lets a benchmark count round trips."""
+    the server and raises TimeoutError). `connection_class` lets a benchmark count round trips;
+    `setting` names the variable the DSN came from in the error."""
     dsn = dsn or resolve_dsn(settings)
     max_size = max_size if max_size is not None else settings.db_pool_max_size
     min_size = min(min_size if min_size is not None else settings.db_pool_min_size, max_size)
@@ -109,7 +111,7 @@ async def create_pool(
             connection_class=connection_class,
         )
     except CONNECTION_ERRORS + (asyncpg.PostgresError,) as exc:
-        raise Unavailable(f"cannot connect to the database (DATABASE_URL): "
+        raise Unavailable(f"cannot connect to the database ({setting}): "
                           f"{describe_connection_error(exc)}") from None
     assert pool is not None
     return pool

@@ -73,6 +73,13 @@ class Settings(BaseSettings):
     db_statement_cache_size: int = Field(default=100, ge=0)
     db_connect_timeout_seconds: float = Field(default=10.0, gt=0)
 
+    # Row-level security (issue 14): the request handlers connect as the restricted service role
+    # (`navigator_app`: owns nothing, cannot bypass RLS) with APP_DATABASE_URL, while DATABASE_URL
+    # (the tables' owner) serves migrations, run workers, timers, the outbox and admin totals.
+    # Embedded mode makes that login itself (password kept in the data dir). Unset with
+    # DATABASE_URL: every connection is the owner's and RLS protects nothing (a warning says so).
+    app_database_url: SecretStr | None = None
+
     jwt_secret_key: SecretStr | None = None
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
     jwt_issuer: str = "insurance-navigator"
@@ -180,14 +187,14 @@ class Settings(BaseSettings):
     _kept_secret: str | None = PrivateAttr(default=None)
     _kept_document_key: bytes | None = PrivateAttr(default=None)
 
-    @field_validator("database_url", mode="before")
+    @field_validator("database_url", "app_database_url", mode="before")
     @classmethod
     def _blank_url_is_unset(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
             return None
         return value
 
-    @field_validator("database_url")
+    @field_validator("database_url", "app_database_url")
     @classmethod
     def _check_database_url(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None:

@@ -28,7 +28,16 @@ from db.document_crypto import decrypt, encrypt, key_id
 from db.documents import count_documents_by_key
 from db.errors import DatabaseError
 from db.migrate import Migrator, load_migrations
-from db.pool import connect, create_pool, redact_dsn, resolve_dsn
+from db.pool import CONNECTION_ERRORS, connect, create_pool, describe_connection_error, redact_dsn, resolve_dsn
+from db.service_role import (
+    SELECT_GUARDED_TABLE_COUNT,
+    SELECT_LOGIN_POWERS,
+    SELECT_ROLE_POWERS,
+    SELECT_UNGUARDED_TABLES,
+    SERVICE_ROLE,
+    powerless,
+    service_dsn,
+)
 from db.settings import DOCUMENT_KEY_FILE, JWT_SECRET_FILE, ConfigError, Settings, load_settings
 
 MIN_SERVER_VERSION = 14
@@ -112,6 +121,47 @@ async def check_migrations(ctx: SetupContext) -> str:
         raise CheckFailed(str(exc)) from None
     latest = migrations[-1].version if migrations else 0
     return f"at version {latest:03d} ({len(applied)} applied now)"
+
+
+async def check_row_level_security(ctx: SetupContext) -> str:
+    """Every user-owned table has its policy, and the request handlers' login is bound by them."""
+    assert ctx.settings is not None and ctx.dsn is not None
+    try:
+        owner = await connect(ctx.settings, ctx.dsn)
+        try:
+            unguarded = [r["relname"] for r in await owner.fetch(SELECT_UNGUARDED_TABLES)]
+            guarded = await owner.fetchval(SELECT_GUARDED_TABLE_COUNT)
+            role = await owner.fetchrow(SELECT_ROLE_POWERS, SERVICE_ROLE)
+        finally:
+            await owner.close()
+        if unguarded:
+            raise CheckFailed(f"tables with user_id but no row-level security policy: {', '.join(unguarded)}")
+        if role is None:
+            raise CheckFailed(f"role {SERVICE_ROLE} does not exist: an administrator creates it (README, "
+                              "Row-level security), then run the migrations again")
+        if not powerless(role):
+            raise CheckFailed(f"role {SERVICE_ROLE} is a superuser, has BYPASSRLS or owns tables: "
+                              "policies cannot bind it")
+        app_dsn = await service_dsn(ctx.settings, ctx.dsn)
+    except (DatabaseError, asyncpg.PostgresError) as exc:
+        raise CheckFailed(str(exc)) from None
+    if app_dsn is None:
+        return (f"policies on {guarded} tables, NOT enforced: requests would use the owner's connection "
+                "(set APP_DATABASE_URL)")
+    try:
+        service = await asyncpg.connect(app_dsn, timeout=ctx.settings.db_connect_timeout_seconds)
+        try:
+            login = await service.fetchrow(SELECT_LOGIN_POWERS, SERVICE_ROLE)
+        finally:
+            await service.close()
+    except CONNECTION_ERRORS + (asyncpg.PostgresError,) as exc:
+        raise CheckFailed(f"APP_DATABASE_URL: cannot connect as the service role: "
+                          f"{describe_connection_error(exc)}") from None
+    assert login is not None
+    if not login["member"] or not powerless(login):
+        raise CheckFailed(f"APP_DATABASE_URL logs in as {login['login']}, which is not a plain member of "
+                          f"{SERVICE_ROLE} (a superuser, BYPASSRLS or a table owner bypasses the policies)")
+    return f"enforced on {guarded} tables: requests connect as {login['login']}"
 
 
 async def check_document_key(ctx: SetupContext) -> str:
@@ -252,6 +302,7 @@ CHECKS: list[tuple[str, CheckFn]] = [
     ("environment", check_environment),
     ("connectivity", check_connectivity),
     ("migrations", check_migrations),
+    ("row-level security", check_row_level_security),
     ("document key", check_document_key),
     # Each rolls back what it writes; see the named functions.
     ("user service", service_check(user_service_check)),

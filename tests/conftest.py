@@ -21,7 +21,7 @@ from db.embedded import start_embedded
 from db.pool import create_pool
 from db.scratch import create_database, drop_database
 from db.settings import Settings
-from tests.utils.db import TEST_DOCUMENT_KEY, TEST_SECRET, create_migrated_database
+from tests.utils.db import TEST_DOCUMENT_KEY, TEST_SECRET, create_migrated_database, service_role_dsn
 from tests.utils.factories import NewConversation, NewUser, insert_conversation, insert_user
 
 # Crash tests kill processes, not the OS: durability of fsync is not what they test.
@@ -59,10 +59,12 @@ async def migrated_dsn(admin_dsn: str) -> AsyncIterator[str]:
 
 
 def make_settings(dsn: str, **overrides: object) -> Settings:
+    """Settings for an app on `dsn` whose request handlers connect as the restricted service role."""
     # Every in-process client is 127.0.0.1 and a module registers dozens of accounts: the
     # per-address registration limit is tested where it is the subject (tests/api/test_account_probing.py).
-    values: dict[str, object] = {"database_url": dsn, "jwt_secret_key": TEST_SECRET,
-                                 "document_encryption_key": TEST_DOCUMENT_KEY, "register_address_attempts": 100_000}
+    values: dict[str, object] = {"database_url": dsn, "app_database_url": service_role_dsn(dsn),
+                                 "jwt_secret_key": TEST_SECRET, "document_encryption_key": TEST_DOCUMENT_KEY,
+                                 "register_address_attempts": 100_000}
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 

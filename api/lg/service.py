@@ -83,13 +83,16 @@ def _validated(adapter: TypeAdapter[Any], value: Any, where: str) -> Any:
 
 
 class AgentProtocol:
-    def __init__(self, pool: asyncpg.Pool, conversations: ConversationService, runs: RunService) -> None:
+    def __init__(self, pool: asyncpg.Pool, conversations: ConversationService, runs: RunService, *,
+                 checkpoint_pool: asyncpg.Pool | None = None) -> None:
         self.pool = pool
         self.conversations = conversations
         self.runs = runs
         self.store = ProtocolStore(pool)
         # A case's thread (graph `case`) is read with the case graph, a conversation with the navigator's.
-        self.readers = readers(pool)
+        # The checkpointer batches reads of concurrent requests into one transaction, so it reads
+        # on the owner's pool (`checkpoint_pool`), after the thread's ownership was checked here.
+        self.readers = readers(checkpoint_pool or pool)
         self.graph = self.readers[NAVIGATOR_GRAPH]
 
     def reader(self, graph_id: str) -> Any:

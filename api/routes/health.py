@@ -9,6 +9,7 @@ import asyncio
 import hmac
 from typing import Literal
 
+import asyncpg
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
@@ -37,10 +38,14 @@ class ReadyOut(BaseModel):
 @router.get("/health", response_model=HealthOut,
             responses={503: {"model": HealthOut, "description": "Database unavailable"}})
 async def health(request: Request) -> JSONResponse:
+    # Both connections must answer: the owner's (workers, sign-in) and the requests' (the service role's).
+    pools = [request.app.state.pool, getattr(request.app.state, "service_pool", None)]
     try:
         async with asyncio.timeout(HEALTH_QUERY_TIMEOUT_SECONDS):
-            await request.app.state.pool.fetchval("SELECT 1")
-    except CONNECTION_ERRORS + (Unavailable,):
+            for pool in pools:
+                if pool is not None:
+                    await pool.fetchval("SELECT 1")
+    except CONNECTION_ERRORS + (Unavailable, asyncpg.InvalidAuthorizationSpecificationError):
         return JSONResponse(HealthOut(status="unavailable", database="unavailable").model_dump(),
                             status_code=503, headers={"Retry-After": RETRY_AFTER_SECONDS})
     return JSONResponse(HealthOut(status="ok", database="connected").model_dump())

@@ -7,11 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from api.deps import AdminUser, Analytics, Cases, Conversations, SettingsDep, Users
+from api.deps import AdminUser, Analytics, SettingsDep, Users
 from api.errors import AUTH_RESPONSES
 from api.schemas import CleanupOut, ExpiredOut, ModelUsageOut, StatsOut
+from db.cases import count_cases
+from db.conversations import ConversationService
 from db.lifecycle.cleanup import count_expired
 from db.runs.outbox import counts_by_status as delivery_counts
+from db.runs.service import count_runs_by_status
 from db.runs.timers import counts_by_status as timer_counts
 from db.usage import usage_by_day
 
@@ -19,20 +22,22 @@ router = APIRouter(tags=["operations"], responses={**AUTH_RESPONSES, 403: {"desc
 
 
 @router.get("/stats", response_model=StatsOut)
-async def stats(admin: AdminUser, users: Users, conversations: Conversations, analytics: Analytics, cases: Cases,
-                settings: SettingsDep, request: Request,
+async def stats(admin: AdminUser, users: Users, analytics: Analytics, settings: SettingsDep, request: Request,
                 days: Annotated[int, Query(ge=1, le=366, description="days of model usage, today included")] = 30,
                 ) -> StatsOut:
     """`conversations` counts the live ones; `retention.expired` what expired and is not deleted yet;
     `model_usage` what the model cost per day."""
-    counts = await conversations.counts()
-    run_counts = await request.app.state.runs.counts_by_status()
-    expired = await count_expired(request.app.state.pool)
+    # Totals over every user: on the owner's pool, which row-level security does not restrict
+    # (the services of the other routes see only the acting user's rows).
+    pool = request.app.state.pool
+    counts = await ConversationService(pool).counts()
+    expired = await count_expired(pool)
     retention = CleanupOut(conversation_ttl_hours=settings.conversation_ttl_hours,
                            cleanup_interval_seconds=settings.cleanup_interval_seconds,
                            expired=ExpiredOut(**asdict(expired)))
-    usage = [ModelUsageOut(**row) for row in await usage_by_day(request.app.state.pool, days)]
+    usage = [ModelUsageOut(**row) for row in await usage_by_day(pool, days)]
     return StatsOut(users=await users.counts_by_role(), conversations=counts["conversations"],
-                    messages=counts["messages"], runs=run_counts, analytics_events=await analytics.counts(),
-                    cases=await cases.count(), timers=await timer_counts(cases.pool),
-                    deliveries=await delivery_counts(cases.pool), retention=retention, model_usage=usage)
+                    messages=counts["messages"], runs=await count_runs_by_status(pool),
+                    analytics_events=await analytics.counts(), cases=await count_cases(pool),
+                    timers=await timer_counts(pool), deliveries=await delivery_counts(pool), retention=retention,
+                    model_usage=usage)

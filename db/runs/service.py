@@ -38,6 +38,7 @@ from db.runs.sql import (
     SELECT_RUN_BY_IDEMPOTENCY_KEY,
     SELECT_RUN_STATUS,
 )
+from db.scope import raw_pool
 
 MAX_INPUT_CHARS = 32_000
 MAX_EVENTS_PAGE = 1000
@@ -128,16 +129,21 @@ async def insert_resume_run(con: Connection, run_id: uuid.UUID, user_id: uuid.UU
     return continuation
 
 
+async def count_runs_by_status(pool: asyncpg.Pool) -> dict[str, int]:
+    """Totals over every user's runs, for the admin /stats view (the owner's pool)."""
+    return {row["status"]: row["n"] for row in await pool.fetch(COUNT_RUNS_BY_STATUS)}
+
+
 class RunService:
     """Runs for the API: every method takes the acting user's id, and another user's run is NotFound."""
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
-        self.notifier = RunEventNotifier(pool)
+        # LISTEN holds its connection outside any transaction: the plain pool's.
+        self.notifier = RunEventNotifier(raw_pool(pool))
 
     async def counts_by_status(self) -> dict[str, int]:
-        """Totals over every user's runs, for the admin /stats view."""
-        return {row["status"]: row["n"] for row in await self.pool.fetch(COUNT_RUNS_BY_STATUS)}
+        return await count_runs_by_status(self.pool)
 
     async def create(self, user_id: object, conversation_id: object, input: str | Mapping[str, Any],
                      idempotency_key: str | None = None) -> Run:

@@ -23,19 +23,18 @@ _CONVERSATION_LIVE = """
    AND EXISTS (SELECT 1 FROM conversations c
                 WHERE c.id = runs.conversation_id AND c.user_id = runs.user_id AND c.expires_at > now())"""
 
-# --- runs: creation (the 'created' event goes in with the row) ---------------
+# --- runs: creation -------------------------------------------------------------
 
-_INSERT_RUN_AND_EVENT = """
+# The run's 'created' event (id 1, hence last_event_id 1) goes in with the row, written by the
+# trigger runs_created_event (migration row_level_security), which sees the new row as a policy must.
+_INSERT_RUN_ROW = """
 WITH inserted AS (
     INSERT INTO runs (conversation_id, user_id, kind, resumes_run_id, input, idempotency_key, last_event_id)
     VALUES ($1, $2, $3, $4, $5, $6, 1)
     ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING *
-), created_event AS (
-    INSERT INTO run_events (run_id, id, event, data, attempt)
-    SELECT id, 1, 'created', jsonb_build_object('kind', kind, 'input', input), 0 FROM inserted
 )"""
-INSERT_RUN = _INSERT_RUN_AND_EVENT + _SELECT_RUN_COLUMNS + "\n  FROM inserted\n"
+INSERT_RUN = _INSERT_RUN_ROW + _SELECT_RUN_COLUMNS + "\n  FROM inserted\n"
 SELECT_RUN_BY_IDEMPOTENCY_KEY = _SELECT_RUN_COLUMNS + """
   FROM runs WHERE user_id = $1 AND idempotency_key = $2
 """

@@ -35,7 +35,8 @@ TIMER_COLUMNS = "id, thread_id, key, purpose, due_at, payload, status, fired_at,
 
 # Up to $2 due timers ($1: the clock's now): fired, and a run queued for each, in one statement.
 # Run ids are drawn in the UPDATE so the timer names its run; the run's 'created' event goes in
-# with it (as db/runs/sql.py INSERT_RUN writes it). The INSERT into runs wakes idle executors.
+# with it (the trigger runs_created_event writes it, as for every run). The INSERT into runs
+# wakes idle executors.
 FIRE_DUE_TIMERS = """
 WITH due AS (
     SELECT t.id FROM timers t
@@ -56,10 +57,7 @@ WITH due AS (
            'timer:' || f.id::text, 1
       FROM fired f
     ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-    RETURNING id, kind, input
-), created_event AS (
-    INSERT INTO run_events (run_id, id, event, data, attempt)
-    SELECT id, 1, 'created', jsonb_build_object('kind', kind, 'input', input), 0 FROM queued
+    RETURNING id
 )
 SELECT f.id, f.thread_id, f.key, f.run_id, EXISTS (SELECT 1 FROM queued q WHERE q.id = f.run_id) AS queued
   FROM fired f

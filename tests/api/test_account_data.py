@@ -15,6 +15,7 @@ import httpx
 from fastapi import FastAPI
 
 from db.lifecycle.export import EXPORTED_SECTIONS, NOT_EXPORTED
+from db.scope import acting_as
 from tests.api.conftest import PASSWORD, Account, register_and_login
 from tests.utils import pdfs
 from tests.utils.catalog import CASCADE, SET_NULL, conversation_columns, rows_of, tables_deleted_with, user_tables
@@ -95,7 +96,8 @@ async def someones_case(app: FastAPI, account: Account, source: str) -> str:
         for statement in CASE_ROWS:
             args = (case_id, user, uuid.UUID(source)) if "source_conversation_id" in statement else (case_id, user)
             await con.execute(statement, *args)
-    await app.state.webhooks.create(user, "https://hooks.example.com/navigator")
+    with acting_as(user):  # the service acts for a user, as a request would (row-level security)
+        await app.state.webhooks.create(user, "https://hooks.example.com/navigator")
     return str(case_id)
 
 

@@ -7,6 +7,7 @@ import uuid
 import httpx
 from fastapi import FastAPI
 
+from db.scope import acting_as
 from tests.api.conftest import Account
 
 
@@ -59,9 +60,10 @@ async def test_expired_is_404_at_once_and_extend_moves_expiry(client: httpx.Asyn
 async def test_history_export_workflow_and_delete(client: httpx.AsyncClient, app: FastAPI,
                                                   alice: Account) -> None:
     cid = (await client.post("/conversations", json={"title": "claims"}, headers=alice.headers)).json()["id"]
-    await app.state.conversations.append(cid, alice.id, [
-        {"role": "user", "content": f"message {i}"} for i in range(3)
-    ] + [{"role": "assistant", "content": "answer", "agent_name": "communicator"}])
+    with acting_as(uuid.UUID(alice.id)):  # the service acts for a user, as a request would
+        await app.state.conversations.append(cid, alice.id, [
+            {"role": "user", "content": f"message {i}"} for i in range(3)
+        ] + [{"role": "assistant", "content": "answer", "agent_name": "communicator"}])
     first = (await client.get(f"/conversations/{cid}/history", headers=alice.headers, params={"limit": 3})).json()
     assert [m["content"] for m in first["items"]] == ["message 0", "message 1", "message 2"]
     rest = (await client.get(f"/conversations/{cid}/history", headers=alice.headers,

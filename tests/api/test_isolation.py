@@ -12,6 +12,7 @@ import httpx
 from fastapi import FastAPI
 
 from db.documents import NewDocument
+from db.scope import acting_as
 from tests.api.conftest import Account
 
 PATH_PARAM = re.compile(r"\{(\w+)\}")
@@ -79,22 +80,23 @@ def request_body(operation: dict[str, Any], document: dict[str, Any]) -> Any:
 async def test_every_path_id_route_is_404_for_another_user(app: FastAPI, client: httpx.AsyncClient,
                                                            alice: Account, bob: Account) -> None:
     document = app.openapi()
-    conversation = await app.state.conversations.create(alice.id, "alice's")
-    await app.state.conversations.append(conversation.id, alice.id, [{"role": "user", "content": "private"}])
-    # A second conversation of hers is the Agent Protocol's thread (with a checkpoint and the run), so
-    # deleting the conversation above does not take the thread's routes down with it.
-    thread = await app.state.conversations.create(alice.id, "alice's thread")
-    checkpoint = await app.state.agent_protocol.graph.aupdate_state(
-        {"configurable": {"thread_id": str(thread.id)}}, {"summary": "private"}, as_node="communicator")
-    run = await app.state.runs.create(alice.id, thread.id, "alice's question")
-    key = await app.state.api_keys.create(alice.id, "alice's key")
-    letter, _ = await app.state.documents.store(alice.id, NewDocument(
-        kind="denial_letter", filename="alice's letter.txt", media_type="text/plain",
-        data=b"private letter: your claim was denied", pages=1, text="private letter: your claim was denied",
-        chunks=[(1, "private letter: your claim was denied")]))
-    case = (await app.state.cases.open(alice.id, "appeal", title="alice's private appeal",
-                                       facts={"service": "private surgery"})).case
-    webhook, _secret = await app.state.webhooks.create(alice.id, "https://example.com/private-hook")
+    with acting_as(uuid.UUID(alice.id)):  # the services act for a user, as a request would
+        conversation = await app.state.conversations.create(alice.id, "alice's")
+        await app.state.conversations.append(conversation.id, alice.id, [{"role": "user", "content": "private"}])
+        # A second conversation of hers is the Agent Protocol's thread (with a checkpoint and the run), so
+        # deleting the conversation above does not take the thread's routes down with it.
+        thread = await app.state.conversations.create(alice.id, "alice's thread")
+        checkpoint = await app.state.agent_protocol.graph.aupdate_state(
+            {"configurable": {"thread_id": str(thread.id)}}, {"summary": "private"}, as_node="communicator")
+        run = await app.state.runs.create(alice.id, thread.id, "alice's question")
+        key = await app.state.api_keys.create(alice.id, "alice's key")
+        letter, _ = await app.state.documents.store(alice.id, NewDocument(
+            kind="denial_letter", filename="alice's letter.txt", media_type="text/plain",
+            data=b"private letter: your claim was denied", pages=1, text="private letter: your claim was denied",
+            chunks=[(1, "private letter: your claim was denied")]))
+        case = (await app.state.cases.open(alice.id, "appeal", title="alice's private appeal",
+                                           facts={"service": "private surgery"})).case
+        webhook, _secret = await app.state.webhooks.create(alice.id, "https://example.com/private-hook")
     notification = await app.state.pool.fetchval(
         "INSERT INTO notifications (user_id, case_id, idempotency_key, kind, title, body, created_at) "
         "VALUES ($1, $2, $3, 'reminder', 'private reminder', 'private', now()) RETURNING id",
@@ -117,11 +119,12 @@ async def test_every_path_id_route_is_404_for_another_user(app: FastAPI, client:
         assert "404" in operation["responses"], f"{method} {path} does not document its 404"
 
     # Nothing of Alice's changed, and her own calls do find the objects (so the 404s were about ownership).
-    assert (await app.state.conversations.get(conversation.id, alice.id)).title == "alice's"
-    assert (await app.state.runs.get(run.id, alice.id)).status == "pending"
-    assert (await app.state.documents.get(letter.id, alice.id)).filename == "alice's letter.txt"
-    assert (await app.state.cases.get(case.id, alice.id)).title == "alice's private appeal"
-    assert [w.id for w in await app.state.webhooks.list(alice.id)] == [webhook.id]
+    with acting_as(uuid.UUID(alice.id)):
+        assert (await app.state.conversations.get(conversation.id, alice.id)).title == "alice's"
+        assert (await app.state.runs.get(run.id, alice.id)).status == "pending"
+        assert (await app.state.documents.get(letter.id, alice.id)).filename == "alice's letter.txt"
+        assert (await app.state.cases.get(case.id, alice.id)).title == "alice's private appeal"
+        assert [w.id for w in await app.state.webhooks.list(alice.id)] == [webhook.id]
     await client.post(f"/runs/{run.id}/cancel", headers=alice.headers)  # settles the run: its stream ends
     # Deletes last, the deepest paths first (a thread's run before the thread).
     for method, path, operation in sorted(operations, key=lambda op: (op[0] == "DELETE", -op[1].count("/"))):

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import asyncpg
+import pytest
 
 from tests.utils.db import ROOT, cli_env, navigator_cmd
 
@@ -127,3 +128,17 @@ async def insert_document_with_key_id(dsn: str, key_id: str) -> None:
                           "'\\x00', $2, 1, 'a')", user, key_id)
     finally:
         await con.close()
+
+
+async def test_row_level_security_check_says_whether_it_is_enforced(migrated_dsn: str) -> None:
+    from scripts.setup import CheckFailed, SetupContext, check_row_level_security
+    from tests.conftest import make_settings
+
+    enforced = await check_row_level_security(SetupContext(settings=make_settings(migrated_dsn), dsn=migrated_dsn))
+    assert enforced.startswith("enforced on ") and "requests connect as navigator_app" in enforced
+    owner_only = make_settings(migrated_dsn, app_database_url=None)
+    assert "NOT enforced" in await check_row_level_security(SetupContext(settings=owner_only, dsn=migrated_dsn))
+    # A login that bypasses the policies (here the owner itself) is refused, naming the setting.
+    bypassing = make_settings(migrated_dsn, app_database_url=migrated_dsn)
+    with pytest.raises(CheckFailed, match="APP_DATABASE_URL logs in as"):
+        await check_row_level_security(SetupContext(settings=bypassing, dsn=migrated_dsn))

@@ -8,13 +8,31 @@ from pathlib import Path
 
 import asyncpg
 
-# Re-exported: the suite's conftests make their databases with it.
-from db.scratch import create_migrated_database as create_migrated_database
+from db import scratch
+from db.service_role import SERVICE_ROLE, enable_service_login, with_login
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 # 32 bytes, URL-safe base64 (what DOCUMENT_ENCRYPTION_KEY takes).
 TEST_DOCUMENT_KEY = "dGVzdC1kb2N1bWVudC1rZXktMzItYnl0ZXMtbG9uZyE="
+# The service role's password on the test server (what embedded mode keeps in the data dir).
+TEST_SERVICE_PASSWORD = "test-service-role-password-0123456789abcdef"
+
+
+async def create_migrated_database(admin_dsn: str, prefix: str = "scratch", name: str | None = None) -> str:
+    """A migrated database whose service role may log in (the API's apps then connect as it)."""
+    dsn = await scratch.create_migrated_database(admin_dsn, prefix, name)
+    con = await asyncpg.connect(admin_dsn)
+    try:
+        await enable_service_login(con, TEST_SERVICE_PASSWORD)
+    finally:
+        await con.close()
+    return dsn
+
+
+def service_role_dsn(dsn: str) -> str:
+    """`dsn`'s database as the restricted service role."""
+    return with_login(dsn, SERVICE_ROLE, TEST_SERVICE_PASSWORD)
 
 
 def navigator_cmd() -> list[str]:
