@@ -15,7 +15,7 @@ from typing import Any
 from api.client_address import CLIENT_ADDRESS
 from api.logging import REQUEST_ID
 from db.audit import AuditEventName, AuditLog
-from db.conversations import Connection
+from db.connection import Connection
 
 
 class RequestAudit:

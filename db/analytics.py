@@ -7,7 +7,7 @@ from typing import Any
 
 import asyncpg
 
-from db.conversations import Connection
+from db.connection import Connection
 
 INSERT_EVENT = "INSERT INTO analytics_events (user_id, event, properties) VALUES ($1, $2, $3)"
 COUNT_EVENTS_BY_NAME = "SELECT event, count(*) AS n FROM analytics_events GROUP BY event ORDER BY event"

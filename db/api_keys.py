@@ -17,7 +17,7 @@ from datetime import datetime
 
 import asyncpg
 
-from db.conversations import as_uuid
+from db.connection import as_uuid
 from db.errors import NotFound
 
 KEY_PREFIX = "nav_"

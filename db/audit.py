@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 import asyncpg
 
-from db.conversations import Connection
+from db.connection import Connection
 from db.settings import Settings
 
 INSERT_AUDIT_EVENT = """

@@ -23,16 +23,10 @@ import asyncpg
 
 from db.checkpoint.sql import DELETE_THREAD
 from db.clock import Clock
-from db.conversations import (
-    LOCK_OWNED_CONVERSATION_RUNS,
-    MAX_PAGE_SIZE,
-    Connection,
-    Page,
-    as_uuid,
-    decode_cursor,
-    encode_cursor,
-)
+from db.connection import Connection, as_uuid
+from db.conversations.sql import LOCK_OWNED_CONVERSATION_RUNS
 from db.errors import Conflict, NotFound
+from db.paging import MAX_PAGE_SIZE, Page, decode_cursor, encode_cursor
 from db.runs.model import Run, to_run
 from db.runs.sql import INSERT_RUN
 from db.runs.timers import Timer, lock_thread_timers, thread_timers

@@ -20,8 +20,10 @@ from typing import Any
 import asyncpg
 
 from db import document_crypto
-from db.conversations import Connection, Page, as_uuid, decode_cursor, encode_cursor, get_owned
+from db.connection import Connection, as_uuid
+from db.conversations import get_owned
 from db.errors import NotFound
+from db.paging import Page, decode_cursor, encode_cursor
 
 log = logging.getLogger(__name__)
 

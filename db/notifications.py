@@ -15,8 +15,9 @@ from typing import Any
 
 import asyncpg
 
-from db.conversations import MAX_PAGE_SIZE, Page, as_uuid, decode_cursor, encode_cursor
+from db.connection import as_uuid
 from db.errors import NotFound
+from db.paging import MAX_PAGE_SIZE, Page, decode_cursor, encode_cursor
 from db.runs.outbox import DeliveryView, deliveries_of
 
 NOTIFICATION_COLUMNS = "id, case_id, idempotency_key, kind, title, body, data, created_at, read_at"

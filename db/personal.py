@@ -10,7 +10,7 @@ from typing import Any
 
 import asyncpg
 
-from db.conversations import as_uuid
+from db.connection import as_uuid
 from db.documents import CONTEXT_DOCUMENT_LIMIT, HAS_CHUNKS, SELECT_CONTEXT_DOCUMENTS, DocumentSearch, context_document
 from db.errors import NotFound
 from db.profiles import SELECT_PROFILE, to_profile

@@ -13,7 +13,7 @@ from typing import Any
 
 import asyncpg
 
-from db.conversations import as_uuid
+from db.connection import as_uuid
 
 PROFILE_FIELDS = ("plan_type", "insurer", "plan_name", "state", "plan_through", "renewal_month",
                   "preferred_language")

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import asyncpg
 
-from db.conversations import Connection, as_uuid
+from db.connection import Connection, as_uuid
 
 ThreadStatus = Literal["idle", "busy", "interrupted", "error"]
 ThreadSort = Literal["thread_id", "status", "created_at", "updated_at", "state_updated_at"]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from db.conversations import Connection
+from db.connection import Connection
 from db.errors import Conflict, DatabaseError
 from db.settings import Settings
 from db.users import INSERT_USER_IF_FREE

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from db.conversations import Connection
+from db.connection import Connection
 from db.errors import DatabaseError
 from db.settings import Settings
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 # A connection, a pooled one, or the pool itself.
 Queryable: TypeAlias = "asyncpg.Connection[Any] | asyncpg.Pool[Any] | PoolConnectionProxy[Any]"
 
-# A CTE fragment after db/conversations.py's APPEND_MESSAGES_TO_TARGET (it needs its `touched`
+# A CTE fragment after db/conversations/sql.py's APPEND_MESSAGES_TO_TARGET (it needs its `touched`
 # CTE: the conversation, when it was still there to take the messages) and the messages'
 # metadata JSON texts as $11. Every field is defaulted, so odd metadata can never fail the run.
 COUNT_USAGE_OF_MESSAGES = """,

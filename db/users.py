@@ -12,7 +12,7 @@ from typing import Any
 
 import asyncpg
 
-from db.conversations import Connection
+from db.connection import Connection
 from db.errors import Conflict, NotFound
 
 USER_COLUMNS = "id, email, full_name, role, is_active, created_at"

@@ -19,7 +19,7 @@ import asyncpg
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from db.conversations import as_uuid
+from db.connection import as_uuid
 from db.errors import Conflict, NotFound, Undecryptable
 
 MAX_WEBHOOKS_PER_USER = 10

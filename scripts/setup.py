@@ -252,7 +252,8 @@ async def user_service_check(settings: Settings, dsn: str) -> str:
 
 async def conversation_service_check(settings: Settings, dsn: str) -> str:
     """A conversation with messages written, read back as its owner, hidden from others, rolled back."""
-    from db.conversations import INSERT_CONVERSATION, append_messages, get_owned
+    from db.conversations import append_messages, get_owned
+    from db.conversations.sql import INSERT_CONVERSATION
     from db.errors import NotFound
     from db.users import INSERT_USER
 

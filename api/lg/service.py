@@ -27,7 +27,8 @@ from api.protocol.inputs import resume_value, stream_modes, user_message
 from api.protocol.serialize import to_jsonable
 from api.protocol.shapes import RUN_STATUS, run_out, select_fields, state_interrupts, state_out, thread_out
 from api.schemas import MessageText, ResumeAnswer
-from db.conversations import Conversation, ConversationService, as_uuid, lock_owned, merge_metadata, thread_graph
+from db.connection import as_uuid
+from db.conversations import Conversation, ConversationService, lock_owned, merge_metadata, thread_graph
 from db.errors import Conflict, NotFound
 from db.protocol import ProtocolStore, RunOptions, ThreadRow, insert_run_options, thread_status
 from db.runs.model import Run

@@ -14,7 +14,7 @@ from api.deps import Audit, CurrentUser, SettingsDep, Throttle, Users
 from api.errors import AUTH_RESPONSES
 from api.schemas import DeleteAccountRequest
 from api.security import verify_password
-from db.conversations import Connection
+from db.connection import Connection
 from db.lifecycle.erase import erase_account
 from db.lifecycle.export import dumps, export_users
 

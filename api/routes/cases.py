@@ -30,8 +30,8 @@ from api.pdf import render_pdf
 from api.routes.chat import DEFAULT_CHAT_WAIT_SECONDS
 from api.routes.documents import content_disposition
 from db.cases import KIND_OF_INTENT, Case
-from db.conversations import CURSOR_PATTERN, MAX_PAGE_SIZE
 from db.errors import Conflict
+from db.paging import CURSOR_PATTERN, MAX_PAGE_SIZE
 
 router = APIRouter(prefix="/cases", tags=["cases"], responses=AUTH_RESPONSES)
 

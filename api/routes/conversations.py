@@ -25,7 +25,8 @@ from api.schemas import (
     RunOut,
     WorkflowOut,
 )
-from db.conversations import CURSOR_PATTERN, MAX_PAGE_SIZE, Conversation, Message
+from db.conversations import Conversation, Message
+from db.paging import CURSOR_PATTERN, MAX_PAGE_SIZE
 
 router = APIRouter(prefix="/conversations", tags=["conversations"], responses=AUTH_RESPONSES)
 

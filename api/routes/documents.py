@@ -16,8 +16,8 @@ from fastapi import APIRouter, File, Form, HTTPException, Query, Response, Uploa
 from api.deps import Conversations, CurrentUser, Documents, Intake, SettingsDep
 from api.errors import AUTH_RESPONSES, OWNED_RESPONSES
 from api.schemas import DocumentKind, DocumentOut, DocumentPage
-from db.conversations import CURSOR_PATTERN, MAX_PAGE_SIZE
 from db.documents import Document
+from db.paging import CURSOR_PATTERN, MAX_PAGE_SIZE
 
 router = APIRouter(prefix="/documents", tags=["documents"], responses=AUTH_RESPONSES)
 

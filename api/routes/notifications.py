@@ -20,8 +20,8 @@ from api.case_schemas import (
 )
 from api.deps import CurrentUser, Notifications, Webhooks
 from api.errors import AUTH_RESPONSES, OWNED_RESPONSES
-from db.conversations import CURSOR_PATTERN, MAX_PAGE_SIZE
 from db.notifications import Notification
+from db.paging import CURSOR_PATTERN, MAX_PAGE_SIZE
 from db.webhooks import MAX_WEBHOOKS_PER_USER, Webhook
 
 router = APIRouter(prefix="/me", tags=["notifications"], responses=AUTH_RESPONSES)

@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 import asyncpg
 
 from db.checkpoint.sql import DELETE_THREADS_OF_EXPIRED
-from db.conversations import COUNT_EXPIRED, DELETE_EXPIRED_BATCH, EXPIRED_BATCH, Connection
+from db.connection import Connection
+from db.conversations.sql import COUNT_EXPIRED, DELETE_EXPIRED_BATCH, EXPIRED_BATCH
 from db.documents import COUNT_DOCUMENTS_ONLY_OF_EXPIRED, DELETE_DOCUMENTS_OF_EXPIRED
 from db.lifecycle.retention import RETENTION_PURGES, Purge
 from db.metrics import record_cleanup_deleted

@@ -18,7 +18,8 @@ import asyncpg
 
 from db.analytics import DELETE_USER_EVENTS
 from db.checkpoint.sql import DELETE_THREADS, DELETE_USER_WORKFLOWS
-from db.conversations import SELECT_USER_CONVERSATION_IDS, Connection
+from db.connection import Connection
+from db.conversations.sql import SELECT_USER_CONVERSATION_IDS
 from db.errors import NotFound
 from db.risk import DELETE_RISKS_OF_THREADS, DELETE_USER_RISKS
 from db.runs.sql import LOCK_USER_RUNS_IN_FLIGHT

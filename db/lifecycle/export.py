@@ -35,7 +35,8 @@ from db.checkpoint.sql import (
     EXPORT_WORKFLOW_STATES,
     EXPORT_WRITES,
 )
-from db.conversations import EXPORT_CONVERSATIONS, EXPORT_MESSAGES, Connection
+from db.connection import Connection
+from db.conversations.sql import EXPORT_CONVERSATIONS, EXPORT_MESSAGES
 from db.documents import EXPORT_DOCUMENT_CHUNKS, EXPORT_DOCUMENT_LINKS, EXPORT_DOCUMENTS
 from db.errors import NotFound, Undecryptable
 from db.notifications import EXPORT_NOTIFICATIONS

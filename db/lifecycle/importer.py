@@ -33,13 +33,13 @@ from db.checkpoint.sql import (
     IMPORT_WORKFLOW_STATES,
     IMPORT_WRITES,
 )
-from db.conversations import (
+from db.connection import Connection
+from db.conversations.sql import (
     ADVANCE_MESSAGE_IDS,
     IMPORT_CONVERSATIONS,
     IMPORT_MESSAGES_KEEPING_IDS,
     IMPORT_MESSAGES_NEW_IDS,
     SELECT_OWNED_AMONG,
-    Connection,
 )
 from db.documents import IMPORT_DOCUMENT_CHUNKS, IMPORT_DOCUMENT_LINKS, IMPORT_DOCUMENTS
 from db.lifecycle.export import FORMAT, VERSION

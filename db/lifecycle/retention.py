@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from db.audit import purge_audit_events
-from db.conversations import Connection
+from db.connection import Connection
 from db.registrations import purge_expired_registrations
 from db.settings import Settings
 from db.throttle import purge_stale_buckets

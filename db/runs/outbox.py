@@ -28,7 +28,7 @@ from typing import Any, Literal
 import asyncpg
 
 from db.clock import Clock
-from db.conversations import Connection
+from db.connection import Connection
 from db.errors import Undecryptable
 from db.runs.polling import PollingLoop
 from db.settings import Settings

@@ -19,7 +19,8 @@ from typing import Any
 
 import asyncpg
 
-from db.conversations import Connection, append_messages, as_uuid, get_owned, insert_conversation
+from db.connection import Connection, as_uuid
+from db.conversations import append_messages, get_owned, insert_conversation
 from db.errors import Conflict, NotFound
 from db.runs.model import SETTLED_STATUSES, Run, RunEvent, to_event, to_run
 from db.runs.notify import RunEventNotifier

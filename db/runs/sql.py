@@ -6,7 +6,7 @@ once (`RUN_COLUMNS`) and every statement that returns runs is composed from it.
 
 from __future__ import annotations
 
-from db.conversations import APPEND_MESSAGES_TO_TARGET
+from db.conversations.sql import APPEND_MESSAGES_TO_TARGET
 from db.usage import COUNT_USAGE_OF_MESSAGES
 
 # The columns of `db.runs.model.Run`, in its field order.
@@ -219,7 +219,7 @@ WITH fenced AS (
 APPEND_FENCED_EVENTS = _APPEND_EVENTS + FENCE_RESULT
 # The end of a run ($3 'success' | 'interrupted' | 'error'), fenced by the attempt, with its
 # final events and, in the same statement, its conversation messages ($8-$11, appended by
-# db/conversations.py's fragment; a conversation that expired or was deleted meanwhile gets
+# db/conversations/sql.py's fragment; a conversation that expired or was deleted meanwhile gets
 # none, and the run still ends). A cancel that arrived after the last step wins: the run ends
 # cancelled, without output or messages. The `runs` row is locked before the conversation,
 # the order a conversation's delete takes them in. One row: the stored status (NULL: not ours).

@@ -26,7 +26,7 @@ from typing import Any
 import asyncpg
 
 from db.clock import Clock
-from db.conversations import Connection
+from db.connection import Connection
 from db.runs.polling import PollingLoop
 
 log = logging.getLogger(__name__)

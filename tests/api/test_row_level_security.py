@@ -29,7 +29,7 @@ from tests.api.conftest import Account, register_and_login
 from tests.utils.db import service_role_dsn
 
 # The modules whose statements serve requests, and those read on the owner's pool only.
-MODULES = ["db.conversations", "db.runs.sql", "db.documents", "db.profiles", "db.api_keys", "db.notifications",
+MODULES = ["db.conversations.sql", "db.runs.sql", "db.documents", "db.profiles", "db.api_keys", "db.notifications",
            "db.webhooks", "db.cases", "db.protocol", "db.runs.outbox", "db.runs.timers", "db.checkpoint.sql",
            "db.risk"]
 Ids = dict[str, Any]

@@ -1,4 +1,4 @@
-"""db/conversations.py against the real server: ownership, expiry, order, pagination."""
+"""db/conversations against the real server: ownership, expiry, order, pagination."""
 
 from __future__ import annotations
 
