@@ -1,7 +1,7 @@
 """The FastAPI application factory and its lifespan.
 
 The lifespan opens the pool, builds the services, starts the in-process
-run workers and an hourly housekeeping task (expired token revocations,
+run workers (with the cleanup schedule) or, without them, an hourly housekeeping task (expired token revocations,
 drained throttle buckets, unconfirmed registrations, audit events past
 AUDIT_RETENTION_DAYS); it stops them in reverse order. When the database is down at
 start, the service still starts (every route then answers 503 and /health
@@ -247,11 +247,14 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
         app.state.cleanup = CleanupSchedule(pool, settings)
         if workers is not None:
             app.state.cleanup.start()
-        housekeeping = asyncio.create_task(housekeeping_loop(app, HOUSEKEEPING_INTERVAL_SECONDS))
+        # The schedule's passes run the same purges; a process without it keeps them short itself.
+        housekeeping = None if app.state.cleanup.scheduled else asyncio.create_task(
+            housekeeping_loop(app, HOUSEKEEPING_INTERVAL_SECONDS))
         try:
             yield
         finally:
-            housekeeping.cancel()
+            if housekeeping is not None:
+                housekeeping.cancel()
             sampler.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sampler

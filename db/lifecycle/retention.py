@@ -4,8 +4,8 @@ Each purge is a named coroutine `(connection, settings) -> rows deleted` that de
 its retention in one statement on the connection it is given (the cleanup job runs each one in a
 transaction of its own, under the cleanup lock, and rolls it back for a dry run). To add one, write
 the statement in the module that owns the table and append `(table, purge)` to `RETENTION_PURGES`.
-The app's hourly housekeeping (api/app.py) runs the account purges too, in every process, so an
-API process without workers keeps them short as well; every purge is idempotent.
+An API process that runs no cleanup schedule (`--no-workers`, or CLEANUP_INTERVAL_SECONDS=0) runs
+the account purges in its hourly housekeeping instead (api/app.py); every purge is idempotent.
 """
 
 from __future__ import annotations

@@ -36,6 +36,11 @@ class CleanupSchedule:
         if self.interval > 0 and self._task is None:
             self._task = asyncio.create_task(self._loop(), name="cleanup schedule")
 
+    @property
+    def scheduled(self) -> bool:
+        """Whether this process runs passes (which include the retention purges)."""
+        return self._task is not None
+
     async def stop(self) -> None:
         task, self._task = self._task, None
         if task is not None:
