@@ -46,7 +46,8 @@ async def cleanup(dry_run: bool) -> int:
             print(f"deleted {report.conversations} expired conversations and {report.documents} documents "
                   f"attached only to them in {len(report.batch_seconds)} batches; purged {purged_text(report)}")
             if report.interrupted:
-                print("a batch waited too long for a lock and was rolled back; run again to finish")
+                print("a batch waited too long for a lock, or kept outlasting its time limit, and was rolled back; "
+                      "run again to finish")
     finally:
         await pool.close()
     return 0

@@ -112,7 +112,7 @@ class AsyncpgSaver(SyncBridge):
                                            stats=stats),
         }
         self._latest = StatementBatcher(pool, SELECT_LATEST_CHECKPOINT, returns_row=True, stats=stats)
-        self._waiting = WaitingWrites(self._send_waiting, linger_seconds)
+        self._waiting = WaitingWrites(self._send_waiting, linger_seconds, closed=pool.is_closing)
         try:
             self.loop = asyncio.get_running_loop()
         except RuntimeError:

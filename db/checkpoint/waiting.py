@@ -65,8 +65,10 @@ class WaitingWrites:
     anything waits, sends alone what has waited longer than that (one timer, not one per
     thread: a timer per write cost more CPU than the rest of the bookkeeping)."""
 
-    def __init__(self, send: Send, linger_seconds: float = DEFAULT_LINGER_SECONDS) -> None:
+    def __init__(self, send: Send, linger_seconds: float = DEFAULT_LINGER_SECONDS,
+                 closed: Callable[[], bool] = lambda: False) -> None:
         self._send = send
+        self._closed = closed  # true once nothing can be sent any more (the saver's pool is closed)
         self.linger_seconds = linger_seconds
         self._waiting: dict[ThreadKey, list[TaskWrites]] = {}
         self._since: dict[ThreadKey, float] = {}  # when the oldest of the thread's writes came
@@ -130,6 +132,11 @@ class WaitingWrites:
             # over, or the run ended). The owner runs the step again; these writes are not its.
             log.info("task writes of thread %s dropped: the run is no longer this worker's", key[0])
         except Exception as exc:
+            if self._closed():
+                # The pool is closed: no later sweep could send them either. The run's next
+                # attempt (in whichever process takes it over) runs the step again.
+                log.info("task writes of thread %s dropped: the checkpointer's pool is closed", key[0])
+                return
             # Never dropped for a passing failure: a DeltaChannel's messages live only in these
             # writes, so the thread's next checkpoint (or read, or the next sweep) must carry them.
             log.warning("task writes of thread %s could not be written alone (%s); they wait for its "

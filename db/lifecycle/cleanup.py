@@ -7,8 +7,10 @@ next pass, never waited for), deletes their documents attached to nothing else, 
 checkpoints, blobs, writes, workflow and agent states and risk detections (these name the
 conversation by its thread id, without a foreign key), and the conversations themselves, which
 take their messages, runs, run events, protocol options and document links along (ON DELETE
-CASCADE). The batch size adapts so that a batch takes about `BATCH_TARGET_SECONDS`, and
-`lock_timeout` bounds any wait for a row lock. The statement is composed from fragments that live
+CASCADE). The batch size adapts so that a batch takes about `BATCH_TARGET_SECONDS`;
+`lock_timeout` bounds any wait for a row lock, and a batch still running after
+`BATCH_MAX_SECONDS` (a stall of the disk or the machine) is cancelled: it rolls back, lets its
+locks go, and the pass goes on with half the batch. The statement is composed from fragments that live
 with each table's owner (db.conversations, db.documents, db.checkpoint.sql, db.risk).
 
 A conversation with a run pending or running is not deleted until the run settles: the worker
@@ -59,9 +61,14 @@ DELETE_EXPIRED_CONVERSATIONS = (_CLEANUP_LOCK + EXPIRED_BATCH + DELETE_DOCUMENTS
                                 + DELETE_RISKS_OF_EXPIRED + DELETE_EXPIRED_BATCH + _BATCH_COUNTS)
 
 BATCH_TARGET_SECONDS = 0.03
+# No batch holds its locks longer than this (measured by this process, so a cancelled batch may
+# have committed after all: its rows are gone, the report does not count them).
+BATCH_MAX_SECONDS = 0.15
+# Cancelled batches in a row (at the smallest size) after which the pass leaves the rest for the next.
+MAX_CANCELLED_IN_A_ROW = 5
 FIRST_BATCH = 50
 MIN_BATCH = 5
-MAX_BATCH = 1000
+MAX_BATCH = 500
 
 # Where a conversation is named without a foreign key (its id as text: the graph's thread id), and
 # the statements that delete those rows with it. Every other reference to a conversation is a
@@ -104,8 +111,11 @@ class CleanupReport:
     purged: dict[str, int] = field(default_factory=dict)
     # Another process held the cleanup lock: it is doing this pass.
     busy: bool = False
-    # A batch waited too long for a lock or met a deadlock: rolled back, retried next pass.
+    # A batch waited too long for a lock, met a deadlock, or was cancelled too often: the rest waits
+    # for the next pass.
     interrupted: bool = False
+    # Batches cancelled at BATCH_MAX_SECONDS (rolled back, retried smaller in the same pass).
+    cancelled: int = 0
 
 
 async def count_expired(con: Connection | asyncpg.Pool) -> ExpiredCounts:
@@ -119,10 +129,11 @@ class Cleanup:
     """Passes of the cleanup over the pool: expired conversations in batches, then the purges."""
 
     def __init__(self, pool: asyncpg.Pool, settings: Settings, *, target_seconds: float = BATCH_TARGET_SECONDS,
-                 purges: list[tuple[str, Purge]] | None = None) -> None:
+                 max_seconds: float = BATCH_MAX_SECONDS, purges: list[tuple[str, Purge]] | None = None) -> None:
         self.pool = pool
         self.settings = settings
         self.target_seconds = target_seconds
+        self.max_seconds = max_seconds
         self.purges = RETENTION_PURGES if purges is None else purges
         self.batch_size = FIRST_BATCH
 
@@ -136,6 +147,7 @@ class Cleanup:
         return report
 
     async def _expired_conversations(self, report: CleanupReport) -> None:
+        cancelled_at_smallest = 0
         while True:
             try:
                 deleted = await self.delete_batch(self.batch_size, report)
@@ -144,6 +156,18 @@ class Cleanup:
                 self.batch_size = max(MIN_BATCH, self.batch_size // 2)
                 report.interrupted = True
                 return
+            except TimeoutError:
+                report.cancelled += 1
+                log.info("cleanup batch of %d cancelled after %.0f ms", self.batch_size, self.max_seconds * 1000)
+                cancelled_at_smallest = cancelled_at_smallest + 1 if self.batch_size == MIN_BATCH else 0
+                if cancelled_at_smallest >= MAX_CANCELLED_IN_A_ROW:
+                    log.warning("cleanup batches keep outlasting %.0f ms; the rest waits for the next pass",
+                                self.max_seconds * 1000)
+                    report.interrupted = True
+                    return
+                self.batch_size = max(MIN_BATCH, self.batch_size // 2)
+                continue
+            cancelled_at_smallest = 0
             if deleted is None:
                 report.busy = True
                 return
@@ -152,9 +176,11 @@ class Cleanup:
 
     async def delete_batch(self, limit: int, report: CleanupReport) -> int | None:
         """Delete up to `limit` expired conversations in one statement; the number deleted, or
-        None when another process holds the cleanup lock."""
+        None when another process holds the cleanup lock. Past `max_seconds` asyncpg cancels the
+        statement on the server (it rolls back) and raises TimeoutError."""
         started = time.perf_counter()
-        row = await self.pool.fetchrow(DELETE_EXPIRED_CONVERSATIONS, CLEANUP_LOCK_ID, limit)
+        row = await self.pool.fetchrow(DELETE_EXPIRED_CONVERSATIONS, CLEANUP_LOCK_ID, limit,
+                                       timeout=self.max_seconds)
         elapsed = time.perf_counter() - started
         assert row is not None
         if not row["held"]:

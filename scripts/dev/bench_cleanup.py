@@ -10,8 +10,9 @@ a database of its own. While a contestant deletes them, a probe appends a messag
 
 Contestants: `cleanup` (db.lifecycle.cleanup: one-statement batches of about 30 ms, SKIP
 LOCKED, adaptive size) and `one transaction` (the very same statement with the whole set as one
-batch). Per contestant: total seconds, conversations deleted per second, the longest transaction
-(how long it holds its locks and the vacuum horizon), the median batch, and the probe's p50, p99
+batch). Per contestant: total seconds, conversations deleted per second, the longest committed
+transaction (how long it holds its locks and the vacuum horizon; a cleanup batch still running
+after BATCH_MAX_SECONDS is cancelled, rolled back and counted apart), the median batch, and the probe's p50, p99
 and max. Ratios: cleanup / one transaction.
 """
 
@@ -59,6 +60,7 @@ class Result:
     seconds: float
     deleted: int
     batches: list[float]
+    cancelled: int
     probes: list[float] = field(default_factory=list)
 
 
@@ -109,16 +111,17 @@ async def probe(pool: asyncpg.Pool, lives: list[tuple[uuid.UUID, uuid.UUID]], st
         await asyncio.sleep(PROBE_EVERY_SECONDS)
 
 
-async def one_transaction(pool: asyncpg.Pool, settings: Settings, expired: int) -> tuple[int, list[float]]:
+async def one_transaction(pool: asyncpg.Pool, settings: Settings, expired: int) -> tuple[int, list[float], int]:
     started = time.perf_counter()
     row = await pool.fetchrow(DELETE_EXPIRED_CONVERSATIONS, CLEANUP_LOCK_ID, expired + 1)
     assert row is not None
-    return int(row["conversations"]), [time.perf_counter() - started]
+    return int(row["conversations"]), [time.perf_counter() - started], 0
 
 
-async def batched(pool: asyncpg.Pool, settings: Settings, expired: int) -> tuple[int, list[float]]:
+async def batched(pool: asyncpg.Pool, settings: Settings, expired: int) -> tuple[int, list[float], int]:
+    """The cleanup's pass; its cancelled batches (cut at BATCH_MAX_SECONDS) are counted apart."""
     report = await Cleanup(pool, settings, purges=[]).run()
-    return report.conversations, report.batch_seconds
+    return report.conversations, report.batch_seconds, report.cancelled
 
 
 CONTESTANTS = {"cleanup": batched, "one transaction": one_transaction}
@@ -133,14 +136,14 @@ async def measure(admin: str, name: str, expired: int, live: int) -> Result:
         prober = asyncio.create_task(probe(pool, lives, stop, probes))
         await asyncio.sleep(0.5)  # the probe's baseline
         started = time.perf_counter()
-        deleted, batches = await CONTESTANTS[name](pool, settings, expired)
+        deleted, batches, cancelled = await CONTESTANTS[name](pool, settings, expired)
         seconds = time.perf_counter() - started
         stop.set()
         await prober
     finally:
         await pool.close()
         await drop_database(admin, dsn)
-    return Result(seconds, deleted, batches, probes)
+    return Result(seconds, deleted, batches, cancelled, probes)
 
 
 def quantile(values: list[float], q: float) -> float:
@@ -156,13 +159,14 @@ def line(name: str, results: list[Result]) -> dict[str, float]:
         "longest_ms": max(max(r.batches) for r in results) * 1000,
         "median_batch_ms": statistics.median(b for r in results for b in r.batches) * 1000,
         "batches": statistics.median(len(r.batches) for r in results),
+        "cancelled": sum(r.cancelled for r in results),
         "probe_p50_ms": quantile([p for r in results for p in r.probes], 0.5) * 1000,
         "probe_p99_ms": quantile([p for r in results for p in r.probes], 0.99) * 1000,
         "probe_max_ms": max(max(r.probes) for r in results) * 1000,
     }
     print(f"{name:<16} {figures['seconds']:7.2f} s {figures['per_second']:8.0f}/s  longest transaction "
           f"{figures['longest_ms']:8.1f} ms  median batch {figures['median_batch_ms']:7.1f} ms "
-          f"({figures['batches']:.0f} batches)  probe p50 {figures['probe_p50_ms']:5.1f} p99 "
+          f"({figures['batches']:.0f} batches, {figures['cancelled']:.0f} cancelled in all)  probe p50 {figures['probe_p50_ms']:5.1f} p99 "
           f"{figures['probe_p99_ms']:6.1f} max {figures['probe_max_ms']:6.1f} ms", flush=True)
     return figures
 

@@ -44,3 +44,20 @@ async def test_writes_the_fence_refuses_are_dropped() -> None:
     await asyncio.sleep(0.1)
     assert not waiting
     assert waiting.take(KEY) == []
+
+
+async def test_writes_of_a_saver_whose_pool_closed_are_dropped_not_retried_forever() -> None:
+    sends: list[int] = []
+    closed = False
+
+    async def send(items: Sequence[TaskWrites]) -> None:
+        sends.append(len(items))
+        raise OSError("pool is closing")
+
+    waiting = WaitingWrites(send, linger_seconds=0.02, closed=lambda: closed)
+    waiting.add(KEY, writes("a"))
+    while len(sends) < 2:  # a passing failure: kept and tried again
+        await asyncio.sleep(0.005)
+    closed = True
+    await asyncio.sleep(0.1)
+    assert not waiting and len(sends) <= 3
