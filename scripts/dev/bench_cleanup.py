@@ -166,8 +166,9 @@ def line(name: str, results: list[Result]) -> dict[str, float]:
     }
     print(f"{name:<16} {figures['seconds']:7.2f} s {figures['per_second']:8.0f}/s  longest transaction "
           f"{figures['longest_ms']:8.1f} ms  median batch {figures['median_batch_ms']:7.1f} ms "
-          f"({figures['batches']:.0f} batches, {figures['cancelled']:.0f} cancelled in all)  probe p50 {figures['probe_p50_ms']:5.1f} p99 "
-          f"{figures['probe_p99_ms']:6.1f} max {figures['probe_max_ms']:6.1f} ms", flush=True)
+          f"({figures['batches']:.0f} batches, {figures['cancelled']:.0f} cancelled in all)  probe p50 "
+          f"{figures['probe_p50_ms']:5.1f} p99 {figures['probe_p99_ms']:6.1f} max {figures['probe_max_ms']:6.1f} ms",
+          flush=True)
     return figures
 
 
