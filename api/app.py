@@ -286,7 +286,8 @@ def create_app(settings: Settings | None = None, *, dsn: str | None = None,
     )
     app.state.settings = settings
     app.state.probe_targets = ProbeTargets(pool=lambda: getattr(app.state, "pool", None),
-                                           migrations=load_migrations())
+                                           migrations=load_migrations(),
+                                           service_pool=lambda: getattr(app.state, "service_pool", None))
     app.state.clock = clock
     app.state.confirmation_sender = confirmation_sender
     if chat_wait_seconds is not None:

@@ -1,7 +1,8 @@
 """Readiness and the metrics scrape, shared by the public app and the private ops listener.
 
 Liveness needs nothing (the process answers); readiness asks whether this
-process can do its work now: PostgreSQL answers, its schema is exactly the
+process can do its work now: PostgreSQL answers on every pool the process uses
+(the owner's, and the service role's that requests run as), its schema is exactly the
 one this code expects (no pending migration, none newer), and the run
 workers this process started are running.
 """
@@ -27,11 +28,13 @@ PROBE_TIMEOUT_SECONDS = 3.0
 @dataclass
 class ProbeTargets:
     """What a process's probes look at: its pool, the migrations it was built with, its workers
-    (`workers_running` is None when this process runs none: nothing to check)."""
+    (`workers_running` is None when this process runs none: nothing to check), and the service
+    role's pool requests run on (None without APP_DATABASE_URL or before it opens)."""
 
     pool: Callable[[], asyncpg.Pool | None]
     migrations: list[Migration]
     workers_running: Callable[[], bool] | None = None
+    service_pool: Callable[[], asyncpg.Pool | None] = lambda: None
     checks: dict[str, str] = field(default_factory=dict)
 
 
@@ -47,6 +50,9 @@ async def readiness(targets: ProbeTargets) -> tuple[bool, dict[str, str]]:
             async with asyncio.timeout(PROBE_TIMEOUT_SECONDS):
                 await pool.fetchval("SELECT 1")
                 lag = await schema_lag(pool, targets.migrations)
+                service_pool = targets.service_pool()
+                if service_pool is not None:
+                    await service_pool.fetchval("SELECT 1")
             checks["database"] = "ok"
             checks["migrations"] = lag or "ok"
         except CONNECTION_ERRORS + (Unavailable, asyncpg.PostgresError):

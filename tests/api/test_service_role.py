@@ -38,7 +38,7 @@ async def test_without_app_database_url_it_warns_and_still_serves(migrated_dsn: 
     assert any("row-level security is not enforced" in r.getMessage() for r in caplog.records)
 
 
-async def test_a_login_that_fails_makes_health_say_unavailable(migrated_dsn: str,
+async def test_a_login_that_fails_makes_health_and_readiness_say_unavailable(migrated_dsn: str,
                                                                caplog: pytest.LogCaptureFixture) -> None:
     wrong = with_login(migrated_dsn, "no_such_role", "whatever")
     app = create_app(make_settings(migrated_dsn, app_database_url=wrong), dsn=migrated_dsn, workers=None)
@@ -51,3 +51,5 @@ async def test_a_login_that_fails_makes_health_say_unavailable(migrated_dsn: str
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
             health = await client.get("/health")
             assert health.status_code == 503 and health.json()["database"] == "unavailable"
+            ready = await client.get("/readyz")  # the owner's pool answers; the requests' does not
+            assert ready.status_code == 503 and ready.json()["checks"]["database"] == "unavailable", ready.text
