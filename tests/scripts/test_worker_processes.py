@@ -62,13 +62,15 @@ async def assert_all_answered_once(dsn: str, run_ids: list, conversations: list,
 
 async def test_sigkill_a_worker_mid_flight(pool: asyncpg.Pool, migrated_dsn: str, tmp_path: Path) -> None:
     await pool.execute("DELETE FROM runs")
+    # Four runs at a time each, 0.6 s a run: the 50 take about 4 s, so the victim still holds runs
+    # when it is killed, even on a loaded machine where the test is slow to see the first success.
     workers = await start_workers(migrated_dsn, tmp_path, 2, RUN_LEASE_SECONDS="2",
-                                  OFFLINE_MODEL_LATENCY_MS="60")
+                                  OFFLINE_MODEL_LATENCY_MS="200")
     try:
         run_ids, conversations = await queue_runs(pool, 50)
         victim = workers[0]
-        await wait_for(migrated_dsn, RUNNING_ON, str(victim.pid))
         await wait_for(migrated_dsn, "SELECT 1 FROM runs WHERE status = 'success'")
+        await wait_for(migrated_dsn, RUNNING_ON, str(victim.pid))  # it holds runs as it dies
         victim.kill()
         rows = await assert_all_answered_once(migrated_dsn, run_ids, conversations, timeout=90)
         assert any(r["lost_attempts"] == 1 for r in rows)  # the killed worker's runs were recovered
