@@ -31,16 +31,38 @@ def _money(value: float) -> str:
     return f"${value:,.2f}".replace(".00", "")
 
 
+def _soon(left: int) -> str:
+    if left == 0:
+        return " That is today."
+    if 0 < left <= 14:
+        return f" That is only {left} days away."
+    return ""
+
+
 def _days_left(deadline: date, today: date) -> str:
     left = (deadline - today).days
     if left < 0:
         return (f" That date has passed ({-left} days ago): ask the plan in writing to accept a late appeal for good "
                 "cause, and call your state's consumer assistance program for help.")
-    if left == 0:
-        return " That is today."
-    if left <= 14:
-        return f" That is only {left} days away."
-    return ""
+    return _soon(left)
+
+
+# After a missed enrollment window: what is still open (Medicaid and CHIP enroll all year).
+def _late_employer(who: str) -> str:
+    return (f"ask the employer's benefits office in writing whether the plan will still add {who} (some plans "
+            "allow more time); if not, the plan's next open enrollment is the way in")
+
+
+_LATE_MARKETPLACE = "the next way in is open enrollment (November 1 to January 15 on HealthCare.gov)"
+_ALL_YEAR = " Medicaid and CHIP take applications all year."
+
+
+def _window_left(deadline: date, today: date, late: str) -> str:
+    """A note after an enrollment deadline: passed (and what is still open), today, or close."""
+    left = (deadline - today).days
+    if left < 0:
+        return f" That date has passed ({-left} days ago): {late}.{_ALL_YEAR}"
+    return _soon(left)
 
 
 def _when(value: Any, what: str) -> str:
@@ -163,19 +185,23 @@ def enrollment_windows(facts: dict[str, Any], today: date) -> list[Computed]:
     found: list[Computed] = []
     if event in ("birth", "adoption", "marriage") and when and not is_month_only(facts.get("event_date")):
         what = {"birth": "the birth", "adoption": "the adoption", "marriage": "the wedding"}[event]
+        who = {"birth": "your baby", "adoption": "your child", "marriage": "your spouse"}[event]
         starts = " Coverage starts on the date of birth." if event == "birth" else \
             (" Coverage starts on the day of the adoption or placement." if event == "adoption" else "")
+        employer, marketplace = when + timedelta(30), when + timedelta(60)
         if plan == "employer" or facts.get("plan_through") in ("own_job", "spouse"):
-            found.append(Computed("sep_employer", f"Add them to your employer plan by {fmt(when + timedelta(30))}: "
+            found.append(Computed("sep_employer", f"Add {who} to your employer plan by {fmt(employer)}: "
                                                   f"employer plans must allow at least 30 days from {what}."
-                                                  f"{starts}"))
+                                                  f"{starts}{_window_left(employer, today, _late_employer(who))}"))
         elif plan == "marketplace":
-            found.append(Computed("sep_marketplace", f"Add them to your Marketplace plan by "
-                                                     f"{fmt(when + timedelta(60))}: 60 days from {what}.{starts}"))
+            found.append(Computed("sep_marketplace", f"Add {who} to your Marketplace plan by "
+                                                     f"{fmt(marketplace)}: 60 days from {what}.{starts}"
+                                                     f"{_window_left(marketplace, today, _LATE_MARKETPLACE)}"))
         elif plan not in ("medicaid", "chip"):
-            found.append(Computed("sep_both", f"Deadline: {fmt(when + timedelta(30))} on an employer plan (30 days "
-                                              f"from {what}), {fmt(when + timedelta(60))} on a Marketplace plan (60 "
-                                              f"days).{starts}"))
+            found.append(Computed("sep_both", f"Deadline: {fmt(employer)} on an employer plan (30 days "
+                                              f"from {what}), {fmt(marketplace)} on a Marketplace plan (60 "
+                                              f"days).{starts}"
+                                              f"{_window_left(marketplace, today, _LATE_MARKETPLACE)}"))
     loss = as_date(facts.get("coverage_end_date")) or (when if event in ("move", "job_loss", "coverage_loss",
                                                                        "medicaid_loss", "hours_cut") else None)
     if loss and event != "turning_65" and not is_month_only(facts.get("coverage_end_date") or facts.get("event_date")):
@@ -184,7 +210,8 @@ def enrollment_windows(facts: dict[str, Any], today: date) -> list[Computed]:
             found.append(Computed("sep_employer", f"Join your spouse's employer plan by {fmt(loss + timedelta(30))}: "
                                                   "30 days from the loss of your coverage."))
         found.append(Computed("sep_marketplace", f"Enroll in a Marketplace plan by {fmt(loss + timedelta(60))}: 60 "
-                                                 f"days from {what} (you can also apply up to 60 days before)."))
+                                                 f"days from {what} (you can also apply up to 60 days before)."
+                                                 f"{_window_left(loss + timedelta(60), today, _LATE_MARKETPLACE)}"))
     if event == "turning_65" and when:
         # Born on the 1st: Medicare counts you 65 the day before, a month early.
         month = when - timedelta(days=1) if when.day == 1 and not is_month_only(facts.get("event_date")) else when

@@ -132,10 +132,15 @@ def terms_asked(question: str) -> list[str]:
     return [term for _, term in found]
 
 
-def definitions_asked(question: str) -> list[str]:
-    """The definitions a question asks for, at most two ("copay vs coinsurance" asks two)."""
+def defined_terms(question: str) -> list[str]:
+    """The terms a question asks to have defined, at most two ("copay vs coinsurance" asks two)."""
     terms = terms_asked(question)
     # "network" inside "in-network", or "hmo" in a question about EPOs: keep the more specific.
     if "epo" in terms and "hmo_ppo" in terms and not re.search(r"(?i)\b(hmo|ppo)\b", question):
         terms.remove("hmo_ppo")
-    return [TERMS[term][1] for term in terms[:2]]
+    return terms[:2]
+
+
+def definitions_asked(question: str) -> list[str]:
+    """The definitions of those terms, in the order asked."""
+    return [TERMS[term][1] for term in defined_terms(question)]

@@ -22,7 +22,7 @@ from agents.dates import today_of
 from agents.deadlines import computed_lines
 from agents.extract import normalise_facts
 from agents.facts import merge_facts
-from agents.glossary import definitions_asked
+from agents.glossary import defined_terms, definitions_asked
 from agents.guard import assess_risk, mask_sensitive, urgent_update
 from agents.models import invoke_structured
 from agents.personal import citations, known_facts, load_context, rank_with_passages
@@ -76,7 +76,7 @@ def make_navigator_node(model: BaseChatModel, retriever: Retriever, personal: Pe
         query = " ".join([analysis.search_query or question] + [TOPIC_QUERIES.get(t, "") for t in found["topics"]])
         knowledge = await retriever(query.strip(), intent=intent, limit=RETRIEVE_LIMIT)
         ranked = await rank_with_passages(personal, config, analysis.search_query or question, knowledge, context)
-        documents = relevant_documents(ranked, intent, facts, found["topics"])
+        documents = relevant_documents(ranked, intent, facts, found["topics"], terms=defined_terms(question))
         return {
             "intent": intent,
             "current_step": NAVIGATOR,

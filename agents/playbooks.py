@@ -51,7 +51,7 @@ def build_plan(intent: str, facts: dict[str, Any], documents: list[dict[str, Any
     computed = computed_lines(intent, names, facts, today, question)
     definitions = definitions_asked(question)
     if definitions and not topics and not computed:
-        return _definition_plan(definitions, base)
+        return _definition_plan(definitions)
     texts = [line.text for line in computed]
     leads = [lead for lead in (_trim(lead_for(topic, facts), texts) for topic in topics[:2]) if lead]
     short = definitions + (leads or ([] if definitions else [_trim(base.short, texts)]))
@@ -98,12 +98,13 @@ def _trim(lead: str, computed: list[str]) -> str:
     return " ".join(kept)
 
 
-def _definition_plan(definitions: list[str], base: Base) -> dict[str, Any]:
-    """A question about what something is gets the definition, where to find the person's own, and sources."""
+def _definition_plan(definitions: list[str]) -> dict[str, Any]:
+    """A question about what something is gets the definition, where to find the person's own, and sources;
+    no contact (the intent's, such as a billing office, belongs to another question)."""
     return {
         "short_answer": " ".join(definitions) + " Your plan's own amounts and rules are in its summary of benefits "
                                                 "and coverage (SBC), on the plan's website or from member services.",
-        "steps": [], "contacts": list(base.contacts[:1]), "documents": [], "deadlines": [], "if_step_fails": [],
+        "steps": [], "contacts": [], "documents": [], "deadlines": [], "if_step_fails": [],
     }
 
 

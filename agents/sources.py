@@ -54,9 +54,29 @@ TOPIC_DOCS: dict[str, tuple[str, ...]] = {
 }
 
 
+# The documents that explain each glossary term (agents.glossary), cited when the person asked what it is.
+_COSTS = ("deductible-copay-coinsurance",)
+_PLAN_TYPES = ("plan-types-overview", "referrals-and-plan-types")
+TERM_DOCS: dict[str, tuple[str, ...]] = {
+    "deductible": _COSTS, "coinsurance": _COSTS, "copay": _COSTS, "allowed_amount": _COSTS,
+    "out_of_pocket_maximum": ("out-of-pocket-maximum",), "premium": ("summary-of-benefits",),
+    "formulary": ("drug-formulary",), "prior_authorization": ("prior-authorization",),
+    "peer_to_peer": ("prior-authorization",), "step_therapy": ("step-therapy",),
+    "external_review": ("external-review",), "internal_appeal": ("internal-appeals",),
+    "eob": ("explanation-of-benefits",), "balance_billing": ("no-surprises-act",), "cobra": ("cobra-basics",),
+    "special_enrollment_period": ("special-enrollment-period",), "open_enrollment": ("open-enrollment",),
+    "in_network": ("in-network-out-of-network",), "hmo_ppo": _PLAN_TYPES, "epo": _PLAN_TYPES,
+    "good_faith_estimate": ("good-faith-estimate",), "self_funded": ("employer-plan-appeals",),
+    "erisa": ("employer-plan-appeals",), "medicare_advantage": ("medicare-enrollment",),
+    "fair_hearing": ("medicaid-appeals",), "medicare_medicaid": ("medicare-enrollment", "medicaid-chip"),
+}
+
+
 def relevant_documents(documents: list[dict[str, Any]], intent: str, facts: dict[str, Any],
-                       topics: list[str] | None = None, limit: int = MAX_SOURCES) -> list[dict[str, Any]]:
-    """The documents that fit the plan: the topics' own first, then others of the intent; at most `limit`."""
+                       topics: list[str] | None = None, limit: int = MAX_SOURCES,
+                       terms: list[str] | None = None) -> list[dict[str, Any]]:
+    """The documents that fit the plan: the topics' (and defined terms') own first, then others of the
+    intent; at most `limit`."""
     plan = facts.get("plan_type")
     kept = []
     for doc in documents:
@@ -65,6 +85,7 @@ def relevant_documents(documents: list[dict[str, Any]], intent: str, facts: dict
             continue
         kept.append(doc)
     preferred = {slug for topic in topics or [] for slug in TOPIC_DOCS.get(topic, ())}
+    preferred |= {slug for term in terms or [] for slug in TERM_DOCS.get(term, ())}
     own = [doc for doc in kept if doc.get("slug") in preferred]
     on_topic = [doc for doc in kept if doc not in own and (not doc.get("intents") or intent in doc["intents"])]
     # With the topic's own documents found, only those, and the passages of the person's own documents found

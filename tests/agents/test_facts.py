@@ -136,6 +136,24 @@ def test_a_newborn_gets_30_days_on_an_employer_plan_and_60_on_the_marketplace() 
     marketplace = enrollment_windows({"plan_type": "marketplace", "event": "birth", "event_date": "2028-01-01"},
                                      date(2028, 1, 5))
     assert "by March 1, 2028" in marketplace[0].text  # 60 days over a leap February
+    assert "passed" not in employer[0].text + marketplace[0].text
+
+
+def test_a_missed_enrollment_window_says_so_and_what_is_still_open() -> None:
+    # A baby born June 2, asked about on November 26: the employer plan's 30 days ended July 2.
+    [employer] = enrollment_windows({"plan_type": "employer", "event": "birth", "event_date": "2026-06-02"},
+                                    date(2026, 11, 26))
+    assert "by July 2, 2026" in employer.text and "That date has passed (147 days ago)" in employer.text
+    assert "next open enrollment" in employer.text and "Medicaid and CHIP" in employer.text
+    [marketplace] = enrollment_windows({"plan_type": "marketplace", "event": "birth", "event_date": "2026-06-02"},
+                                       date(2026, 11, 26))
+    assert "That date has passed (117 days ago)" in marketplace.text
+    assert "November 1 to January 15" in marketplace.text
+    [soon] = enrollment_windows({"plan_type": "employer", "event": "birth", "event_date": "2026-06-02"},
+                                date(2026, 6, 25))
+    assert "That is only 7 days away." in soon.text
+    [lost] = enrollment_windows({"event": "job_loss", "event_date": "2026-01-10"}, date(2026, 6, 1))
+    assert "Enroll in a Marketplace plan by March 11, 2026" in lost.text and "passed (82 days ago)" in lost.text
 
 
 # --- across turns ------------------------------------------------------------------------------------
@@ -190,4 +208,4 @@ async def test_facts_known_from_outside_are_used_and_the_conversation_overrides_
 async def test_a_newborn_on_an_employer_plan_gets_30_days_from_the_birth(graph: Any) -> None:
     chat = Conversation(graph, today="2026-10-15")
     answer = (await chat.say("We had a baby on October 2. How do I add her to my insurance through work?")).reply
-    assert "Add them to your employer plan by November 1, 2026" in answer and "60 days" not in answer
+    assert "Add your baby to your employer plan by November 1, 2026" in answer and "60 days" not in answer

@@ -79,9 +79,17 @@ async def test_a_question_about_what_something_is_gets_the_definition_first(
         graph: Any, question: str, intent: str, starts: str) -> None:
     outcome, _ = await ask(graph, question)
     assert outcome.intent == intent and outcome.reply.startswith(starts)
-    # Short and to the point: no steps, deadlines or fallbacks that belong to other questions.
+    # Short and to the point: no steps, deadlines, contacts or fallbacks that belong to other questions.
     assert "What to do:" not in outcome.reply and "Deadlines" not in outcome.reply
+    assert "Who to contact" not in outcome.reply
     assert "Sources:" in outcome.reply
+
+
+async def test_a_definition_cites_the_page_that_defines_the_term(graph: Any) -> None:
+    outcome, _ = await ask(graph, "what is a deductible?")
+    sources = outcome.reply.split("Sources:")[1]
+    assert "healthcare.gov/glossary/deductible" in sources
+    assert "Marketplace" not in sources  # not the intent's other pages (lowering Marketplace premiums)
 
 
 async def test_each_rule_once_and_only_the_plans_own_rules(graph: Any) -> None:
