@@ -52,7 +52,8 @@ TOPICS: tuple[Topic, ...] = (
               "life, health or ability to regain function: with that statement the plan must treat it as urgent.",
               "Ask for an expedited external review at the same time; you do not have to wait for the internal "
               "decision."),
-       says=("expedited",), query="expedited urgent appeal 72 hours"),
+       # Its lead gives the 72 hours: the general decision-times rule would say them again.
+       says=("expedited", "appeal_decision"), query="expedited urgent appeal 72 hours"),
     _t("external_review", r"\b(external review|independent review|outside review|upheld|final (denial|decision)|"
                           r"(internal )?appeal (was|got) (denied|rejected)|already said no|denied (my|the) appeal|"
                           r"lost (my|the) appeal)", APPEAL,

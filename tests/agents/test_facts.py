@@ -178,6 +178,7 @@ async def test_a_follow_up_builds_on_the_earlier_turn(graph: Any) -> None:
     assert follow.status == "answered" and follow.intent == "claim_denial_appeal"
     assert follow.reply.startswith("Ask for an expedited (urgent) appeal")
     assert "August 30, 2026" in follow.reply and "MRI" in follow.reply
+    assert follow.reply.count("72 hours") == 1  # each fact once
     values = await chat.values()
     assert values["facts"]["denial_date"] == "2026-03-03" and values["facts"]["plan_type"] == "employer"
 
