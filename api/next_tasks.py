@@ -29,10 +29,10 @@ PUSH_TASKS = "__pregel_tasks"  # the channel of pending `Send`s
 PLAIN_CHANNELS = (EphemeralValue, LastValue)
 
 
-def task_id(checkpoint_id: str, node: str, step: int, triggers: Sequence[str]) -> str:
-    """LangGraph's id of a root-graph PULL task (checkpoint format v2 and later)."""
-    digest = xxh3_128_hexdigest(binascii.unhexlify(checkpoint_id.replace("-", ""))
-                                + "".join((node, str(step), node, PULL, *triggers)).encode())
+def task_id(checkpoint_id: bytes, node: bytes, step: int, tail: bytes) -> str:
+    """LangGraph's id of a root-graph PULL task (checkpoint format v2 and later): a hash of the
+    checkpoint id, the node, the step, and the node, PULL and its sorted triggers (`tail`)."""
+    digest = xxh3_128_hexdigest(b"".join((checkpoint_id, node, str(step).encode(), tail)))
     return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
 
 
@@ -43,6 +43,9 @@ class NextTasks:
     def __init__(self, graph: Any) -> None:
         nodes = graph.nodes
         self.triggers = {name: tuple(sorted(node.triggers)) for name, node in nodes.items()}
+        # The parts of each node's task id that do not change: its name, and what follows the step.
+        self.id_parts = {name: (name.encode(), "".join((name, PULL, *triggers)).encode())
+                         for name, triggers in self.triggers.items()}
         self.hidden = frozenset(name for name, node in nodes.items() if TAG_HIDDEN in (node.tags or ()))
         self.trigger_to_nodes: Mapping[str, Sequence[str]] = graph.trigger_to_nodes or {}
         channels = graph.channels
@@ -67,13 +70,16 @@ class NextTasks:
             candidates = list(self.triggers)
         seen_by = checkpoint["versions_seen"]
         starts = []
+        checkpoint_id: bytes | None = None
         for node in candidates:
             triggers = self.triggers.get(node)
-            if triggers is None:
+            if triggers is None or node in self.hidden:
                 continue
             seen = seen_by.get(node)
             if any(trigger in values and (seen is None or versions.get(trigger, null_version)
                                           > seen.get(trigger, null_version)) for trigger in triggers):
-                if node not in self.hidden:
-                    starts.append((node, task_id(checkpoint["id"], node, step + 1, triggers)))
+                if checkpoint_id is None:
+                    checkpoint_id = binascii.unhexlify(checkpoint["id"].replace("-", ""))
+                name, tail = self.id_parts[node]
+                starts.append((node, task_id(checkpoint_id, name, step + 1, tail)))
         return starts
