@@ -74,7 +74,8 @@ class CaseRunner:
 
 
 class ThreadRouter:
-    """The executors' `RunOne`: each run goes to the runner of its thread's graph."""
+    """The executors' `RunOne`: each run goes to the runner of its thread's graph (which the claim
+    read with the run; looked up when it did not)."""
 
     def __init__(self, pool: asyncpg.Pool, runners: Mapping[str, RunOne]) -> None:
         self.pool = pool
@@ -94,7 +95,7 @@ class ThreadRouter:
         return known
 
     async def __call__(self, lease: RunLease) -> None:
-        graph = await self.graph_of(lease.run)
+        graph = lease.thread_graph or await self.graph_of(lease.run)
         if graph is None:
             log.info("run %s: its thread was deleted after the claim (the run went with it)", lease.run.id)
             return

@@ -26,6 +26,8 @@ class RunLease:
     writes: QueueWrites
     run: Run
     steps: int
+    # The graph of the run's thread, as the claim read it (None: not read).
+    thread_graph: str | None = None
     # The nodes' versions_seen at the last checkpoint, to tell which nodes finished in the next one.
     versions_seen: dict[str, Any] = field(default_factory=dict)
     halt: HaltReason | None = None

@@ -6,7 +6,7 @@ once (`RUN_COLUMNS`) and every statement that returns runs is composed from it.
 
 from __future__ import annotations
 
-from db.conversations.sql import APPEND_MESSAGES_TO_TARGET
+from db.conversations.sql import APPEND_MESSAGES_TO_TARGET, CLAIMED_THREAD_GRAPH
 from db.usage import COUNT_USAGE_OF_MESSAGES
 
 # The columns of `db.runs.model.Run`, in its field order.
@@ -142,7 +142,8 @@ WITH expired AS (
            attempt
       FROM claimed
 )"""
-CLAIM_RUN = _CLAIM_AND_EVENT + _SELECT_RUN_COLUMNS + "\n  FROM claimed\n"
+# With each run, the graph of its thread (db/conversations/sql.py).
+CLAIM_RUN = _CLAIM_AND_EVENT + _SELECT_RUN_COLUMNS + ",\n       " + CLAIMED_THREAD_GRAPH + "\n  FROM claimed\n"
 
 HEARTBEAT_RUN = """
 UPDATE runs SET lease_expires_at = now() + make_interval(secs => $3)
