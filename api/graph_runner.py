@@ -38,6 +38,7 @@ from agents.usage import UsageMeter, listening, observe_process
 from api.instrumentation import StepTimer, observe_model_call
 from api.next_tasks import NextTasks
 from api.orchestrator import build_orchestrator, model_from_settings
+from api.start_gate import StartGate
 from db.batch import BatchStats
 from db.runs.executor import NOT_RUN_FAILURES, RetryLater, RunExecutor
 from db.runs.fence import RunFence
@@ -169,12 +170,14 @@ class GraphRunner:
     def __init__(self, graph: Any) -> None:
         self.graph = graph
         self.next_tasks = NextTasks(graph)
+        self.gate = StartGate()
 
     async def __call__(self, lease: RunLease) -> None:
         run = lease.run
         meter = UsageMeter()  # what this run's model calls cost, recorded on its answer
-        with listening(meter):
-            values = await drive_graph(self.graph, lease, graph_input(run, lease.steps), self.next_tasks)
+        async with self.gate.turn():
+            with listening(meter):
+                values = await drive_graph(self.graph, lease, graph_input(run, lease.steps), self.next_tasks)
         if values is None:
             return
         outcome = outcome_from_state(values, values.get("__interrupt__") or ())
