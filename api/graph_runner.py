@@ -42,7 +42,7 @@ from api.start_gate import StartGate
 from db.batch import BatchStats
 from db.runs.executor import NOT_RUN_FAILURES, RetryLater, RunExecutor
 from db.runs.fence import RunFence
-from db.runs.lease import RunLease
+from db.runs.lease import HaltReason, RunLease
 from db.runs.model import Event, Run
 from db.settings import Settings
 
@@ -118,10 +118,11 @@ async def drive_graph(graph: Any, lease: RunLease, graph_input: Any,
     run = lease.run
     control = RunControl()
 
-    def halt(_reason: object) -> None:
-        # A step whose statement logged the next tasks' node_started has moved the boundary past
-        # their start: they run, and the graph stops after them (see the task start below).
-        if not lease.announced:
+    def halt(reason: HaltReason) -> None:
+        # A SIGTERM drain after a step whose statement logged the next tasks' node_started lets
+        # them run (the boundary moved past their start; see the task start below), so the next
+        # attempt does not start them a second time. A cancel or a lost lease stops at once.
+        if reason != "shutdown" or not lease.announced:
             control.request_drain()
 
     lease.next_tasks = next_tasks
