@@ -21,7 +21,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, ValidationError
 
 from agents.offline import OfflineChatModel
-from agents.usage import ModelCall, report, reported_tokens
+from agents.usage import ModelCall, call_starting, report, reported_tokens
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
 DEFAULT_MAX_RETRIES = 2
@@ -193,6 +193,7 @@ def _report(model: BaseChatModel, started: float, message: Any = None, error: Ba
 
 
 async def invoke_structured(model: BaseChatModel, schema: type[M], system: str, payload: str) -> M:
+    call_starting()
     started = time.perf_counter()
     raw: Any = None
     try:
@@ -224,6 +225,7 @@ async def invoke_structured(model: BaseChatModel, schema: type[M], system: str, 
 
 
 async def invoke_text(model: BaseChatModel, system: str, payload: str) -> str:
+    call_starting()
     started = time.perf_counter()
     try:
         if isinstance(model, OfflineChatModel):  # local code: call it, not the chat-model machinery

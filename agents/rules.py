@@ -7,16 +7,34 @@ score wins, ties go to the more specific intent (earlier in PRIORITY).
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Protocol
 
 from agents.glossary import TERM_INTENTS, terms_asked
 from agents.vocabulary import DRUG_NAMES, DRUG_PATTERN
 
-Pattern = tuple[re.Pattern[str], float]
+
+class Searcher(Protocol):
+    def search(self, text: str) -> object: ...
+
+
+Pattern = tuple[Searcher, float]
 
 
 def _p(regex: str, weight: float) -> Pattern:
     return re.compile(regex, re.IGNORECASE), weight
+
+
+class OnOneLine:
+    """Found when each of its expressions is found on one same line: what `(?=.*A).*B` says (`.`
+    stops at a line break), without trying A again from every position of the text (that
+    lookahead was most of the time of `score_intents`)."""
+
+    def __init__(self, *regexes: str) -> None:
+        self.patterns = [re.compile(regex, re.IGNORECASE) for regex in regexes]
+
+    def search(self, text: str) -> bool:
+        lines = text.split("\n") if "\n" in text else (text,)
+        return any(all(pattern.search(line) for pattern in self.patterns) for line in lines)
 
 
 INTENT_PATTERNS: dict[str, list[Pattern]] = {
@@ -132,8 +150,8 @@ INTENT_PATTERNS: dict[str, list[Pattern]] = {
         (DRUG_PATTERN, 3.5),
         _p(r"\b(pills?|goodrx|discount card|coupon)\b", 2.0),
         _p(r"\b(part d|drug plan|pharmacy)\b.{0,30}\bcover", 2.0),
-        _p(r"(?=.*\b(" + DRUG_NAMES + r")s?\b).*\b(appeal\w*|denied|won'?t cover|not covered|exception|prior auth\w*)",
-           2.0),
+        (OnOneLine(r"\b(" + DRUG_NAMES + r")s?\b",
+                   r"\b(appeal\w*|denied|won'?t cover|not covered|exception|prior auth\w*)"), 2.0),
         _p(r"\b(drugs?|medications?|medicines?|prescriptions?)\b.{0,30}\bcover\w*|\bcover\w*\b.{0,40}\b(drugs?|"
            r"medications?|medicines?|prescriptions?)\b", 2.0),
     ],

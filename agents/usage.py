@@ -51,6 +51,30 @@ def listening(observer: CallObserver) -> Iterator[None]:
         _scoped_observers.reset(token)
 
 
+_scoped_waits: contextvars.ContextVar[tuple[Callable[[], object], ...]] = contextvars.ContextVar(
+    "model_call_waits", default=())
+
+
+@contextmanager
+def on_call_start(callback: Callable[[], object]) -> Iterator[None]:
+    """Call `callback` whenever a model call made inside this block (and the tasks it starts) is
+    about to wait for its model: the run executor lets another run take its turn then."""
+    token = _scoped_waits.set((*_scoped_waits.get(), callback))
+    try:
+        yield
+    finally:
+        _scoped_waits.reset(token)
+
+
+def call_starting() -> None:
+    """A model call is about to wait for its model (see `on_call_start`)."""
+    for callback in _scoped_waits.get():
+        try:
+            callback()
+        except Exception:  # noqa: S110 - scheduling hints must never break an answer
+            pass
+
+
 def report(call: ModelCall) -> None:
     """Hand one call to every observer; an observer's failure never fails the call."""
     for observer in (*_process_observers, *_scoped_observers.get()):

@@ -22,6 +22,7 @@ from agents.case.graph import build_case_graph, case_input
 from agents.case.projection import project_case_step
 from agents.case.state import GRAPH_ID
 from api.graph_runner import drive_graph
+from api.next_tasks import NextTasks
 from api.personal_context import personal_context
 from db.checkpoint import AsyncpgSaver
 from db.conversations import thread_graph_lookup
@@ -59,11 +60,13 @@ class CaseRunner:
 
     def __init__(self, graph: Any) -> None:
         self.graph = graph
+        self.next_tasks = NextTasks(graph)
 
     async def __call__(self, lease: RunLease) -> None:
         # A run that committed a step continues from its checkpoint; one that did not replays its signal.
         graph_input = case_input(case_signal(lease.run)) if lease.steps == 0 else None
-        values = await drive_graph(self.graph, lease, graph_input)  # as conversations: drained, retried, failed
+        # as conversations: drained, retried, failed
+        values = await drive_graph(self.graph, lease, graph_input, self.next_tasks)
         if values is None:
             return
         output = case_outcome(values)
@@ -71,7 +74,8 @@ class CaseRunner:
 
 
 class ThreadRouter:
-    """The executors' `RunOne`: each run goes to the runner of its thread's graph."""
+    """The executors' `RunOne`: each run goes to the runner of its thread's graph (which the claim
+    read with the run; looked up when it did not)."""
 
     def __init__(self, pool: asyncpg.Pool, runners: Mapping[str, RunOne]) -> None:
         self.pool = pool
@@ -91,7 +95,7 @@ class ThreadRouter:
         return known
 
     async def __call__(self, lease: RunLease) -> None:
-        graph = await self.graph_of(lease.run)
+        graph = lease.thread_graph or await self.graph_of(lease.run)
         if graph is None:
             log.info("run %s: its thread was deleted after the claim (the run went with it)", lease.run.id)
             return

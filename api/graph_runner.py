@@ -36,11 +36,13 @@ from agents.models import ModelUnavailable
 from agents.outcome import RunOutcome, outcome_from_state
 from agents.usage import UsageMeter, listening, observe_process
 from api.instrumentation import StepTimer, observe_model_call
+from api.next_tasks import NextTasks
 from api.orchestrator import build_orchestrator, model_from_settings
+from api.start_gate import StartGate
 from db.batch import BatchStats
 from db.runs.executor import NOT_RUN_FAILURES, RetryLater, RunExecutor
 from db.runs.fence import RunFence
-from db.runs.lease import RunLease
+from db.runs.lease import HaltReason, RunLease
 from db.runs.model import Event, Run
 from db.settings import Settings
 
@@ -105,14 +107,26 @@ async def fail(lease: RunLease, exc: BaseException) -> None:
     await lease.finish("error", error=reason, events=[("error", {"error": reason})])
 
 
-async def drive_graph(graph: Any, lease: RunLease, graph_input: Any) -> Mapping[str, Any] | None:
+async def drive_graph(graph: Any, lease: RunLease, graph_input: Any,
+                      next_tasks: NextTasks | None = None) -> Mapping[str, Any] | None:
     """One pass of `graph` for a claimed run (conversations and cases alike), with `durability="sync"`:
     a `node_started` event for each task as it starts, the graph's final values returned. None when
     there is nothing left to do: the run was stopped at a step boundary (cancel, SIGTERM: the executor
-    ends or releases it) or ended `error`. A model's transient failure is `RetryLater` for the executor."""
+    ends or releases it) or ended `error`. A model's transient failure is `RetryLater` for the executor.
+    With `next_tasks` a step's checkpoint statement logs the next tasks' `node_started` (db/runs/fence.py)
+    and only the tasks it could not tell in advance get a statement of their own."""
     run = lease.run
     control = RunControl()
-    lease.on_halt(control.request_drain)
+
+    def halt(reason: HaltReason) -> None:
+        # A SIGTERM drain after a step whose statement logged the next tasks' node_started lets
+        # them run (the boundary moved past their start; see the task start below), so the next
+        # attempt does not start them a second time. A cancel or a lost lease stops at once.
+        if reason != "shutdown" or not lease.announced:
+            control.request_drain()
+
+    lease.next_tasks = next_tasks
+    lease.on_halt(halt)
     config = run_config(run)
     # The fence learns which nodes already finished from the checkpoint the graph loads.
     values: Mapping[str, Any] | None = None
@@ -124,7 +138,13 @@ async def drive_graph(graph: Any, lease: RunLease, graph_input: Any) -> Mapping[
                 values = chunk
             elif "triggers" in chunk:  # a task starting (results carry no triggers)
                 steps.start(chunk)
-                await lease.append_events([("node_started", {"node": chunk["name"], "task_id": chunk["id"]})])
+                if chunk["id"] in lease.announced:  # logged by the step before it
+                    lease.announced.discard(chunk["id"])
+                else:
+                    lease.announced.clear()
+                    await lease.append_events([("node_started", {"node": chunk["name"], "task_id": chunk["id"]})])
+                if lease.halt is not None:
+                    control.request_drain()
             else:
                 steps.finish(chunk)
     except GraphDrained:
@@ -150,12 +170,15 @@ class GraphRunner:
 
     def __init__(self, graph: Any) -> None:
         self.graph = graph
+        self.next_tasks = NextTasks(graph)
+        self.gate = StartGate()
 
     async def __call__(self, lease: RunLease) -> None:
         run = lease.run
         meter = UsageMeter()  # what this run's model calls cost, recorded on its answer
-        with listening(meter):
-            values = await drive_graph(self.graph, lease, graph_input(run, lease.steps))
+        async with self.gate.turn():
+            with listening(meter):
+                values = await drive_graph(self.graph, lease, graph_input(run, lease.steps), self.next_tasks)
         if values is None:
             return
         outcome = outcome_from_state(values, values.get("__interrupt__") or ())

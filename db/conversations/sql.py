@@ -136,6 +136,9 @@ SELECT $2, user_id, role, content, agent_name, metadata, created_at
 # Which graph drives a thread: 'navigator' (a conversation) or 'case' (db/cases.py); one row
 # (null) when the thread does not exist, so that lookups can be batched (db/batch.py).
 SELECT_THREAD_GRAPH = "SELECT (SELECT graph_id FROM conversations WHERE id = $1) AS graph_id"
+# Composed into the runs queue's claim (db/runs/sql.py): the graph of each claimed run's thread, so
+# the executor routes it without a lookup of its own.
+CLAIMED_THREAD_GRAPH = "(SELECT c.graph_id FROM conversations c WHERE c.id = claimed.conversation_id) AS graph_id"
 # A thread of either graph, for readers that show both (the Agent Protocol's threads).
 SELECT_OWNED_THREAD = _SELECT_CONVERSATION_COLUMNS + """
   FROM conversations

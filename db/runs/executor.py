@@ -216,19 +216,19 @@ class RunExecutor:
                 await asyncio.sleep(delay)
                 continue
             backoff.reset()
-            for run in runs:
+            for run, graph in runs:
                 if run.status != "running":
                     log.warning("run %s ended at claim: %s %s", run.id, run.status, run.error or "")
                     continue
-                self._start_run(run)
+                self._start_run(run, graph)
             if len(runs) < wanted:  # the queue is empty for now
                 try:
                     await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
                 except TimeoutError:
                     pass
 
-    def _start_run(self, run: Run) -> None:
-        lease = RunLease(self.writes, run, steps=run.steps)
+    def _start_run(self, run: Run, graph: str | None = None) -> None:
+        lease = RunLease(self.writes, run, steps=run.steps, thread_graph=graph)
         if self._stopping:
             lease.stop("shutdown")
         task = asyncio.create_task(self._timed(lease), name=f"run-{run.id}")

@@ -5,8 +5,10 @@ puts the fence's arguments into the very statement that writes a step or a
 task's writes (db/runs/sql.py: FENCE_STEP_CTES, FENCE_WRITES_CTE). The
 statement writes nothing unless the attempt still owns the run, so a worker
 that froze past its lease cannot commit anything; a step's statement also
-counts the step, extends the lease and logs `node_finished` for the nodes that
-completed in it. The fenced statements of concurrent runs share one batch, one
+counts the step and logs `node_finished` for the nodes that completed in it and
+`node_started` for the tasks the graph starts next (when the lease's `next_tasks`
+can tell them: the graph starts them as soon as the statement commits), so a
+node's start costs no statement of its own. The fenced statements of concurrent runs share one batch, one
 round trip and one commit. Graphs run without a run id (`navigator ask`) are
 not fenced.
 """
@@ -45,6 +47,7 @@ class FencedStep:
     args: list[Any]  # run id, attempt, event names, event JSON texts
     lease: RunLease | None
     versions_seen: dict[str, Any] | None  # the root graph's, to diff the next step against
+    announced: tuple[str, ...] = ()  # the task ids whose node_started the statement logs
 
     @property
     def key(self) -> str:
@@ -97,6 +100,7 @@ class RunFence:
         names: list[str] = []
         data: list[str] = []
         seen: dict[str, Any] | None = None
+        announced: tuple[str, ...] = ()
         if lease is not None and root:
             seen = checkpoint.get("versions_seen", {})
             step = metadata.get("step") if isinstance(metadata, Mapping) else None
@@ -104,7 +108,15 @@ class RunFence:
                 if not node.startswith("__") and lease.versions_seen.get(node) != versions:
                     names.append("node_finished")
                     data.append(json.dumps({"node": node, "step": step}))
-        return FencedStep(run_id, attempt, [run_id, attempt, names, data], lease, seen)
+            # Last in the statement (db/runs/sql.py drops them when a cancel is pending). Not
+            # once the run must stop: the graph would start none of them.
+            starts = lease.next_tasks(checkpoint, metadata) if lease.next_tasks and lease.halt is None else None
+            if starts:
+                for node, task_id in starts:
+                    names.append("node_started")
+                    data.append(json.dumps({"node": node, "task_id": task_id}))
+                announced = tuple(task_id for _, task_id in starts)
+        return FencedStep(run_id, attempt, [run_id, attempt, names, data], lease, seen, announced)
 
     def step_committed(self, fenced: FencedStep, row: asyncpg.Record | None) -> None:
         """After the step's statement: LeaseLost when the attempt did not own the run (nothing
@@ -119,8 +131,11 @@ class RunFence:
             lease.progress_at = time.monotonic()
             if fenced.versions_seen is not None:
                 lease.versions_seen = {node: dict(versions) for node, versions in fenced.versions_seen.items()}
-            if row["cancel_requested"]:
+            if row["cancel_requested"]:  # the statement logged no node_started
+                lease.announced.clear()
                 lease.stop("cancel")
+            else:
+                lease.announced = set(fenced.announced)
 
     def writes(self, config: Mapping[str, Any]) -> list[Any] | None:
         """The fence of a task's writes (run id, attempt), or None outside the queue."""

@@ -13,6 +13,10 @@ from db.runs.queue import QueueWrites
 
 # Why a run must stop at its next step boundary.
 HaltReason = Literal["cancel", "shutdown", "lease_lost"]
+# The tasks the graph starts after a checkpoint, as (node, task id), from the checkpoint and its
+# metadata (its step); None when they cannot be told in advance (the run then logs each task's
+# node_started as it starts).
+NextTasks = Callable[[Mapping[str, Any], Mapping[str, Any]], Sequence[tuple[str, str]] | None]
 
 
 @dataclass(eq=False)
@@ -22,6 +26,8 @@ class RunLease:
     writes: QueueWrites
     run: Run
     steps: int
+    # The graph of the run's thread, as the claim read it (None: not read).
+    thread_graph: str | None = None
     # The nodes' versions_seen at the last checkpoint, to tell which nodes finished in the next one.
     versions_seen: dict[str, Any] = field(default_factory=dict)
     halt: HaltReason | None = None
@@ -30,6 +36,11 @@ class RunLease:
     outcome: str | None = None
     # When the run last showed progress (a step committed, a node started, a retry began).
     progress_at: float = field(default_factory=time.monotonic)
+    # Set by the code driving the graph: a step's statement then also logs the next tasks'
+    # node_started (db/runs/fence.py); the ids of those it logged wait in `announced` until
+    # the tasks start.
+    next_tasks: NextTasks | None = None
+    announced: set[str] = field(default_factory=set)
     _halt_listeners: list[Callable[[HaltReason], object]] = field(default_factory=list)
 
     def stop(self, reason: HaltReason) -> None:

@@ -45,8 +45,9 @@ def event_columns(events: Sequence[Event]) -> tuple[list[str], list[str]]:
 
 
 async def claim_runs(con: Connection, worker_id: str, lease_seconds: float, max_attempts: int,
-                     limit: int) -> list[Run]:
-    """Claim up to `limit` runs for `worker_id` in one statement (empty when nothing is claimable).
+                     limit: int) -> list[tuple[Run, str | None]]:
+    """Claim up to `limit` runs for `worker_id` in one statement (empty when nothing is claimable),
+    each with the graph of its thread (`conversations.graph_id`).
 
     A claimed run is usually `running` (attempt bumped); it is `error`
     (max_attempts_exceeded) or `cancelled` when the claim ended it instead.
@@ -56,13 +57,13 @@ async def claim_runs(con: Connection, worker_id: str, lease_seconds: float, max_
     except asyncpg.UniqueViolationError:
         # Two runs of one conversation raced for "running"; the index let one through.
         return []
-    return [to_run(row) for row in rows]
+    return [(to_run(row), row["graph_id"]) for row in rows]
 
 
 async def claim_run(con: Connection, worker_id: str, lease_seconds: float, max_attempts: int) -> Run | None:
     """Claim the next run for `worker_id`, or None when nothing is claimable."""
     runs = await claim_runs(con, worker_id, lease_seconds, max_attempts, 1)
-    return runs[0] if runs else None
+    return runs[0][0] if runs else None
 
 
 class LeaseState(NamedTuple):

@@ -6,7 +6,7 @@ once (`RUN_COLUMNS`) and every statement that returns runs is composed from it.
 
 from __future__ import annotations
 
-from db.conversations.sql import APPEND_MESSAGES_TO_TARGET
+from db.conversations.sql import APPEND_MESSAGES_TO_TARGET, CLAIMED_THREAD_GRAPH
 from db.usage import COUNT_USAGE_OF_MESSAGES
 
 # The columns of `db.runs.model.Run`, in its field order.
@@ -142,7 +142,8 @@ WITH expired AS (
            attempt
       FROM claimed
 )"""
-CLAIM_RUN = _CLAIM_AND_EVENT + _SELECT_RUN_COLUMNS + "\n  FROM claimed\n"
+# With each run, the graph of its thread (db/conversations/sql.py).
+CLAIM_RUN = _CLAIM_AND_EVENT + _SELECT_RUN_COLUMNS + ",\n       " + CLAIMED_THREAD_GRAPH + "\n  FROM claimed\n"
 
 HEARTBEAT_RUN = """
 UPDATE runs SET lease_expires_at = now() + make_interval(secs => $3)
@@ -181,19 +182,25 @@ RETURNING run_id
 # come first: a step's fence takes $29-$32 (run id, attempt, event names, event JSON texts),
 # a task's writes fence $11-$12 (run id, attempt). When the attempt no
 # longer owns the run, `fenced` is empty and the checkpointer writes nothing.
-# A step: count it and log its events (node_finished). The lease is the heartbeat's to extend:
-# this UPDATE changes no indexed column, so PostgreSQL can update the row in place (HOT).
+# A step: count it and log its events: node_finished for the nodes it completed, then (last,
+# so the events kept are always the first ones) node_started for the tasks the graph starts
+# next (db/runs/fence.py), which are left out when a cancel is pending: the graph stops at this
+# boundary and starts none. The lease is the heartbeat's to extend: this UPDATE changes no
+# indexed column, so PostgreSQL can update the row in place (HOT).
 FENCE_STEP_CTES = """
 WITH fenced AS (
     UPDATE runs SET steps = steps + 1,
-                    last_event_id = last_event_id + cardinality($31::text[]),
+                    last_event_id = last_event_id + cardinality($31::text[])
+                        - CASE WHEN cancel_requested THEN cardinality(array_positions($31::text[], 'node_started'))
+                               ELSE 0 END,
                     updated_at = now()
      WHERE id = $29 AND attempt = $30 AND status = 'running'
     RETURNING last_event_id, cancel_requested
 ), step_events AS (
     INSERT INTO run_events (run_id, id, event, data, attempt)
-    SELECT $29, f.last_event_id - cardinality($31::text[]) + e.ord, e.event, e.data::jsonb, $30
+    SELECT $29, f.last_event_id - count(*) OVER () + e.ord, e.event, e.data::jsonb, $30
       FROM fenced f, unnest($31::text[], $32::text[]) WITH ORDINALITY AS e (event, data, ord)
+     WHERE NOT (f.cancel_requested AND e.event = 'node_started')
 )"""
 # A task's writes: FOR SHARE holds off a new claim (an UPDATE) until the writes commit.
 FENCE_WRITES_CTE = """

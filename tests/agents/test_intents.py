@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 
 from agents.extract import extract_facts
-from agents.rules import classify_intent
+from agents.rules import OnOneLine, classify_intent
 from agents.state import INTENTS
+from agents.vocabulary import DRUG_NAMES
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "dev" / "eval_answers.py"
 
@@ -112,6 +113,25 @@ def test_fact_extraction(text: str, expected: dict[str, object]) -> None:
 
 def test_nothing_recognisable_is_other_with_low_confidence() -> None:
     assert classify_intent("hello there") == ("other", 0.5)
+
+
+def test_on_one_line_finds_what_the_lookahead_found() -> None:
+    """`OnOneLine(A, B)` replaced the expression `(?=.*A).*B`: the same answer on every labelled
+    question and on texts where the two are apart, on one line or on two."""
+    drug = r"\b(" + DRUG_NAMES + r")s?\b"
+    appeal = r"\b(appeal\w*|denied|won'?t cover|not covered|exception|prior auth\w*)"
+    lookahead = re.compile(f"(?=.*{drug}).*{appeal}", re.IGNORECASE)
+    rule = OnOneLine(drug, appeal)
+    texts = [turn for item in EVAL.load_questions() for turn in item["turns"]]
+    texts += ["Ozempic was denied", "they denied my ozempic", "ozempics, appeal!", "appeal for\nOzempic",
+              "Ozempic\n\ndenied", "Ozempic\ndenied\nozempic appeal", "ozempicx appeal", "no drug appeal",
+              "OZEMPIC NOT COVERED", "\nmetformin exception\n", "", "\n"]
+    assert len(texts) > 600
+    found = 0
+    for text in texts:
+        assert bool(rule.search(text)) == bool(lookahead.search(text)), text
+        found += bool(rule.search(text))
+    assert found >= 8  # both answers occur
 
 
 async def test_the_evaluation_also_runs_an_openai_compatible_model_when_configured(
