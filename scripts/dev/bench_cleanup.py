@@ -44,10 +44,8 @@ from db.runs.service import RunService
 from db.scratch import create_database, drop_database
 from db.settings import Settings
 from scripts.dev.expired_data import clone_expired
+from scripts.dev.scratch_settings import INSERT_USER, settings_for
 
-SECRET = "bench-secret-key-that-is-long-enough-0123456789"
-DOCUMENT_KEY = "YmVuY2gtZG9jdW1lbnQta2V5LTMyLWJ5dGVzLWxvbmc="
-INSERT_USER = "INSERT INTO users (email, password_hash) VALUES ($1, 'x') RETURNING id"
 INSERT_CONVERSATION = ("INSERT INTO conversations (user_id, expires_at) VALUES ($1, now() + interval '1 day') "
                        "RETURNING id")
 QUESTION = "I need a prior authorization"
@@ -62,11 +60,6 @@ class Result:
     batches: list[float]
     cancelled: int
     probes: list[float] = field(default_factory=list)
-
-
-def settings_for(dsn: str) -> Settings:
-    return Settings(_env_file=None, database_url=dsn, jwt_secret_key=SECRET,  # type: ignore[call-arg]
-                    document_encryption_key=DOCUMENT_KEY)
 
 
 async def seeded(admin: str, expired: int, live: int) -> tuple[str, list[tuple[uuid.UUID, uuid.UUID]]]:

@@ -43,7 +43,7 @@ from db.runs.sql import SELECT_EVENTS_AFTER
 from db.scope import SET_ACTING_USER
 from db.scratch import create_migrated_database
 from db.service_role import SERVICE_ROLE, enable_service_login, with_login
-from scripts.dev.pressure import settings_for
+from scripts.dev.scratch_settings import settings_for
 
 PASSWORD = "bench-service-password-0123456789abcdef"
 SENT = {"round_trips": 0}

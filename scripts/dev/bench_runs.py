@@ -56,7 +56,8 @@ import asyncpg
 
 from db.embedded import start_embedded
 from db.scratch import create_migrated_database
-from scripts.dev.pressure import SECRET, queue_runs, settings_for, wait_settled
+from scripts.dev.pressure import queue_runs, wait_settled
+from scripts.dev.scratch_settings import SECRET, settings_for
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

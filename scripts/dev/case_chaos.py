@@ -37,9 +37,9 @@ from db.pool import create_pool
 from db.settings import Settings
 from scripts.dev.case_harness import audit, open_overdue_cases, register_webhook
 from scripts.dev.receivers import WebhookReceiver
-from scripts.dev.runs_harness import INSERT_USER, SECRET, Worker, fresh_database
+from scripts.dev.runs_harness import Worker, fresh_database
+from scripts.dev.scratch_settings import DOCUMENT_KEY, INSERT_USER, settings_for
 
-DOCUMENT_KEY = "Y2FzZS1jaGFvcy1kb2N1bWVudC1rZXktMzItYnl0ZXM="
 UNFINISHED_RUNS = "SELECT count(*) FROM runs WHERE conversation_id = ANY($1::uuid[]) AND status <> 'success'"
 RUNNING_ON = "SELECT count(*) FROM runs WHERE status = 'running' AND worker_id LIKE $1"
 
@@ -66,11 +66,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def settings_for(dsn: str, lease: float) -> Settings:
-    return Settings(_env_file=None, database_url=dsn, jwt_secret_key=SECRET,  # type: ignore[call-arg]
-                    document_encryption_key=DOCUMENT_KEY, run_lease_seconds=lease)
-
-
 def worker_env(lease: float) -> dict[str, str]:
     """`navigator worker` (executors, the timer loop and the outbox loop) with short leases and polls."""
     return {"DOCUMENT_ENCRYPTION_KEY": DOCUMENT_KEY, "RUN_LEASE_SECONDS": str(lease), "RUN_MAX_ATTEMPTS": "20",
@@ -93,7 +88,7 @@ async def process_openings(pool: asyncpg.Pool, settings: Settings, dsn: str, cas
 async def case_chaos(args: argparse.Namespace) -> dict[str, Any]:
     rng = random.Random(args.seed)
     dsn = await fresh_database(args.dsn)
-    settings = settings_for(dsn, args.lease)
+    settings = settings_for(dsn, run_lease_seconds=args.lease)
     receiver = WebhookReceiver(delay=args.receiver_delay).start()
     pool = await create_pool(settings, dsn, min_size=1, max_size=12)
     try:

@@ -41,13 +41,9 @@ from db.pool import create_pool
 from db.runs.executor import RunExecutor
 from db.runs.sql import INSERT_RUN
 from db.scratch import create_migrated_database
-from db.settings import Settings
+from scripts.dev.scratch_settings import INSERT_CONVERSATIONS, INSERT_USER, settings_for
 
-SECRET = "pressure-secret-key-that-is-long-enough-0123456789"
 QUESTION = "I need a prior authorization"
-INSERT_USER = "INSERT INTO users (email, password_hash) VALUES ($1, 'x') RETURNING id"
-INSERT_CONVERSATIONS = ("INSERT INTO conversations (user_id, expires_at) SELECT $1, now() + interval '1 day' "
-                        "FROM generate_series(1, $2) RETURNING id")
 COUNT_SETTLED = ("SELECT count(*) FILTER (WHERE status IN ('success', 'error', 'cancelled', 'interrupted')) "
                  "AS settled, count(*) FILTER (WHERE status = 'success') AS succeeded "
                  "FROM runs WHERE id = ANY($1::uuid[])")
@@ -57,11 +53,6 @@ COUNT_RETRIES = "SELECT count(*) FROM run_events WHERE run_id = ANY($1::uuid[]) 
 TERMINATE_APPLICATION = ("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                          "WHERE application_name = $1")
 SAMPLE_SECONDS = 0.02
-
-
-def settings_for(dsn: str, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {"database_url": dsn, "jwt_secret_key": SECRET, **overrides}
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
 async def queue_runs(dsn: str, count: int, per_conversation: int = 1) -> list[uuid.UUID]:

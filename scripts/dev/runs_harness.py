@@ -21,13 +21,9 @@ from db.embedded import start_embedded
 from db.pool import create_pool
 from db.runs.service import RunService
 from db.scratch import create_migrated_database
-from db.settings import Settings
+from scripts.dev.scratch_settings import INSERT_CONVERSATIONS, INSERT_USER, SECRET, settings_for
 
 ROOT = Path(__file__).resolve().parents[2]
-SECRET = "bench-secret-key-that-is-long-enough-0123456789"
-INSERT_USER = "INSERT INTO users (email, password_hash) VALUES ($1, 'x') RETURNING id"
-INSERT_CONVERSATIONS = ("INSERT INTO conversations (user_id, expires_at) SELECT $1, now() + interval '1 day' "
-                        "FROM generate_series(1, $2) RETURNING id")
 SELECT_RESULTS = ("SELECT id, conversation_id, status, error, created_at, finished_at, lost_attempts FROM runs "
                   "WHERE id = ANY($1::uuid[])")
 SELECT_NODE_EVENTS = ("SELECT run_id, event, data FROM run_events WHERE run_id = ANY($1::uuid[]) "
@@ -42,10 +38,6 @@ async def fresh_database(dsn: str | None) -> str:
     """A new migrated database on DATABASE_URL's server, or on an embedded server in a temp dir."""
     admin = dsn or start_embedded(Path(tempfile.mkdtemp(prefix="navigator-bench-")))
     return await create_migrated_database(admin, "bench")
-
-
-def settings_for(dsn: str) -> Settings:
-    return Settings(_env_file=None, database_url=dsn, jwt_secret_key=SECRET)  # type: ignore[call-arg]
 
 
 class Worker:
