@@ -115,9 +115,10 @@ class UsageMeter:
             self.output_tokens = (self.output_tokens or 0) + call.output_tokens
 
     def summary(self) -> dict[str, Any] | None:
-        """`{provider, model, calls, input_tokens, output_tokens, latency_ms}`, or None without calls."""
+        """`{provider, model, calls, errors, input_tokens, output_tokens, latency_ms}`, or None without
+        calls (db/usage.py sums each field into the day's row)."""
         if not self.calls:
             return None
-        return {"provider": self.provider, "model": self.model, "calls": self.calls,
+        return {"provider": self.provider, "model": self.model, "calls": self.calls, "errors": self.errors,
                 "input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
                 "latency_ms": round(self.seconds * 1000)}
