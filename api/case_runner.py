@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,7 +24,6 @@ from api.graph_runner import drive_graph
 from api.next_tasks import NextTasks
 from api.personal_context import personal_context
 from db.checkpoint import AsyncpgSaver
-from db.conversations import thread_graph_lookup
 from db.runs.executor import RunOne
 from db.runs.fence import RunFence
 from db.runs.lease import RunLease
@@ -35,8 +33,6 @@ from db.settings import Settings
 log = logging.getLogger(__name__)
 
 NAVIGATOR_GRAPH = "navigator"
-# Threads whose graph is known: ids are never reused and a thread's graph never changes.
-GRAPH_CACHE_SIZE = 10_000
 
 
 def case_signal(run: Run) -> dict[str, Any]:
@@ -75,31 +71,18 @@ class CaseRunner:
 
 class ThreadRouter:
     """The executors' `RunOne`: each run goes to the runner of its thread's graph (which the claim
-    read with the run; looked up when it did not)."""
+    read with the run)."""
 
     def __init__(self, pool: asyncpg.Pool, runners: Mapping[str, RunOne]) -> None:
         self.pool = pool
         self.runners = dict(runners)
-        self._lookup = thread_graph_lookup(pool)
-        self._graphs: OrderedDict[Any, str] = OrderedDict()
-
-    async def graph_of(self, run: Run) -> str | None:
-        known = self._graphs.get(run.conversation_id)
-        if known is None:
-            known = await self._lookup(run.conversation_id)
-            if known is None:
-                return None
-            self._graphs[run.conversation_id] = known
-            if len(self._graphs) > GRAPH_CACHE_SIZE:
-                self._graphs.popitem(last=False)
-        return known
 
     async def __call__(self, lease: RunLease) -> None:
-        graph = lease.thread_graph or await self.graph_of(lease.run)
-        if graph is None:
+        # The claim found no thread only when it was deleted with the run: nothing left to run.
+        if lease.thread_graph is None:
             log.info("run %s: its thread was deleted after the claim (the run went with it)", lease.run.id)
             return
-        await (self.runners.get(graph) or self.runners[NAVIGATOR_GRAPH])(lease)
+        await (self.runners.get(lease.thread_graph) or self.runners[NAVIGATOR_GRAPH])(lease)
 
 
 async def case_graph(pool: asyncpg.Pool, settings: Settings, fence: RunFence | None) -> Any:

@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
-from db.batch import BatchStats, StatementBatcher
 from db.connection import Connection, as_uuid
 from db.conversations.sql import (
     APPEND_MESSAGES,
@@ -123,19 +122,6 @@ async def thread_graph(con: Connection | asyncpg.Pool, thread_id: uuid.UUID) -> 
     """The graph that drives the thread, or None when it does not exist (any more)."""
     graph: str | None = await con.fetchval(SELECT_THREAD_GRAPH, thread_id)
     return graph
-
-
-def thread_graph_lookup(pool: asyncpg.Pool, stats: BatchStats | None = None,
-                        ) -> Callable[[uuid.UUID], Awaitable[str | None]]:
-    """`thread_graph` for the run executors: the lookups of runs claimed together (made in the same
-    event-loop iteration) share one round trip."""
-    batch = StatementBatcher(pool, SELECT_THREAD_GRAPH, returns_row=True, stats=stats)
-
-    async def lookup(thread_id: uuid.UUID) -> str | None:
-        row = await batch.submit([thread_id], durable=False, key=str(thread_id))
-        return row["graph_id"] if row is not None else None
-
-    return lookup
 
 
 async def lock_owned(con: Connection, conversation_id: object, user_id: object) -> Conversation:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 import asyncpg
 import pytest
 
-from db.batch import BatchStats
-from db.conversations import ConversationService, append_messages, get_owned, thread_graph, thread_graph_lookup
+from db.conversations import ConversationService, append_messages, get_owned
 from db.errors import NotFound
 
 INSERT_USER = "INSERT INTO users (email, password_hash) VALUES ($1, 'x') RETURNING id"
@@ -113,16 +111,3 @@ async def test_workflow_reads_projection_of_owned_conversation_only(pool: asyncp
     assert exported["workflow"]["workflow"]["state_data"] == {"intent": "claim_denial"}
 
 
-async def test_thread_graph_lookups_made_together_share_one_round_trip(pool: asyncpg.Pool) -> None:
-    service = ConversationService(pool)
-    alice = await new_user(pool)
-    chat, case = await service.create(alice), await service.create(alice)
-    await pool.execute("UPDATE conversations SET graph_id = 'case' WHERE id = $1", case.id)
-    stats = BatchStats()
-    lookup = thread_graph_lookup(pool, stats)
-    gone = uuid.uuid4()
-    found = await asyncio.gather(lookup(chat.id), lookup(case.id), lookup(gone), lookup(chat.id))
-    assert found == ["navigator", "case", None, "navigator"]
-    assert (stats.flushes, stats.items) == (1, 4)
-    # Alone, the same answers as the single lookup.
-    assert [await lookup(t) for t in (case.id, gone)] == [await thread_graph(pool, t) for t in (case.id, gone)]
