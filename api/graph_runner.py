@@ -21,7 +21,6 @@ case threads to the case graph: api/case_runner.py).
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -44,6 +43,7 @@ from db.runs.executor import NOT_RUN_FAILURES, RetryLater, RunExecutor
 from db.runs.fence import RunFence
 from db.runs.lease import HaltReason, RunLease
 from db.runs.model import Event, Run
+from db.runs.service import said_text
 from db.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -59,20 +59,12 @@ def run_config(run: Run) -> dict[str, Any]:
                              "run_id": str(run.id), "attempt": run.attempt}}
 
 
-def user_text(run: Run) -> str:
-    """What the person said in this run: the message, or the answer to the question."""
-    if run.kind == "resume":
-        answer = run.input.get("resume")
-        return answer if isinstance(answer, str) else json.dumps(answer)
-    return str(run.input["message"])
-
-
 def graph_input(run: Run, steps: int) -> Any:
     """A run that committed a step continues from its checkpoint (None); one that did not replays its input."""
     if steps > 0:
         return None
     if run.kind == "resume":
-        return resume_input(user_text(run))
+        return resume_input(said_text(run.input))
     return user_input(run.input["message"], message_id=str(uuid.uuid5(run.id, "input")))
 
 
