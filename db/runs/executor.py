@@ -255,7 +255,10 @@ class RunExecutor:
         try:
             await self._execute(lease)
         finally:
-            metrics().run_duration.labels(run_outcome(lease)).observe(time.monotonic() - started)
+            outcome = run_outcome(lease)
+            metrics().run_duration.labels(outcome).observe(time.monotonic() - started)
+            if outcome == "lease_lost":  # however it was found out: a rejected write, the heartbeat, a reconnect
+                metrics().lease_lost.inc()
 
     async def _execute(self, lease: RunLease) -> None:
         run = lease.run
@@ -271,14 +274,12 @@ class RunExecutor:
                     log.warning("run %s attempt %d: lease lost; its late write was rejected, dropping the run",
                                 run.id, run.attempt)
                     lease.outcome = "lease_lost"
-                    metrics().lease_lost.inc()
                     return
                 except DATABASE_GONE as exc:
                     log.warning("run %s attempt %d: database connection lost (%s); waiting for it",
                                 run.id, run.attempt, type(exc).__name__)
                     if not await self._reconnect(lease):
                         lease.outcome = "lease_lost"
-                        metrics().lease_lost.inc()
                         return
                     metrics().run_retries.labels(retry_reason(exc)).inc()
                     pauses += 1
