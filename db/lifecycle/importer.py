@@ -145,17 +145,9 @@ async def import_sections(con: Connection, user_id: uuid.UUID, entry: Mapping[st
                                "another account")
     owned_ids, threads = list(owned), {str(cid) for cid in owned}
 
-    messages = rows("conversation_messages")
-    numbered = [m for m in messages if m.get("id") is not None]
-    kept = renumbered = 0
-    if numbered:
-        kept = inserted_rows(await con.execute(IMPORT_MESSAGES_KEEPING_IDS, user_id, numbered, owned_ids))
-    if messages:
-        renumbered = inserted_rows(await con.execute(IMPORT_MESSAGES_NEW_IDS, user_id, messages, owned_ids))
-    if kept:
-        await con.execute(ADVANCE_MESSAGE_IDS)
-    report.stored["conversation_messages"] += kept + renumbered
-    report.left["conversation_messages"] += len(messages) - kept - renumbered
+    await _import_numbered(con, report, "conversation_messages", rows("conversation_messages"),
+                           (IMPORT_MESSAGES_KEEPING_IDS, ADVANCE_MESSAGE_IDS, IMPORT_MESSAGES_NEW_IDS),
+                           user_id, owned_ids)
 
     runs = rows("runs")
     await _section(con, report, "runs", runs, IMPORT_RUNS, user_id, runs, owned_ids)
@@ -177,23 +169,33 @@ async def import_sections(con: Connection, user_id: uuid.UUID, entry: Mapping[st
     await _section(con, report, "workflow_states", workflows, IMPORT_WORKFLOW_STATES, workflows, user_id)
 
 
+async def _import_numbered(con: Connection, report: ImportReport, name: str, given: list[Any],
+                           statements: tuple[str, str, str], *args: Any) -> None:
+    """Rows numbered by an identity column: those whose id is free keep it, the counter then moves
+    past every stored id, and only then the rest get new ids (numbered before the move, a new id
+    could be one just kept). `statements`: keeping ids, moving the counter, new ids."""
+    keeping, advance, new_ids = statements
+    numbered = [row for row in given if isinstance(row, Mapping) and row.get("id") is not None]
+    kept = renumbered = 0
+    if numbered:
+        kept = inserted_rows(await con.execute(keeping, args[0], numbered, *args[1:]))
+        if kept:
+            await con.execute(advance)
+    if given:
+        renumbered = inserted_rows(await con.execute(new_ids, args[0], given, *args[1:]))
+    report.stored[name] += kept + renumbered
+    report.left[name] += len(given) - kept - renumbered
+
+
 async def _import_cases(con: Connection, user_id: uuid.UUID, rows: Callable[[str], list[Any]],
                         owned_ids: list[uuid.UUID], key: bytes, report: ImportReport) -> None:
     """Cases with their events, timers, webhooks and notifications: before the threads' projection,
     whose trigger then finds the timers and notifications it would write already stored."""
     cases = rows("cases")
     await _section(con, report, "cases", cases, IMPORT_CASES, user_id, cases, owned_ids)
-    events = rows("case_events")
-    numbered = [e for e in events if isinstance(e, Mapping) and e.get("id") is not None]
-    kept = renumbered = 0
-    if numbered:
-        kept = inserted_rows(await con.execute(IMPORT_CASE_EVENTS_KEEPING_IDS, user_id, numbered))
-        if kept:
-            await con.execute(ADVANCE_CASE_EVENT_IDS)
-    if events:
-        renumbered = inserted_rows(await con.execute(IMPORT_CASE_EVENTS_NEW_IDS, user_id, events))
-    report.stored["case_events"] += kept + renumbered
-    report.left["case_events"] += len(events) - kept - renumbered
+    await _import_numbered(con, report, "case_events", rows("case_events"),
+                           (IMPORT_CASE_EVENTS_KEEPING_IDS, ADVANCE_CASE_EVENT_IDS, IMPORT_CASE_EVENTS_NEW_IDS),
+                           user_id)
     timers = rows("timers")
     await _section(con, report, "timers", timers, IMPORT_TIMERS, user_id, timers, owned_ids)
     hooks = []

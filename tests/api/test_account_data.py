@@ -201,3 +201,26 @@ async def test_an_export_without_secrets_moves_in_once_and_cannot_sign_in(
     messages = await pool.fetchval("SELECT count(*) FROM conversation_messages WHERE user_id = $1", uuid.UUID(carol.id))
     assert messages == 2
 
+
+
+async def test_an_import_into_a_database_whose_ids_ran_elsewhere_numbers_around_the_kept_ones(
+        wclient: httpx.AsyncClient, migrated_dsn: str, pool: asyncpg.Pool, tmp_path: Path) -> None:
+    dave, erin = await register_and_login(wclient), await register_and_login(wclient)
+    await ask(wclient, dave, "What is a copay?")
+    first, second = [row["id"] for row in await pool.fetch(
+        "SELECT id FROM conversation_messages WHERE user_id = $1 ORDER BY id", uuid.UUID(dave.id))]
+    plain = tmp_path / "dave.json"
+    navigator(migrated_dsn, "export", "--user", dave.email, "--out", str(plain))
+    gone = await wclient.request("DELETE", "/me", json={"password": PASSWORD}, headers=dave.headers)
+    assert gone.status_code == 204
+    # Elsewhere, the first id was taken and the counter stands just below the second: the second
+    # keeps its id, and the first must be numbered after it, not onto it.
+    theirs = (await ask(wclient, erin, "What is coinsurance?"))["conversation_id"]
+    await pool.execute("INSERT INTO conversation_messages (user_id, id, conversation_id, role, content) "
+                       "OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, 'user', 'taken')",
+                       uuid.UUID(erin.id), first, uuid.UUID(theirs))
+    await pool.execute("SELECT setval(pg_get_serial_sequence('conversation_messages', 'id'), $1)", second - 1)
+    navigator(migrated_dsn, "import", str(plain))
+    ids = [row["id"] for row in await pool.fetch(
+        "SELECT id FROM conversation_messages WHERE user_id = $1 ORDER BY id", uuid.UUID(dave.id))]
+    assert len(ids) == 2 and ids[0] == second and ids[1] > second
