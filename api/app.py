@@ -55,23 +55,24 @@ from api.routes.web import DOCS_CSP, STATIC_PREFIX, install_web
 from db import __version__, metrics
 from db.analytics import AnalyticsService
 from db.api_keys import ApiKeyService
-from db.audit import AuditLog, purge_audit_events
+from db.audit import AuditLog
 from db.cases import CaseService
 from db.clock import Clock
 from db.conversations import ConversationService
 from db.documents import DocumentService
 from db.errors import Unavailable
+from db.lifecycle.retention import RETENTION_PURGES
 from db.lifecycle.scheduler import CleanupSchedule
 from db.migrate import load_migrations
 from db.notifications import NotificationService
 from db.pool import CONNECTION_ERRORS, create_pool, resolve_dsn
 from db.profiles import ProfileService
-from db.registrations import RegistrationService, purge_expired_registrations
+from db.registrations import RegistrationService
 from db.runs.service import RunService
 from db.scope import scoped
 from db.service_role import SERVICE_ROLE, service_dsn
 from db.settings import ConfigError, Settings, load_settings
-from db.throttle import AuthThrottle, Budgets, purge_stale_buckets
+from db.throttle import AuthThrottle, Budgets
 from db.tokens import TokenService
 from db.users import UserService
 from db.webhooks import WebhookService
@@ -85,8 +86,6 @@ WORKER_DRAIN_SECONDS = 20.0
 # Room for the multipart envelope around an upload of DOCUMENT_MAX_BYTES (boundaries, headers, form fields).
 UPLOAD_ENVELOPE_BYTES = 64 * 1024
 HOUSEKEEPING_INTERVAL_SECONDS = 3600.0
-# Each (connection, settings) -> rows deleted, in a transaction of its own.
-ACCOUNT_PURGES = (purge_stale_buckets, purge_expired_registrations, purge_audit_events)
 
 
 class InProcessWorkers:
@@ -154,8 +153,7 @@ async def purge_expired_credentials(app: FastAPI) -> None:
     and audit events past AUDIT_RETENTION_DAYS go. Every statement is idempotent, so processes need not
     agree on who runs it. Best effort: a database that is down now is not a reason to stop."""
     try:
-        await app.state.tokens.purge_expired()
-        for purge in ACCOUNT_PURGES:
+        for _name, purge in RETENTION_PURGES:  # the cleanup schedule's own purges, each in its transaction
             async with app.state.pool.acquire() as con, con.transaction():
                 await purge(con, app.state.settings)
     except CONNECTION_ERRORS + (Unavailable, asyncpg.UndefinedTableError) as exc:

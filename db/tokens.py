@@ -139,9 +139,3 @@ class TokenService:
 
     async def is_access_revoked(self, jti: str, family_id: uuid.UUID | None) -> bool:
         return bool(await self.pool.fetchval(SELECT_ACCESS_REVOKED, jti, family_id))
-
-    async def purge_expired(self) -> None:
-        """Housekeeping: revocations of expired tokens and long-expired refresh tokens."""
-        async with self.pool.acquire() as con:
-            await con.execute(DELETE_EXPIRED_REVOCATIONS)
-            await con.execute(DELETE_EXPIRED_REFRESH_TOKENS)

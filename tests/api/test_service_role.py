@@ -53,3 +53,18 @@ async def test_a_login_that_fails_makes_health_and_readiness_say_unavailable(mig
             assert health.status_code == 503 and health.json()["database"] == "unavailable"
             ready = await client.get("/readyz")  # the owner's pool answers; the requests' does not
             assert ready.status_code == 503 and ready.json()["checks"]["database"] == "unavailable", ready.text
+
+
+async def test_the_hourly_housekeeping_runs_the_cleanup_schedules_retention_purges(migrated_dsn: str) -> None:
+    from api.app import purge_expired_credentials
+    from tests.utils.factories import insert_user
+
+    app = create_app(make_settings(migrated_dsn), dsn=migrated_dsn, workers=None)
+    async with app.router.lifespan_context(app):
+        pool = app.state.pool
+        user = await insert_user(pool)
+        jti = f"expired-{user.hex[:8]}"
+        await pool.execute("INSERT INTO revoked_access_tokens (jti, user_id, expires_at) "
+                           "VALUES ($1, $2, now() - interval '1 minute')", jti, user)
+        await purge_expired_credentials(app)
+        assert await pool.fetchval("SELECT count(*) FROM revoked_access_tokens WHERE jti = $1", jti) == 0
