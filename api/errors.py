@@ -140,15 +140,18 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return error(500, "internal error")
 
 
+# What answers 503 with Retry-After: the database is away or out of connections ("retry", not a bug).
+UNAVAILABLE_ERRORS = cast(tuple[type[Exception], ...],
+                          (Unavailable, *CONNECTION_ERRORS, asyncpg.TooManyConnectionsError))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(Conflict, _conflict)
-    app.add_exception_handler(Unavailable, _unavailable)
-    # Out of server connections is "unavailable, retry" too, not a bug.
-    for exc_type in CONNECTION_ERRORS + (asyncpg.TooManyConnectionsError,):
-        app.add_exception_handler(cast(type[Exception], exc_type), _unavailable)
+    for exc_type in UNAVAILABLE_ERRORS:
+        app.add_exception_handler(exc_type, _unavailable)
     app.add_exception_handler(InvalidAccessToken, _bad_token)
     app.add_exception_handler(InvalidToken, _bad_token)
     app.add_exception_handler(Throttled, _throttled)

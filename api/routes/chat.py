@@ -13,17 +13,14 @@ during the wait, the answer is 202 with `run_id` and `status` (never a bare
 from __future__ import annotations
 
 import logging
-from typing import Annotated, cast
+from typing import Annotated
 
-import asyncpg
 from fastapi import APIRouter, Header, Request, Response
 
 from agents.outcome import RunOutcome
 from api.deps import Conversations, CurrentUser, Runs
-from api.errors import AUTH_RESPONSES, OWNED_RESPONSES
+from api.errors import AUTH_RESPONSES, OWNED_RESPONSES, UNAVAILABLE_ERRORS
 from api.schemas import ChatRequest, ChatResponse
-from db.errors import Unavailable
-from db.pool import CONNECTION_ERRORS
 from db.runs.model import Run
 
 log = logging.getLogger(__name__)
@@ -33,7 +30,6 @@ router = APIRouter(tags=["chat"], responses={**AUTH_RESPONSES, **OWNED_RESPONSES
 DEFAULT_CHAT_WAIT_SECONDS = 120.0
 TITLE_CHARS = 80
 # The database went away while waiting for a run that is already stored: answer with the run.
-WAIT_FAILURES = cast(tuple[type[Exception], ...], CONNECTION_ERRORS + (Unavailable, asyncpg.TooManyConnectionsError))
 CHAT_RESPONSES: dict[int | str, dict[str, object]] = {
     202: {"model": ChatResponse,
           "description": "The message is stored and its run queued, but it has not finished yet (the wait ended, "
@@ -69,7 +65,7 @@ async def chat(body: ChatRequest, user: CurrentUser, conversations: Conversation
     wait = getattr(request.app.state, "chat_wait_seconds", DEFAULT_CHAT_WAIT_SECONDS)
     try:
         run = await runs.wait(run.id, user.id, wait)
-    except WAIT_FAILURES as exc:
+    except UNAVAILABLE_ERRORS as exc:
         log.warning("run %s is stored but waiting for it failed (%s); answering 202", run.id, type(exc).__name__)
     if not run.settled:
         response.status_code = 202
