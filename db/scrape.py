@@ -18,7 +18,7 @@ from db.errors import Unavailable
 from db.pool import CONNECTION_ERRORS
 from db.runs.model import RUN_STATUSES
 from db.runs.sql import COUNT_RUNS_BY_STATUS, SELECT_QUEUE_DEPTH
-from db.usage import usage_today
+from db.usage import usage_by_day
 
 SCRAPE_TIMEOUT_SECONDS = 3.0
 
@@ -30,7 +30,7 @@ async def database_families(pool: asyncpg.Pool) -> list[Metric]:
         async with asyncio.timeout(SCRAPE_TIMEOUT_SECONDS), pool.acquire() as con:
             by_status = {row["status"]: row["n"] for row in await con.fetch(COUNT_RUNS_BY_STATUS)}
             queue = await con.fetchrow(SELECT_QUEUE_DEPTH)
-            usage = await usage_today(con)
+            usage = await usage_by_day(con, 1)  # today (UTC)
     except CONNECTION_ERRORS + (Unavailable, asyncpg.PostgresError):
         up.add_metric([], 0)
         return [up]
@@ -40,7 +40,7 @@ async def database_families(pool: asyncpg.Pool) -> list[Metric]:
         runs.add_metric([status], by_status.get(status, 0))
     assert queue is not None
     depth = GaugeMetricFamily("navigator_run_queue_depth", "Runs waiting to be claimed (pending)")
-    depth.add_metric([], queue["pending"])
+    depth.add_metric([], by_status.get("pending", 0))
     oldest = GaugeMetricFamily("navigator_run_queue_oldest_pending_seconds",
                                "How long the oldest pending run has waited (0 when none waits)")
     oldest.add_metric([], queue["oldest_pending_seconds"] or 0.0)

@@ -53,17 +53,8 @@ SELECT day, provider, model, messages, calls, errors, input_tokens, output_token
  WHERE day > (now() AT TIME ZONE 'UTC')::date - $1::int
  ORDER BY day DESC, provider, model
 """
-SELECT_USAGE_TODAY = """
-SELECT day, provider, model, messages, calls, errors, input_tokens, output_tokens, latency_ms
-  FROM model_usage_daily
- WHERE day = (now() AT TIME ZONE 'UTC')::date
-"""
 
 
 async def usage_by_day(con: Queryable, days: int) -> list[dict[str, Any]]:
     """Per day, provider and model: messages, calls, errors, tokens, latency (newest day first)."""
     return [dict(row) for row in await con.fetch(SELECT_USAGE_BY_DAY, days)]
-
-
-async def usage_today(con: Queryable) -> list[asyncpg.Record]:
-    return await con.fetch(SELECT_USAGE_TODAY)

@@ -53,9 +53,9 @@ SELECT status FROM runs
 SELECT_RUNS_TABLE_EXISTS = "SELECT to_regclass('runs') IS NOT NULL"
 COUNT_RUNS_BY_STATUS = "SELECT status, count(*) AS n FROM runs GROUP BY status"
 # What /metrics reads at scrape time: the queue's depth and how long its oldest run has waited.
+# The queue's age (its depth is COUNT_RUNS_BY_STATUS's pending).
 SELECT_QUEUE_DEPTH = """
-SELECT (SELECT count(*) FROM runs WHERE status = 'pending') AS pending,
-       (SELECT extract(epoch FROM now() - created_at)::float8 FROM runs
+SELECT (SELECT extract(epoch FROM now() - created_at)::float8 FROM runs
          WHERE status = 'pending' ORDER BY seq LIMIT 1) AS oldest_pending_seconds
 """
 
