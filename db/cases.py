@@ -21,11 +21,11 @@ from typing import Any
 
 import asyncpg
 
-from db.checkpoint.sql import DELETE_THREAD
 from db.clock import Clock
 from db.connection import Connection, as_uuid
 from db.conversations.sql import LOCK_OWNED_CONVERSATION_RUNS
 from db.errors import Conflict, NotFound
+from db.lifecycle.erase import delete_thread
 from db.paging import MAX_PAGE_SIZE, Page, decode_cursor, encode_cursor
 from db.runs.model import Run, to_run
 from db.runs.sql import INSERT_RUN
@@ -334,7 +334,7 @@ class CaseService:
             await lock_thread_timers(con, cid)
             # The thread's checkpoints before its conversation: row-level security shows them only
             # while the conversation that owns them exists.
-            await con.execute(DELETE_THREAD, str(cid))
+            await delete_thread(con, str(cid))
             if await con.fetchval(DELETE_OWNED_CASE_THREAD, cid, uid) is None:
                 raise NotFound("case", case_id)
 

@@ -217,14 +217,14 @@ class ConversationService:
             # Documents attached only to this conversation go with it (their links alone would cascade);
             # NotFound below rolls this back too.
             await delete_conversation_documents(con, cid, uid)
-            # Its thread (checkpoints, workflow and agent states) goes in the same
-            # transaction: no checkpoints left behind that the API could no longer reach. First:
+            # Its thread (checkpoints, workflow and agent states, risk detections) goes in the
+            # same transaction: nothing left behind that the API could no longer reach. First:
             # row-level security shows them only while the conversation that owns them exists.
             # (Imported here: the checkpointer's SQL composes in the run queue's, which
             # composes in this module's; a top-level import would close that circle.)
-            from db.checkpoint.sql import DELETE_THREAD
+            from db.lifecycle.erase import delete_thread
 
-            await con.execute(DELETE_THREAD, str(cid))
+            await delete_thread(con, str(cid))
             deleted = await con.fetchval(DELETE_OWNED_CONVERSATION, cid, uid)
             if deleted is None:
                 raise NotFound("conversation", conversation_id)

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 
 from db.analytics import DELETE_USER_EVENTS
-from db.checkpoint.sql import DELETE_THREADS, DELETE_USER_WORKFLOWS
+from db.checkpoint.sql import DELETE_THREAD, DELETE_THREADS, DELETE_USER_WORKFLOWS
 from db.connection import Connection
 from db.conversations.sql import SELECT_USER_CONVERSATION_IDS
 from db.errors import NotFound
@@ -35,6 +35,14 @@ OUTLIVES_THE_ACCOUNT: dict[str, str] = {
 # Called in the erasure's transaction once everything is deleted (the audit trail records the
 # deletion there, so the record and the deletion commit together or not at all).
 OnErased = Callable[[Connection], Awaitable[None]]
+
+
+async def delete_thread(con: Connection, thread_id: str) -> None:
+    """One conversation's or case's rows that name its thread without a foreign key (the rest goes
+    with the conversation row): checkpoints, blobs, writes, workflow and agent states, risk
+    detections (db/lifecycle/cleanup.py UNLINKED_CONVERSATION_COLUMNS lists them)."""
+    await con.execute(DELETE_THREAD, thread_id)
+    await con.execute(DELETE_RISKS_OF_THREADS, [thread_id])
 
 
 async def erase_account(pool: asyncpg.Pool, user_id: uuid.UUID, *, on_erased: OnErased | None = None) -> None:

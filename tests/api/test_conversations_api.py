@@ -79,12 +79,17 @@ async def test_history_export_workflow_and_delete(client: httpx.AsyncClient, app
     exported = (await client.get(f"/conversations/{cid}/export", headers=alice.headers)).json()
     assert exported["conversation"]["title"] == "claims"
     assert len(exported["messages"]) == 4 and exported["workflow"]["workflow"]["state_data"] == {"intent": "appeal"}
+    await app.state.pool.execute(  # a crisis the guard saw in it: names the thread, no foreign key
+        "INSERT INTO risk_detections (conversation_id, user_id, message_id, category, severity, excerpt) "
+        "VALUES ($1, $2, 'm1', 'self_harm', 'urgent', 'no point going on')", cid, uuid.UUID(alice.id))
     assert (await client.delete(f"/conversations/{cid}", headers=alice.headers)).status_code == 204
     assert (await client.get(f"/conversations/{cid}", headers=alice.headers)).status_code == 404
     assert (await client.delete(f"/conversations/{cid}", headers=alice.headers)).status_code == 404
     assert await app.state.pool.fetchval("SELECT count(*) FROM conversation_messages WHERE conversation_id = $1",
                                          uuid.UUID(cid)) == 0
     assert await app.state.pool.fetchval("SELECT count(*) FROM workflow_states WHERE conversation_id = $1",
+                                         cid) == 0
+    assert await app.state.pool.fetchval("SELECT count(*) FROM risk_detections WHERE conversation_id = $1",
                                          cid) == 0
 
 
