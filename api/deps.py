@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Header, HTTPException, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
 from api.audit import RequestAudit
@@ -61,6 +61,9 @@ Audit = Annotated[RequestAudit, Depends(from_state("audit"))]
 AuditTrail = Annotated[AuditLog, Depends(from_state("audit_log"))]
 Conversations = Annotated[ConversationService, Depends(from_state("conversations"))]
 Runs = Annotated[RunService, Depends(from_state("runs"))]
+# The `Idempotency-Key` header of the routes that queue a run (printable ASCII, no spaces); declare
+# it `= None` (optional, without a null in the schema).
+IdempotencyKey = Annotated[str, Header(min_length=1, max_length=255, pattern=r"^[!-~]+$")]
 Analytics = Annotated[AnalyticsService, Depends(from_state("analytics"))]
 ApiKeys = Annotated[ApiKeyService, Depends(from_state("api_keys"))]
 # Finds whose key it is before anyone is known: on the owner's pool (ApiKeys acts for the caller).

@@ -13,12 +13,11 @@ during the wait, the answer is 202 with `run_id` and `status` (never a bare
 from __future__ import annotations
 
 import logging
-from typing import Annotated
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from agents.outcome import RunOutcome
-from api.deps import Conversations, CurrentUser, Runs
+from api.deps import Conversations, CurrentUser, IdempotencyKey, Runs
 from api.errors import AUTH_RESPONSES, OWNED_RESPONSES, UNAVAILABLE_ERRORS
 from api.schemas import ChatRequest, ChatResponse
 from db.runs.model import Run
@@ -53,8 +52,7 @@ def chat_answer(run: Run) -> ChatResponse:
 @router.post("/chat", response_model=ChatResponse, responses=CHAT_RESPONSES)
 async def chat(body: ChatRequest, user: CurrentUser, conversations: Conversations, runs: Runs,
                request: Request, response: Response,
-               idempotency_key: Annotated[str, Header(min_length=1, max_length=255, pattern=r"^[!-~]+$")]
-               = None,  # type: ignore[assignment]  # optional without a null in the schema
+               idempotency_key: IdempotencyKey = None,  # type: ignore[assignment]
                ) -> ChatResponse:
     """Answers 200 with `reply` on success, or `question` when the workflow needs a fact from you
     (answer it with POST /runs/{run_id}/resume). 202 when the run has not finished within the

@@ -7,9 +7,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
-from api.deps import Conversations, CurrentUser, Runs
+from api.deps import Conversations, CurrentUser, IdempotencyKey, Runs
 from api.errors import AUTH_RESPONSES, OWNED_RESPONSES
 from api.routes.runs import run_out
 from api.schemas import (
@@ -126,8 +126,7 @@ async def delete_conversation(conversation_id: uuid.UUID, user: CurrentUser, con
 @router.post("/{conversation_id}/runs", status_code=status.HTTP_202_ACCEPTED, response_model=RunOut,
              responses={**OWNED_RESPONSES, 409: {"description": "Idempotency-Key reused for another request"}})
 async def create_run(conversation_id: uuid.UUID, body: RunCreate, user: CurrentUser, runs: Runs,
-                     idempotency_key: Annotated[str, Header(min_length=1, max_length=255, pattern=r"^[!-~]+$")]
-                     = None,  # type: ignore[assignment]  # optional without a null in the schema
+                     idempotency_key: IdempotencyKey = None,  # type: ignore[assignment]
                      ) -> RunOut:
     """Queue a run for one message; the same `Idempotency-Key` returns the same run."""
     run = await runs.create(user.id, conversation_id, body.message, idempotency_key)
