@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 import asyncpg
 
-from db.connection import Connection
+from db.connection import Connection, command_rows
 from db.settings import Settings
 
 INSERT_AUDIT_EVENT = """
@@ -134,7 +134,7 @@ class AuditLog:
 async def purge_audit_events(con: Connection, settings: Settings) -> int:
     """A retention purge, inside the caller's transaction: events older than AUDIT_RETENTION_DAYS; rows deleted."""
     await con.execute(DECLARE_RETENTION, settings.audit_retention_days)
-    return int((await con.execute(DELETE_EXPIRED_AUDIT_EVENTS, settings.audit_retention_days)).split()[-1])
+    return command_rows(await con.execute(DELETE_EXPIRED_AUDIT_EVENTS, settings.audit_retention_days))
 
 
 def decode_cursor(cursor: str) -> int:

@@ -23,3 +23,9 @@ def as_uuid(value: object, kind: str = "conversation") -> uuid.UUID:
         return uuid.UUID(str(value))
     except ValueError:
         raise NotFound(kind, value) from None
+
+
+def command_rows(status: str) -> int:
+    """The row count of a command status (`INSERT 0 n`, `UPDATE n`, `DELETE n`); 0 for one without."""
+    last = status.rsplit(" ", 1)[-1]
+    return int(last) if last.isdigit() else 0

@@ -15,7 +15,7 @@ from typing import Any
 
 import asyncpg
 
-from db.connection import as_uuid
+from db.connection import as_uuid, command_rows
 from db.errors import NotFound
 from db.paging import MAX_PAGE_SIZE, Page, decode_cursor, encode_cursor
 from db.runs.outbox import DeliveryView, deliveries_of
@@ -112,4 +112,4 @@ class NotificationService:
 
     async def mark_all_read(self, user_id: object) -> int:
         status = await self.pool.execute(MARK_ALL_READ, as_uuid(user_id, "user"))
-        return int(status.split()[-1])
+        return command_rows(status)

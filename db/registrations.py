@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from db.connection import Connection
+from db.connection import Connection, command_rows
 from db.errors import Conflict, DatabaseError
 from db.settings import Settings
 from db.users import INSERT_USER_IF_FREE
@@ -98,4 +98,4 @@ class RegistrationService:
 
 async def purge_expired_registrations(con: Connection, settings: Settings) -> int:
     """A retention purge: registrations whose link expired unopened; rows deleted."""
-    return int((await con.execute(DELETE_EXPIRED_PENDING)).split()[-1])
+    return command_rows(await con.execute(DELETE_EXPIRED_PENDING))

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from db.connection import Connection
+from db.connection import Connection, command_rows
 from db.errors import DatabaseError
 from db.settings import Settings
 
@@ -234,4 +234,4 @@ async def purge_stale_buckets(con: Connection, settings: Settings) -> int:
     """A retention purge: buckets that have drained (untouched for two of the longest windows), unless
     they remember an address the account signed in from in the last KNOWN_ADDRESS_DAYS; rows deleted."""
     status = await con.execute(DELETE_STALE_BUCKETS, PENALTY_CEILING * LONGEST_WINDOW_SECONDS, KNOWN_ADDRESS_DAYS)
-    return int(status.split()[-1])
+    return command_rows(status)

@@ -33,7 +33,7 @@ from db.checkpoint.sql import (
     IMPORT_WORKFLOW_STATES,
     IMPORT_WRITES,
 )
-from db.connection import Connection
+from db.connection import Connection, command_rows
 from db.conversations.sql import (
     ADVANCE_MESSAGE_IDS,
     IMPORT_CONVERSATIONS,
@@ -70,11 +70,6 @@ class ImportReport:
     problems: list[str] = field(default_factory=list)
 
 
-def inserted_rows(status: str) -> int:
-    """The row count of an `INSERT 0 n` command status."""
-    return int(status.rsplit(" ", 1)[-1]) if status.startswith("INSERT") else 0
-
-
 def _time(value: Any) -> datetime:
     if not isinstance(value, str):
         raise NotAnExport("a user's created_at and updated_at must be ISO 8601 times")
@@ -99,7 +94,7 @@ async def _section(con: Connection, report: ImportReport, name: str, rows: list[
     """Run one section's import statement (`args` are its parameters, `rows` among them) and count."""
     if not rows:
         return
-    stored = inserted_rows(await con.execute(statement, *args))
+    stored = command_rows(await con.execute(statement, *args))
     report.stored[name] += stored
     report.left[name] += len(rows) - stored
 
@@ -133,7 +128,7 @@ async def import_sections(con: Connection, user_id: uuid.UUID, entry: Mapping[st
 
     profile = entry.get("profile")
     if profile:
-        report.stored["profile"] += inserted_rows(await con.execute(IMPORT_PROFILE, user_id, profile))
+        report.stored["profile"] += command_rows(await con.execute(IMPORT_PROFILE, user_id, profile))
     keys = rows("api_keys")
     await _section(con, report, "api_keys", keys, IMPORT_API_KEYS, user_id, keys)
     conversations = rows("conversations")
@@ -178,11 +173,11 @@ async def _import_numbered(con: Connection, report: ImportReport, name: str, giv
     numbered = [row for row in given if isinstance(row, Mapping) and row.get("id") is not None]
     kept = renumbered = 0
     if numbered:
-        kept = inserted_rows(await con.execute(keeping, args[0], numbered, *args[1:]))
+        kept = command_rows(await con.execute(keeping, args[0], numbered, *args[1:]))
         if kept:
             await con.execute(advance)
     if given:
-        renumbered = inserted_rows(await con.execute(new_ids, args[0], given, *args[1:]))
+        renumbered = command_rows(await con.execute(new_ids, args[0], given, *args[1:]))
     report.stored[name] += kept + renumbered
     report.left[name] += len(given) - kept - renumbered
 

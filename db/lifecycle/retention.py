@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from db.audit import purge_audit_events
-from db.connection import Connection
+from db.connection import Connection, command_rows
 from db.registrations import purge_expired_registrations
 from db.settings import Settings
 from db.throttle import purge_stale_buckets
@@ -22,19 +22,14 @@ from db.tokens import DELETE_EXPIRED_REFRESH_TOKENS, DELETE_EXPIRED_REVOCATIONS
 Purge = Callable[[Connection, Settings], Awaitable[int]]
 
 
-def deleted_rows(status: str) -> int:
-    """The row count of a `DELETE n` command status."""
-    return int(status.rsplit(" ", 1)[-1]) if status.startswith("DELETE") else 0
-
-
 async def purge_refresh_tokens(con: Connection, settings: Settings) -> int:
     """Refresh tokens a day past their expiry (a replay of one is refused the same as unknown)."""
-    return deleted_rows(await con.execute(DELETE_EXPIRED_REFRESH_TOKENS))
+    return command_rows(await con.execute(DELETE_EXPIRED_REFRESH_TOKENS))
 
 
 async def purge_revoked_access_tokens(con: Connection, settings: Settings) -> int:
     """Logged-out access tokens that have expired anyway."""
-    return deleted_rows(await con.execute(DELETE_EXPIRED_REVOCATIONS))
+    return command_rows(await con.execute(DELETE_EXPIRED_REVOCATIONS))
 
 
 RETENTION_PURGES: list[tuple[str, Purge]] = [
